@@ -1,0 +1,306 @@
+package profiles
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Version is the profile format version this package reads.
+const Version = 1
+
+// Profile is one load profile: what to attack, how to break the network
+// meanwhile, and what must hold afterwards. Every field is documented in
+// docs/profiles.md.
+type Profile struct {
+	// Version is the format version; 0 (absent) means 1.
+	Version int `yaml:"version" json:"version"`
+	// Name identifies the profile in results and tables.
+	Name string `yaml:"name" json:"name"`
+	// About is one line on what the profile proves.
+	About string `yaml:"about" json:"about,omitempty"`
+	// Seed seeds the run's random source; 0 picks one from the clock. The seed
+	// used is printed in the result so a run can be replayed.
+	Seed int64 `yaml:"seed" json:"seed,omitempty"`
+	// AllowRemote permits a target or database outside loopback.
+	AllowRemote bool `yaml:"allow_remote" json:"allow_remote,omitempty"`
+	// Target is the service under test.
+	Target Target `yaml:"target" json:"target"`
+	// Database is where the service keeps its state and checkers look.
+	Database Database `yaml:"database" json:"database"`
+	// Setup is SQL run, in order, against the database before the attack.
+	Setup []string `yaml:"setup" json:"setup,omitempty"`
+	// Chaos lists the faults applied during the attack.
+	Chaos []Fault `yaml:"chaos" json:"chaos,omitempty"`
+	// Operations are the request streams of the attack; they run at once.
+	Operations []Operation `yaml:"operations" json:"operations"`
+	// Settle is how long to wait after the attack and healing before checking
+	// (default 200ms), for asynchronous work to quiesce.
+	Settle Duration `yaml:"settle" json:"settle,omitempty"`
+	// Invariants are the properties checked after the run.
+	Invariants []Invariant `yaml:"invariants" json:"invariants"`
+	// Verdict tunes how check results become the run's verdict.
+	Verdict VerdictPolicy `yaml:"verdict" json:"verdict,omitempty"`
+}
+
+// Target says where the service under test comes from: exactly one of URL or
+// Demo.
+type Target struct {
+	// URL is the base URL of a running service, e.g. http://127.0.0.1:8080.
+	URL string `yaml:"url" json:"url,omitempty"`
+	// Demo starts collide's built-in demo service in-process.
+	Demo *DemoTarget `yaml:"demo" json:"demo,omitempty"`
+}
+
+// DemoTarget configures the built-in demo service.
+type DemoTarget struct {
+	// Mode is "racy" or "safe".
+	Mode string `yaml:"mode" json:"mode"`
+	// Think is the work time the demo spends between reading and writing
+	// (default 2ms); it widens race windows as real handlers do.
+	Think Duration `yaml:"think" json:"think,omitempty"`
+}
+
+// Database names the database the service uses.
+type Database struct {
+	// Driver is postgres or sqlite.
+	Driver string `yaml:"driver" json:"driver"`
+	// DSN is the connection string; ${ENV} references are expanded. For sqlite
+	// with a demo target it may be empty: a file in the run folder is used.
+	DSN string `yaml:"dsn" json:"dsn,omitempty"`
+}
+
+// Fault is one network fault on one link, optionally limited to a window.
+type Fault struct {
+	// Link is "target" (attacker → service) or "database" (service → db).
+	Link string `yaml:"link" json:"link"`
+	// Fault is the fault kind: latency, reset_peer, timeout, bandwidth,
+	// slow_close, limit_data.
+	Fault string `yaml:"fault" json:"fault"`
+	// Stream is "downstream" (towards the client, default) or "upstream".
+	Stream string `yaml:"stream" json:"stream,omitempty"`
+	// Toxicity is the probability, per connection, that the fault applies
+	// (default 1).
+	Toxicity *float64 `yaml:"toxicity" json:"toxicity,omitempty"`
+	// From is when, after the attack starts, the fault is added (default 0).
+	From Duration `yaml:"from" json:"from,omitempty"`
+	// For is how long the fault stays; 0 means until the attack ends.
+	For Duration `yaml:"for" json:"for,omitempty"`
+
+	// Latency is the added delay (latency).
+	Latency Duration `yaml:"latency" json:"latency,omitempty"`
+	// Jitter is the ± random spread around Latency (latency).
+	Jitter Duration `yaml:"jitter" json:"jitter,omitempty"`
+	// Timeout is how long before the connection is closed or reset
+	// (timeout, reset_peer); 0 means never for timeout, at once for reset_peer.
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Rate is the bandwidth limit in KB/s (bandwidth).
+	Rate int64 `yaml:"rate" json:"rate,omitempty"`
+	// Delay is the delay before the socket is closed (slow_close).
+	Delay Duration `yaml:"delay" json:"delay,omitempty"`
+	// Bytes is the number of bytes passed before the connection is closed
+	// (limit_data).
+	Bytes int64 `yaml:"bytes" json:"bytes,omitempty"`
+}
+
+// Operation is one stream of requests.
+type Operation struct {
+	// Name identifies the operation in the history and in expressions.
+	Name string `yaml:"name" json:"name"`
+	// Request is the request template.
+	Request Request `yaml:"request" json:"request"`
+	// Rate is the pacing, e.g. "300/s" or "10/100ms"; "max" sends as fast as
+	// the workers allow (then Requests or Duration bounds the attack).
+	Rate Rate `yaml:"rate" json:"rate"`
+	// Duration is how long the operation runs.
+	Duration Duration `yaml:"duration" json:"duration"`
+	// Requests caps the number of requests (0: Rate × Duration).
+	Requests int `yaml:"requests" json:"requests,omitempty"`
+	// Workers is the initial number of concurrent workers (default 16).
+	Workers int `yaml:"workers" json:"workers,omitempty"`
+	// MaxWorkers caps workers that vegeta may add to keep the rate (default
+	// 4 × Workers, at least 64).
+	MaxWorkers int `yaml:"max_workers" json:"max_workers,omitempty"`
+	// Timeout is the per-request timeout (default 5s); a timeout is unknown.
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// KeepAlive reuses connections (default true). false opens one connection
+	// per request, so a fault's toxicity becomes a per-request probability.
+	KeepAlive *bool `yaml:"keepalive" json:"keepalive,omitempty"`
+	// Keys spreads requests over this many keys ({{key}} renders key-0 …);
+	// default 1 (hammer one key).
+	Keys int `yaml:"keys" json:"keys,omitempty"`
+	// Outcome maps status codes to outcomes.
+	Outcome OutcomeRules `yaml:"outcome" json:"outcome,omitempty"`
+}
+
+// Request is a request template. URL, header values and Body may contain
+// {{seq}} (the op's sequence number), {{uuid}} (a fresh UUID from the run's
+// seeded random source), {{key}} and {{env "NAME"}}.
+type Request struct {
+	Method  string            `yaml:"method" json:"method"`
+	URL     string            `yaml:"url" json:"url"`
+	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
+	Body    string            `yaml:"body" json:"body,omitempty"`
+}
+
+// OutcomeRules classify HTTP statuses. Each entry is a code ("409"), a class
+// ("2xx") or a range ("200-204"). Unlisted statuses are unknown.
+type OutcomeRules struct {
+	// OK statuses; default ["2xx"].
+	OK []string `yaml:"ok" json:"ok,omitempty"`
+	// Fail statuses; default ["4xx"].
+	Fail []string `yaml:"fail" json:"fail,omitempty"`
+}
+
+// Invariant is one property checked after the run.
+type Invariant struct {
+	// Name is the human sentence shown in tables.
+	Name string `yaml:"name" json:"name"`
+	// Check is the checker's registered name; when empty it is inferred: expect
+	// if Expect is set, unique if Unique is set.
+	Check string `yaml:"check" json:"check,omitempty"`
+	// Query is the SQL whose result the expectation reads.
+	Query string `yaml:"query" json:"query,omitempty"`
+	// Expect is an expression that must be true (checker expect).
+	Expect string `yaml:"expect" json:"expect,omitempty"`
+	// Unique is a query whose rows must have no duplicates (checker unique).
+	Unique string `yaml:"unique" json:"unique,omitempty"`
+}
+
+// VerdictPolicy tunes the overall verdict.
+type VerdictPolicy struct {
+	// MaxUnknown is the largest fraction of unknown ops (0..1) with which a
+	// clean run still passes; above it the verdict is unknown (default 0.5).
+	MaxUnknown *float64 `yaml:"max_unknown" json:"max_unknown,omitempty"`
+}
+
+// Duration is a time.Duration written as "250ms", "2s", "1m30s".
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// UnmarshalYAML parses a Go duration string; a bare 0 is allowed.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a duration such as 250ms or 2s")
+	}
+	if n.Value == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want e.g. 250ms, 2s, 1m)", n.Value)
+	}
+	if v < 0 {
+		return fmt.Errorf("negative duration %q", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes d as a duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// MarshalJSON writes d as a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(d.String())), nil }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = Duration(v)
+	return err
+}
+
+// Rate is a request rate: Freq requests every Per. Freq 0 means "max": as
+// fast as the workers allow.
+type Rate struct {
+	Freq int
+	Per  time.Duration
+}
+
+// Max reports whether the rate is unbounded.
+func (r Rate) Max() bool { return r.Freq == 0 }
+
+// String formats r as "300/1s" or "max".
+func (r Rate) String() string {
+	if r.Max() {
+		return "max"
+	}
+	return fmt.Sprintf("%d/%s", r.Freq, r.Per)
+}
+
+// PerSecond is the rate in requests per second.
+func (r Rate) PerSecond() float64 {
+	if r.Max() || r.Per <= 0 {
+		return 0
+	}
+	return float64(r.Freq) / r.Per.Seconds()
+}
+
+// ParseRate parses "300/s", "300/1s", "10/100ms", "300" (per second) or "max".
+func ParseRate(s string) (Rate, error) {
+	s = strings.TrimSpace(s)
+	if s == "max" || s == "0" {
+		return Rate{}, nil
+	}
+	num, per, found := strings.Cut(s, "/")
+	freq, err := strconv.Atoi(strings.TrimSpace(num))
+	if err != nil || freq < 0 {
+		return Rate{}, fmt.Errorf("invalid rate %q (want e.g. 300/s, 10/100ms or max)", s)
+	}
+	r := Rate{Freq: freq, Per: time.Second}
+	if found {
+		per = strings.TrimSpace(per)
+		if per != "" && (per[0] < '0' || per[0] > '9') {
+			per = "1" + per
+		}
+		d, err := time.ParseDuration(per)
+		if err != nil || d <= 0 {
+			return Rate{}, fmt.Errorf("invalid rate %q: bad period %q (want e.g. s, 100ms)", s, per)
+		}
+		r.Per = d
+	}
+	return r, nil
+}
+
+// UnmarshalYAML parses a rate string.
+func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a rate such as 300/s")
+	}
+	v, err := ParseRate(n.Value)
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// MarshalYAML writes the rate string.
+func (r Rate) MarshalYAML() (any, error) { return r.String(), nil }
+
+// MarshalJSON writes the rate string.
+func (r Rate) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(r.String())), nil }
+
+// UnmarshalJSON reads a rate string.
+func (r *Rate) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	v, err := ParseRate(s)
+	*r = v
+	return err
+}

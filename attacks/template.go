@@ -1,0 +1,119 @@
+package attacks
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Vars are the per-request values a template can use.
+type Vars struct {
+	// Seq is the op's sequence number within its operation, from 0.
+	Seq uint64
+	// UUID is a fresh UUID from the run's seeded random source.
+	UUID string
+	// Key is the key chosen for this request ("key-0" … "key-<K-1>").
+	Key string
+}
+
+type segKind uint8
+
+const (
+	segText segKind = iota
+	segSeq
+	segUUID
+	segKey
+)
+
+type segment struct {
+	kind segKind
+	text string
+}
+
+// Template is a compiled request string: literal text and {{seq}}, {{uuid}},
+// {{key}} placeholders. {{env "NAME"}} is resolved once, at compile time.
+// Rendering allocates only the result string.
+type Template struct {
+	segs    []segment
+	uses    [4]bool
+	literal bool
+}
+
+// Compile parses s. An unknown placeholder or an unclosed {{ is an error.
+func Compile(s string) (*Template, error) {
+	t := &Template{}
+	rest := s
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if rest != "" {
+				t.segs = append(t.segs, segment{kind: segText, text: rest})
+			}
+			break
+		}
+		if i > 0 {
+			t.segs = append(t.segs, segment{kind: segText, text: rest[:i]})
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			return nil, fmt.Errorf("unclosed {{ in %q", s)
+		}
+		expr := strings.TrimSpace(rest[i+2 : i+j])
+		rest = rest[i+j+2:]
+		switch {
+		case expr == "seq":
+			t.segs = append(t.segs, segment{kind: segSeq})
+			t.uses[segSeq] = true
+		case expr == "uuid":
+			t.segs = append(t.segs, segment{kind: segUUID})
+			t.uses[segUUID] = true
+		case expr == "key":
+			t.segs = append(t.segs, segment{kind: segKey})
+			t.uses[segKey] = true
+		case strings.HasPrefix(expr, "env "):
+			name, err := strconv.Unquote(strings.TrimSpace(strings.TrimPrefix(expr, "env ")))
+			if err != nil {
+				return nil, fmt.Errorf("{{%s}}: want {{env \"NAME\"}}", expr)
+			}
+			v, ok := os.LookupEnv(name)
+			if !ok {
+				return nil, fmt.Errorf("{{env %q}}: environment variable %s is not set", name, name)
+			}
+			t.segs = append(t.segs, segment{kind: segText, text: v})
+		default:
+			return nil, fmt.Errorf("unknown placeholder {{%s}} (known: seq, uuid, key, env \"NAME\")", expr)
+		}
+	}
+	t.literal = len(t.segs) == 0 || (len(t.segs) == 1 && t.segs[0].kind == segText)
+	return t, nil
+}
+
+// UsesUUID reports whether rendering needs a UUID, so callers draw one only
+// when it is used.
+func (t *Template) UsesUUID() bool { return t.uses[segUUID] }
+
+// Render returns the template with v substituted.
+func (t *Template) Render(v *Vars) string {
+	if t.literal {
+		if len(t.segs) == 0 {
+			return ""
+		}
+		return t.segs[0].text
+	}
+	var b strings.Builder
+	for _, s := range t.segs {
+		switch s.kind {
+		case segText:
+			b.WriteString(s.text)
+		case segSeq:
+			var buf [20]byte
+			b.Write(strconv.AppendUint(buf[:0], v.Seq, 10))
+		case segUUID:
+			b.WriteString(v.UUID)
+		case segKey:
+			b.WriteString(v.Key)
+		}
+	}
+	return b.String()
+}

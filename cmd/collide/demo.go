@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/collide-dev/collide/demo"
+	"github.com/collide-dev/collide/harness"
+	"github.com/collide-dev/collide/stacks"
+)
+
+// demoOptions are the flags of `collide demo`, checked before any I/O.
+type demoOptions struct {
+	cfg         demo.Config
+	listen      string
+	allowRemote bool
+}
+
+func (o *demoOptions) check(ctx context.Context) error {
+	if err := o.cfg.Validate(); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(o.listen)
+	if err != nil {
+		return fmt.Errorf("-listen %q: %w", o.listen, err)
+	}
+	if !o.allowRemote {
+		if err := stacks.CheckLoopback(ctx, "listen address", host); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o := demoOptions{}
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.cfg.Mode, "mode", "racy", "racy or safe")
+	fs.StringVar(&o.cfg.Driver, "db", "sqlite", "sqlite or postgres")
+	fs.StringVar(&o.cfg.DSN, "dsn", "collide-demo.db", "database file (sqlite) or DSN (postgres)")
+	fs.DurationVar(&o.cfg.Think, "think", 2*time.Millisecond, "work time between a handler's read and write")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to serve on")
+	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a listen address outside loopback")
+	if err := fs.Parse(args); err != nil {
+		return harness.ExitUsage
+	}
+	if err := o.check(ctx); err != nil {
+		fmt.Fprintln(stderr, "collide demo:", err)
+		return harness.ExitUsage
+	}
+	svc, err := demo.Open(ctx, o.cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "collide demo:", err)
+		return harness.ExitEnv
+	}
+	defer svc.Close()
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "collide demo:", err)
+		return harness.ExitEnv
+	}
+	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "demo service (%s, %s) on http://%s — Ctrl-C to stop\n", o.cfg.Mode, o.cfg.Driver, ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return 0
+	case err := <-errc:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(stderr, "collide demo:", err)
+			return harness.ExitEnv
+		}
+		return 0
+	}
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/collide-dev/collide/harness"
+	"github.com/collide-dev/collide/profiles"
+	"github.com/collide-dev/collide/report"
+)
+
+// runOptions are the flags of `collide run`, checked before any I/O.
+type runOptions struct {
+	out         string
+	sets        multiFlag
+	seed        int64
+	allowRemote bool
+	toxiproxy   string
+	format      string
+	timeout     time.Duration
+	quiet       bool
+}
+
+func (o *runOptions) check() error {
+	switch o.format {
+	case "table", "json", "none":
+	default:
+		return fmt.Errorf("-format %q: want table, json or none", o.format)
+	}
+	if o.timeout < 0 {
+		return fmt.Errorf("-timeout must not be negative")
+	}
+	return nil
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o runOptions
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.out, "out", "", "run folder (default runs/<time>-<profile>)")
+	fs.Var(&o.sets, "set", "override a profile field, e.g. -set target.demo.mode=safe (repeatable)")
+	fs.Int64Var(&o.seed, "seed", 0, "random seed (default: the profile's, else from the clock); printed in the result")
+	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a target or database outside loopback")
+	fs.StringVar(&o.toxiproxy, "toxiproxy", "", "URL of an external toxiproxy-server API (default: embedded)")
+	fs.StringVar(&o.format, "format", "table", "output: table, json or none")
+	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (default: attack length + 2m)")
+	fs.BoolVar(&o.quiet, "q", false, "no progress messages on stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: collide run [flags] PROFILE.yaml|BUILTIN")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return harness.ExitUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return harness.ExitUsage
+	}
+	if err := o.check(); err != nil {
+		fmt.Fprintln(stderr, "collide run:", err)
+		return harness.ExitUsage
+	}
+	p, err := profiles.Load(fs.Arg(0), o.sets)
+	if err != nil {
+		fmt.Fprintln(stderr, "collide:", err)
+		return harness.ExitUsage
+	}
+	out := o.out
+	if out == "" {
+		out = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+p.Name)
+	}
+	var log io.Writer = stderr
+	if o.quiet {
+		log = io.Discard
+	}
+	res, err := harness.Run(ctx, harness.Options{
+		Profile:      p,
+		Overrides:    o.sets,
+		OutDir:       out,
+		Seed:         o.seed,
+		AllowRemote:  o.allowRemote,
+		ToxiproxyURL: o.toxiproxy,
+		Timeout:      o.timeout,
+		Version:      version,
+		Log:          log,
+	})
+	if res != nil {
+		switch o.format {
+		case "table":
+			if terr := report.Table(stdout, res); terr != nil {
+				fmt.Fprintln(stderr, "collide: table:", terr)
+			}
+		case "json":
+			writeJSON(stdout, res)
+		}
+		fmt.Fprintf(stderr, "run folder: %s\n", out)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "collide:", err)
+		var pe *harness.ProfileError
+		if res == nil || errors.As(err, &pe) {
+			return harness.ErrorExitCode(err)
+		}
+	}
+	return res.ExitCode
+}

@@ -1,0 +1,485 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/collide-dev/collide/attacks"
+	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/demo"
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/invariants"
+	"github.com/collide-dev/collide/profiles"
+	"github.com/collide-dev/collide/report"
+	"github.com/collide-dev/collide/stacks"
+)
+
+// Options configure one run.
+type Options struct {
+	// Profile is the loaded, validated profile.
+	Profile *profiles.Profile
+	// Overrides are the --set arguments already applied, for the record.
+	Overrides []string
+	// OutDir is the run folder; created if missing.
+	OutDir string
+	// Seed overrides the profile's seed when non-zero.
+	Seed int64
+	// AllowRemote permits non-loopback targets and databases.
+	AllowRemote bool
+	// ToxiproxyURL is an external toxiproxy-server API; empty runs one
+	// embedded in this process.
+	ToxiproxyURL string
+	// Timeout aborts the run; 0 means the attack's length plus two minutes.
+	Timeout time.Duration
+	// Version is collide's version, for the result.
+	Version string
+	// Log receives progress messages; nil discards them.
+	Log io.Writer
+}
+
+// Files in a run folder.
+const (
+	ResultFile  = "result.json"
+	HistoryFile = "history.jsonl"
+)
+
+// Run executes the profile once: stack, setup, chaos, attack, heal, settle,
+// check, result. It always returns a result once the run folder exists —
+// partial, with verdict error or interrupted, if the run could not finish —
+// and writes it to OutDir/result.json. The error, if any, says why; its type
+// (*ProfileError, *EnvError) selects the exit code.
+func Run(ctx context.Context, o Options) (res *report.Result, err error) {
+	p := o.Profile
+	pl, err := compile(p)
+	if err != nil {
+		return nil, err
+	}
+	log := o.Log
+	if log == nil {
+		log = io.Discard
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = p.Seed
+	}
+	if seed == 0 {
+		seed = time.Now().UnixNano() & (1<<53 - 1)
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15))
+	runID := fmt.Sprintf("%s-%04x", time.Now().UTC().Format("20060102T150405"), rand.Uint32()&0xffff)
+
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = pl.attackLen + 2*time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, envErr("result", fmt.Errorf("create run folder: %w", err))
+	}
+	res = newResult(o, p, seed, runID)
+	r := &run{o: o, p: p, pl: pl, res: res, rng: rng, log: log}
+	defer func() {
+		if cerr := r.cleanup(); cerr != nil {
+			fmt.Fprintf(log, "cleanup: %v\n", cerr)
+			if err == nil {
+				err = envErr("cleanup", cerr)
+			}
+		}
+		r.finish(ctx, err)
+		if werr := res.WriteFile(filepath.Join(o.OutDir, ResultFile)); werr != nil && err == nil {
+			err = envErr("result", werr)
+		}
+	}()
+	return res, r.execute(ctx)
+}
+
+// run is the state of one run; its cleanups run in reverse order.
+type run struct {
+	o        Options
+	p        *profiles.Profile
+	pl       *plan
+	res      *report.Result
+	rng      *rand.Rand
+	log      io.Writer
+	cleanups []func() error
+	hist     *history.Writer
+	db       invariants.DB
+	ch       *chaos.Chaos
+	checked  bool
+}
+
+func (r *run) onCleanup(f func() error) { r.cleanups = append(r.cleanups, f) }
+
+func (r *run) cleanup() error {
+	var errs []error
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		if err := r.cleanups[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	r.cleanups = nil
+	return errors.Join(errs...)
+}
+
+func (r *run) logf(format string, args ...any) {
+	fmt.Fprintf(r.log, "collide: "+format+"\n", args...)
+}
+
+func (r *run) execute(ctx context.Context) error {
+	p := r.p
+	hist, err := history.Create(filepath.Join(r.o.OutDir, HistoryFile))
+	if err != nil {
+		return envErr("result", err)
+	}
+	r.hist = hist
+	r.onCleanup(hist.Close)
+
+	// 1. Stack: safety first, then database, chaos links, service.
+	allowRemote := r.o.AllowRemote || p.AllowRemote
+	dbDSN := p.Database.DSN
+	if p.Database.Driver == "sqlite" && dbDSN == "" {
+		dbDSN = filepath.Join(r.o.OutDir, "demo.db")
+	}
+	if !allowRemote {
+		if err := r.checkLocal(ctx, dbDSN); err != nil {
+			return err
+		}
+	}
+	db, err := invariants.Open(ctx, p.Database.Driver, dbDSN)
+	if err != nil {
+		return envErr("stack", fmt.Errorf("database %s: %w", invariants.RedactDSN(dbDSN), err))
+	}
+	r.db = db
+	r.onCleanup(db.Close)
+
+	if len(r.pl.links) > 0 {
+		apiURL := r.o.ToxiproxyURL
+		if apiURL == "" {
+			emb, err := chaos.StartEmbedded(ctx)
+			if err != nil {
+				return envErr("chaos", err)
+			}
+			r.onCleanup(emb.Close)
+			apiURL = emb.URL()
+		}
+		r.ch = chaos.New(apiURL, r.res.RunID)
+		r.onCleanup(func() error {
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return r.ch.Close(cctx)
+		})
+	}
+
+	targetURL := p.Target.URL
+	if d := p.Target.Demo; d != nil {
+		cfg := demo.Config{Mode: d.Mode, Driver: p.Database.Driver, DSN: dbDSN, Think: d.Think.D()}
+		if r.pl.links["database"] {
+			upstream, err := stacks.PostgresHostPort(dbDSN)
+			if err != nil {
+				return envErr("stack", err)
+			}
+			link, err := r.ch.AddLink(ctx, "database", upstream)
+			if err != nil {
+				return envErr("chaos", err)
+			}
+			if cfg.DSN, err = stacks.RewritePostgresHost(dbDSN, link.Listen); err != nil {
+				return envErr("stack", err)
+			}
+			r.logf("database link %s → %s", link.Listen, upstream)
+		}
+		// Setup before the demo opens would race its schema creation; the demo
+		// creates its schema in Open, so it starts first.
+		dm, err := stacks.StartDemo(ctx, cfg)
+		if err != nil {
+			return envErr("stack", err)
+		}
+		r.onCleanup(dm.Close)
+		targetURL = dm.URL()
+		r.logf("demo service (%s, %s) on %s", d.Mode, p.Database.Driver, targetURL)
+	}
+	u, err := url.Parse(targetURL)
+	if err != nil {
+		return &ProfileError{p.Errorf("target.url", "%v", err)}
+	}
+	if err := reachable(ctx, u.Host); err != nil {
+		return envErr("stack", fmt.Errorf("target %s unreachable: %w", targetURL, err))
+	}
+	baseURL := strings.TrimRight(targetURL, "/")
+	if r.pl.links["target"] {
+		link, err := r.ch.AddLink(ctx, "target", u.Host)
+		if err != nil {
+			return envErr("chaos", err)
+		}
+		baseURL = u.Scheme + "://" + link.Listen + strings.TrimRight(u.Path, "/")
+		r.logf("target link %s → %s", link.Listen, u.Host)
+	}
+
+	// 2. Setup.
+	for i, stmt := range p.Setup {
+		if err := db.Exec(ctx, stmt); err != nil {
+			return envErr("setup", fmt.Errorf("setup[%d] %q: %w", i, stmt, err))
+		}
+	}
+	env := &invariants.Env{DB: db, HistoryPath: filepath.Join(r.o.OutDir, HistoryFile)}
+	for i, c := range r.pl.checkers {
+		if pr, ok := c.(invariants.Preparer); ok {
+			if err := pr.Prepare(ctx, env); err != nil {
+				return envErr("setup", fmt.Errorf("invariants[%d] %q: before the attack: %w", i, p.Invariants[i].Name, err))
+			}
+		}
+	}
+
+	// 3 + 4. Chaos schedule and attack, together.
+	r.logf("attack: %d operation(s) for up to %s, seed %d", len(r.pl.specs), r.pl.attackLen, r.res.Seed)
+	attackCtx, stopAttack := context.WithCancel(ctx)
+	defer stopAttack()
+	var sched *chaos.Schedule
+	if r.ch != nil {
+		var err error
+		// attackLen 0: faults with no "for" stay until Stop, after the attack.
+		if sched, err = r.ch.Run(ctx, p.Chaos, 0); err != nil {
+			return envErr("chaos", err)
+		}
+		go func() {
+			// A fault that cannot be applied aborts the attack: the run's
+			// premise (this chaos, this load) no longer holds.
+			select {
+			case <-sched.Err():
+				stopAttack()
+			case <-sched.Done():
+			case <-attackCtx.Done():
+			}
+		}()
+	}
+	metrics, attackErr := attacks.Run(attackCtx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng}, r.pl.specs)
+	r.res.Attack = metrics
+
+	// 5. Heal and settle.
+	if sched != nil {
+		schedErr := sched.Stop()
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		herr := r.ch.HealAll(hctx)
+		cancel()
+		r.res.Chaos = r.ch.Timeline()
+		if schedErr != nil {
+			return envErr("chaos", schedErr)
+		}
+		if herr != nil {
+			return envErr("chaos", fmt.Errorf("heal: %w", herr))
+		}
+	}
+	if err := r.hist.Flush(); err != nil {
+		return envErr("result", err)
+	}
+	r.res.Totals = r.hist.Tally().All()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if attackErr != nil {
+		return envErr("attack", attackErr)
+	}
+	if r.res.Totals.Total() == 0 {
+		return envErr("attack", errors.New("no request was sent"))
+	}
+	if all := r.res.Totals; all.OK == 0 && all.Unknown == 0 {
+		return envErr("attack", fmt.Errorf("every one of %d requests failed (e.g. %s): is the target up?", all.Total(), firstError(metrics)))
+	}
+	select {
+	case <-time.After(p.Settle.D()):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+
+	// 6. Check.
+	env.Tally = r.hist.Tally()
+	for i, c := range r.pl.checkers {
+		start := time.Now()
+		cr := c.Check(ctx, env)
+		cr.Name = p.Invariants[i].Name
+		if cr.Took == 0 {
+			cr.Took = time.Since(start)
+		}
+		r.res.Invariants = append(r.res.Invariants, cr)
+	}
+	r.checked = true
+	return nil
+}
+
+// checkLocal refuses a non-loopback target or database.
+func (r *run) checkLocal(ctx context.Context, dbDSN string) error {
+	p := r.p
+	if p.Target.URL != "" {
+		u, err := url.Parse(p.Target.URL)
+		if err != nil {
+			return &ProfileError{p.Errorf("target.url", "%v", err)}
+		}
+		if err := stacks.CheckLoopback(ctx, "target", u.Hostname()); err != nil {
+			return &ProfileError{p.Errorf("target.url", "%v", err)}
+		}
+	}
+	if p.Database.Driver == "postgres" {
+		hp, err := stacks.PostgresHostPort(dbDSN)
+		if err != nil {
+			return &ProfileError{p.Errorf("database.dsn", "%v", err)}
+		}
+		host, _, _ := net.SplitHostPort(hp)
+		if strings.HasPrefix(host, "/") { // a Unix socket is local
+			return nil
+		}
+		if err := stacks.CheckLoopback(ctx, "database", host); err != nil {
+			return &ProfileError{p.Errorf("database.dsn", "%v", err)}
+		}
+	}
+	return nil
+}
+
+// finish sets the verdict from what the run reached.
+func (r *run) finish(ctx context.Context, err error) {
+	res := r.res
+	res.Finished = time.Now()
+	if r.ch != nil {
+		res.Chaos = r.ch.Timeline()
+	}
+	total := res.Totals.Total()
+	if total > 0 {
+		res.UnknownFraction = float64(res.Totals.Unknown) / float64(total)
+	}
+	switch {
+	case err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && !r.checked:
+		res.Verdict = report.Interrupted
+		if errors.Is(err, context.DeadlineExceeded) {
+			res.Verdict = report.Error
+			res.Error = "run timed out before the check"
+		} else {
+			res.Error = "interrupted before the check: " + err.Error()
+		}
+	case err != nil:
+		res.Verdict = report.Error
+		res.Error = err.Error()
+	default:
+		res.Verdict = verdictOf(res)
+	}
+	res.ExitCode = ExitCode(res.Verdict)
+}
+
+// verdictOf combines invariant verdicts: any fail → fail; else any error →
+// error; else any unknown, or too many unknown outcomes → unknown; else pass.
+func verdictOf(res *report.Result) report.Verdict {
+	worst := report.Pass
+	for _, inv := range res.Invariants {
+		switch inv.Verdict {
+		case invariants.Fail:
+			return report.Fail
+		case invariants.Error:
+			worst = report.Error
+		case invariants.Unknown:
+			if worst == report.Pass {
+				worst = report.Unknown
+			}
+		}
+	}
+	if worst == report.Pass && res.UnknownFraction > res.MaxUnknown {
+		worst = report.Unknown
+	}
+	if worst == report.Error {
+		res.Error = "a checker could not run"
+	}
+	return worst
+}
+
+func newResult(o Options, p *profiles.Profile, seed int64, runID string) *report.Result {
+	host, _ := os.Hostname()
+	res := &report.Result{
+		Schema:       report.SchemaVersion,
+		RunID:        runID,
+		Collide:      o.Version,
+		Dependencies: dependencies(),
+		Env:          report.Env{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Hostname: host},
+		Profile: report.ProfileInfo{
+			Name: p.Name, File: p.File(), Hash: p.Hash(), About: p.About,
+			Overrides: o.Overrides, Effective: redactedProfile(p),
+		},
+		Seed:     seed,
+		Started:  time.Now(),
+		History:  HistoryFile,
+		Database: p.Database.Driver + " " + invariants.RedactDSN(p.Database.DSN),
+	}
+	if p.Verdict.MaxUnknown != nil {
+		res.MaxUnknown = *p.Verdict.MaxUnknown
+	} else {
+		res.MaxUnknown = 0.5
+	}
+	if p.Target.Demo != nil {
+		res.Target = "demo (" + p.Target.Demo.Mode + ")"
+	} else {
+		res.Target = p.Target.URL
+	}
+	return res
+}
+
+// redactedProfile is a copy of p whose DSN has its password hidden.
+func redactedProfile(p *profiles.Profile) *profiles.Profile {
+	c := *p
+	c.Database.DSN = invariants.RedactDSN(p.Database.DSN)
+	return &c
+}
+
+func dependencies() map[string]string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
+	}
+	want := []string{"github.com/tsenart/vegeta/v12", "github.com/Shopify/toxiproxy/v2", "github.com/olekukonko/tablewriter",
+		"github.com/jackc/pgx/v5", "modernc.org/sqlite", "github.com/expr-lang/expr", "github.com/anishathalye/porcupine",
+		"github.com/testcontainers/testcontainers-go"}
+	out := map[string]string{}
+	for _, d := range bi.Deps {
+		for _, w := range want {
+			if d.Path == w {
+				out[d.Path] = d.Version
+			}
+		}
+	}
+	return out
+}
+
+// reachable dials hostport once, so a target that is down is an environment
+// error before the attack, not a history full of refused requests.
+func reachable(ctx context.Context, hostport string) error {
+	if !strings.Contains(hostport, ":") {
+		hostport += ":80"
+	}
+	d := net.Dialer{Timeout: 3 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+func firstError(ms []*attacks.Metrics) string {
+	for _, m := range ms {
+		if m != nil && len(m.Errors) > 0 {
+			return m.Errors[0]
+		}
+		if m != nil {
+			for code := range m.StatusCodes {
+				return "status " + code
+			}
+		}
+	}
+	return "no detail"
+}

@@ -1,0 +1,75 @@
+package harness
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/collide-dev/collide/attacks"
+	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/invariants"
+	"github.com/collide-dev/collide/profiles"
+)
+
+// plan is a profile compiled for running: every template, fault and checker
+// checked, so that nothing about the profile can fail once I/O has begun.
+type plan struct {
+	specs    []*attacks.Spec
+	checkers []invariants.Checker
+	// links names the chaos links the profile uses ("target", "database").
+	links map[string]bool
+	// attackLen is the longest operation's duration.
+	attackLen time.Duration
+}
+
+// Validate checks everything about p that can be checked without I/O:
+// request templates, fault kinds and their fields, checkers and their
+// expressions. Errors are *ProfileError naming file, line and field.
+func Validate(p *profiles.Profile) error {
+	_, err := compile(p)
+	return err
+}
+
+func compile(p *profiles.Profile) (*plan, error) {
+	pl := &plan{links: map[string]bool{}}
+	for i, f := range p.Chaos {
+		field := fmt.Sprintf("chaos[%d]", i)
+		if err := chaos.Validate(f); err != nil {
+			return nil, &ProfileError{p.Errorf(field, "%v", err)}
+		}
+		if f.Link == "database" && p.Database.Driver == "sqlite" {
+			return nil, &ProfileError{p.Errorf(field+".link", "the database link needs a networked database: sqlite runs inside the service (use driver: postgres)")}
+		}
+		if f.Link == "database" && p.Target.Demo == nil {
+			return nil, &ProfileError{p.Errorf(field+".link", "the database link needs a service collide starts (target.demo), so that the service connects through the link")}
+		}
+		pl.links[f.Link] = true
+	}
+	for i, op := range p.Operations {
+		s, err := attacks.NewSpec(op)
+		if err != nil {
+			field, msg := splitField(err.Error())
+			return nil, &ProfileError{p.Errorf(fmt.Sprintf("operations[%d]%s", i, field), "%s", msg)}
+		}
+		pl.specs = append(pl.specs, s)
+		if d := op.Duration.D(); d > pl.attackLen {
+			pl.attackLen = d
+		}
+	}
+	for i, inv := range p.Invariants {
+		c, err := invariants.New(inv)
+		if err != nil {
+			return nil, &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d]", i), "%v", err)}
+		}
+		pl.checkers = append(pl.checkers, c)
+	}
+	return pl, nil
+}
+
+// splitField turns "request.url: msg" into (".request.url", "msg").
+func splitField(s string) (string, string) {
+	if f, msg, ok := strings.Cut(s, ": "); ok && !strings.ContainsAny(f, " \"") {
+		return "." + f, msg
+	}
+	return "", s
+}

@@ -1,0 +1,144 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/collide-dev/collide/attacks"
+	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/invariants"
+)
+
+// SchemaVersion is the version of the result.json schema written by this
+// build. Readers accept this version only; docs/results.md describes it.
+const SchemaVersion = 1
+
+// Verdict is the overall verdict of a run.
+type Verdict string
+
+const (
+	Pass        Verdict = "pass"        // every invariant held, few enough unknown outcomes
+	Fail        Verdict = "fail"        // an invariant was violated
+	Unknown     Verdict = "unknown"     // nothing violated, but too many unknown outcomes to be sure
+	Error       Verdict = "error"       // the run or a checker could not complete
+	Interrupted Verdict = "interrupted" // stopped by a signal or timeout before checking
+)
+
+// Result is everything a run records. It is written as result.json in the
+// run folder, atomically.
+type Result struct {
+	Schema  int    `json:"schema"`
+	RunID   string `json:"run_id"`
+	Collide string `json:"collide_version"`
+	// Dependencies maps module paths to the versions built in.
+	Dependencies map[string]string `json:"dependencies,omitempty"`
+	Env          Env               `json:"env"`
+	Profile      ProfileInfo       `json:"profile"`
+	// Seed is the run's random seed: --seed with it replays the run's choices.
+	Seed     int64     `json:"seed"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Verdict  Verdict   `json:"verdict"`
+	ExitCode int       `json:"exit_code"`
+	// Error is why the run ended in error or was interrupted.
+	Error    string `json:"error,omitempty"`
+	Target   string `json:"target"`
+	Database string `json:"database"`
+	// Attack holds one entry per operation.
+	Attack []*attacks.Metrics `json:"attack"`
+	// Totals are the outcome counts over every operation.
+	Totals history.Counts `json:"totals"`
+	// UnknownFraction is Totals.Unknown / Totals.Total().
+	UnknownFraction float64 `json:"unknown_fraction"`
+	MaxUnknown      float64 `json:"max_unknown"`
+	// Chaos is the timeline of every toxic added and removed.
+	Chaos      []chaos.Event       `json:"chaos"`
+	Invariants []invariants.Result `json:"invariants"`
+	// History is the history file's name, relative to the run folder.
+	History string `json:"history"`
+}
+
+// Env describes where the run happened.
+type Env struct {
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPUs      int    `json:"cpus"`
+	Hostname  string `json:"hostname"`
+}
+
+// ProfileInfo identifies the profile that ran.
+type ProfileInfo struct {
+	Name string `json:"name"`
+	File string `json:"file"`
+	// Hash is the SHA-256 of the profile text after overrides.
+	Hash      string   `json:"hash"`
+	About     string   `json:"about,omitempty"`
+	Overrides []string `json:"overrides,omitempty"`
+	// Effective is the profile as run, defaults applied, secrets redacted.
+	Effective any `json:"effective,omitempty"`
+}
+
+// WriteFile writes r to path atomically: a temporary file in the same folder,
+// synced, then renamed over path. A reader never sees a half-written result.
+func (r *Result) WriteFile(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: encode result: %w", err)
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a synced temporary file and a
+// rename.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("report: sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report: close %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ReadFile reads a result from a result.json path or from a run folder.
+func ReadFile(path string) (*Result, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "result.json")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", path, err)
+	}
+	if r.Schema != SchemaVersion {
+		return nil, fmt.Errorf("report: %s: schema %d, this collide reads schema %d", path, r.Schema, SchemaVersion)
+	}
+	return &r, nil
+}

@@ -1,0 +1,147 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Table writes r as terminal tables: a verdict line, one row per invariant
+// (verdict, expected, actual and evidence), the attack summary per operation
+// and the chaos timeline.
+func Table(w io.Writer, r *Result) error {
+	fmt.Fprintf(w, "collide %s: profile %s, seed %d, run %s, %s\n",
+		r.Collide, r.Profile.Name, r.Seed, r.RunID, r.Finished.Sub(r.Started).Round(time.Millisecond))
+	fmt.Fprintf(w, "target %s, database %s\n\n", r.Target, r.Database)
+
+	if len(r.Invariants) > 0 {
+		t := newTable(w, 60)
+		t.Header("Invariant", "Verdict", "Expected", "Actual / evidence")
+		for _, inv := range r.Invariants {
+			actual := inv.Actual
+			if inv.Error != "" {
+				actual = "error: " + inv.Error
+			}
+			if inv.Anomaly != "" {
+				actual = inv.Anomaly + ": " + actual
+			}
+			if len(inv.Evidence) > 0 {
+				actual += "\n" + strings.Join(inv.Evidence, "\n")
+			}
+			if err := t.Append([]string{inv.Name, strings.ToUpper(string(inv.Verdict)), inv.Expected, actual}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+
+	if len(r.Attack) > 0 {
+		t := newTable(w, 40)
+		t.Header("Op", "Requests", "Rate/s", "OK", "Fail", "Unknown", "p50", "p99", "Max")
+		for _, m := range r.Attack {
+			if m == nil {
+				continue
+			}
+			if err := t.Append([]string{m.Op, fmt.Sprint(m.Requests), fmt.Sprintf("%.1f", m.Rate),
+				fmt.Sprint(m.OK), fmt.Sprint(m.Fail), fmt.Sprint(m.Unknown),
+				dur(m.P50), dur(m.P99), dur(m.Max)}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+
+	if len(r.Chaos) > 0 {
+		t := newTable(w, 50)
+		t.Header("At", "Link", "Fault", "Action", "Details")
+		for _, e := range r.Chaos {
+			details := fmt.Sprintf("%s toxicity=%.2f %s", e.Stream, e.Toxicity, attrs(e.Attributes))
+			if e.Error != "" {
+				details = e.Error
+			}
+			if err := t.Append([]string{"+" + dur(e.Offset), e.Link, e.Fault, e.Action, strings.TrimSpace(details)}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintln(w, VerdictLine(r))
+	return nil
+}
+
+// VerdictLine is one line saying the verdict and, when it is not pass, why.
+func VerdictLine(r *Result) string {
+	s := fmt.Sprintf("verdict: %s (exit %d)", strings.ToUpper(string(r.Verdict)), r.ExitCode)
+	switch r.Verdict {
+	case Fail:
+		var names []string
+		for _, inv := range r.Invariants {
+			if inv.Verdict == "fail" {
+				names = append(names, fmt.Sprintf("%q violated (%s)", inv.Name, inv.Actual))
+			}
+		}
+		s += ": " + strings.Join(names, "; ")
+	case Unknown:
+		s += fmt.Sprintf(": no invariant violated, but %.0f%% of operations had unknown outcomes (limit %.0f%%)",
+			100*r.UnknownFraction, 100*r.MaxUnknown)
+	case Error, Interrupted:
+		if r.Error != "" {
+			s += ": " + r.Error
+		}
+	}
+	return s
+}
+
+func newTable(w io.Writer, colMax int) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRowMaxWidth(colMax),
+		tablewriter.WithHeaderMaxWidth(colMax),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+}
+
+func dur(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0"
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(100 * time.Microsecond).String()
+	default:
+		return d.Round(time.Millisecond).String()
+	}
+}
+
+func attrs(m map[string]any) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,72 @@
+package stacks
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// PostgresHostPort returns the host:port a PostgreSQL DSN (URL or key=value
+// form) connects to; the port defaults to 5432.
+func PostgresHostPort(dsn string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("parse DSN: %w", err)
+		}
+		host, port := u.Hostname(), u.Port()
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		if port == "" {
+			port = "5432"
+		}
+		return net.JoinHostPort(host, port), nil
+	}
+	kv := parseKV(dsn)
+	host, port := kv["host"], kv["port"]
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if port == "" {
+		port = "5432"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// RewritePostgresHost returns dsn with its host and port replaced by
+// hostport (a proxy in front of the server), keeping everything else.
+func RewritePostgresHost(dsn, hostport string) (string, error) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return "", err
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("parse DSN: %w", err)
+		}
+		u.Host = hostport
+		return u.String(), nil
+	}
+	out := kvHost.ReplaceAllString(dsn, "")
+	out = kvPort.ReplaceAllString(out, "")
+	return strings.TrimSpace(out) + " host=" + host + " port=" + port, nil
+}
+
+var (
+	kvHost = regexp.MustCompile(`(^|\s)host=\S*`)
+	kvPort = regexp.MustCompile(`(^|\s)port=\S*`)
+)
+
+func parseKV(dsn string) map[string]string {
+	m := map[string]string{}
+	for _, f := range strings.Fields(dsn) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			m[k] = strings.Trim(v, "'")
+		}
+	}
+	return m
+}

@@ -44,6 +44,11 @@ type Profile struct {
 	Invariants []Invariant `yaml:"invariants" json:"invariants"`
 	// Verdict tunes how check results become the run's verdict.
 	Verdict VerdictPolicy `yaml:"verdict" json:"verdict,omitempty"`
+
+	// src is where the profile came from: file name, hash and the line of
+	// every field (see File, Line, Errorf and Hash); nil for a Profile built
+	// in code.
+	src *source
 }
 
 // Target says where the service under test comes from: exactly one of URL or

@@ -1,0 +1,321 @@
+package profiles
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+)
+
+// MaxRequests caps the requests of one operation, whatever its rate and
+// duration say: every request loop is bounded in count (by this, Requests
+// or Rate × Duration) and in time (by Duration, or by Requests × Timeout).
+const MaxRequests = 10_000_000
+
+// httpMethods are the methods a request may use.
+var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+
+// validator collects errors; Parse reports the first in document order.
+type validator struct {
+	p    *Profile
+	errs []*Error
+}
+
+func (v *validator) errf(field, format string, args ...any) {
+	v.errs = append(v.errs, v.p.Errorf(field, format, args...))
+}
+
+// validate checks the decoded profile and returns its first error in
+// document order, or nil.
+func (p *Profile) validate() *Error {
+	v := &validator{p: p}
+	v.profile()
+	if len(v.errs) == 0 {
+		return nil
+	}
+	sortErrors(v.errs)
+	return v.errs[0]
+}
+
+func (v *validator) profile() {
+	p := v.p
+	if p.Version != 0 && p.Version != Version {
+		v.errf("version", "unsupported version %d (this collide reads version %d)", p.Version, Version)
+	}
+	switch {
+	case p.Name == "":
+		v.errf("name", "required")
+	case !matches(p.Name, "abcdefghijklmnopqrstuvwxyz0123456789-"):
+		v.errf("name", "invalid name %s (want lowercase letters, digits and -, e.g. counter-race)", quote(p.Name))
+	}
+	v.target()
+	v.database()
+	for i, f := range p.Chaos {
+		v.fault(fmt.Sprintf("chaos[%d]", i), f)
+	}
+	if len(p.Operations) == 0 {
+		v.errf("operations", "at least one operation is required")
+	}
+	names := map[string]string{}
+	for i, o := range p.Operations {
+		path := fmt.Sprintf("operations[%d]", i)
+		v.operation(path, o)
+		if o.Name != "" {
+			if first, dup := names[o.Name]; dup {
+				v.errf(path+".name", "duplicate operation name %s (%s)", quote(o.Name), v.where(first))
+			} else {
+				names[o.Name] = path + ".name"
+			}
+		}
+	}
+	if p.Settle < 0 {
+		v.errf("settle", "must not be negative")
+	}
+	if len(p.Invariants) == 0 {
+		v.errf("invariants", "at least one invariant is required")
+	}
+	inames := map[string]string{}
+	for i, inv := range p.Invariants {
+		path := fmt.Sprintf("invariants[%d]", i)
+		v.invariant(path, inv)
+		if inv.Name != "" {
+			if first, dup := inames[inv.Name]; dup {
+				v.errf(path+".name", "duplicate invariant name %s (%s)", quote(inv.Name), v.where(first))
+			} else {
+				inames[inv.Name] = path + ".name"
+			}
+		}
+	}
+	if mu := p.Verdict.MaxUnknown; mu != nil && !(*mu >= 0 && *mu <= 1) {
+		v.errf("verdict.max_unknown", "%v is out of range (want 0 to 1)", *mu)
+	}
+}
+
+// where names the first occurrence of a duplicate: its path and line.
+func (v *validator) where(path string) string {
+	if l := v.p.Line(path); l > 0 {
+		return fmt.Sprintf("first at %s, line %d", path, l)
+	}
+	return "first at " + path
+}
+
+func (v *validator) target() {
+	t := v.p.Target
+	switch {
+	case t.URL == "" && t.Demo == nil:
+		v.errf("target", "required: set url (a running service) or demo (the built-in demo)")
+	case t.URL != "" && t.Demo != nil:
+		v.errf("target", "set url or demo, not both")
+	}
+	if t.URL != "" {
+		u, err := url.Parse(t.URL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			v.errf("target.url", "invalid URL %s (want an absolute http:// or https:// URL, e.g. http://127.0.0.1:8080)", quote(t.URL))
+		}
+	}
+	if d := t.Demo; d != nil {
+		switch d.Mode {
+		case "racy", "safe":
+		case "":
+			v.errf("target.demo.mode", "required (racy or safe)")
+		default:
+			v.errf("target.demo.mode", "invalid mode %s (want racy or safe)", quote(d.Mode))
+		}
+		if d.Think < 0 {
+			v.errf("target.demo.think", "must not be negative")
+		}
+	}
+}
+
+func (v *validator) database() {
+	d := v.p.Database
+	switch d.Driver {
+	case "postgres":
+		if d.DSN == "" {
+			v.errf("database.dsn", "required for driver postgres (e.g. postgres://user:pass@127.0.0.1:5432/db or ${COLLIDE_PG})")
+		}
+	case "sqlite":
+		if d.DSN == "" && v.p.Target.URL != "" {
+			v.errf("database.dsn", "required for driver sqlite with a url target (the path of the service's database file)")
+		}
+	case "":
+		v.errf("database.driver", "required (postgres or sqlite)")
+	default:
+		v.errf("database.driver", "unsupported driver %s (want postgres or sqlite)", quote(d.Driver))
+	}
+}
+
+func (v *validator) fault(path string, f Fault) {
+	switch f.Link {
+	case "target", "database":
+	case "":
+		v.errf(path+".link", "required (target or database)")
+	default:
+		v.errf(path+".link", "invalid link %s (want target or database)", quote(f.Link))
+	}
+	if f.Fault == "" {
+		v.errf(path+".fault", "required (e.g. latency, reset_peer, timeout, bandwidth, slow_close, limit_data)")
+	}
+	switch f.Stream {
+	case "", "upstream", "downstream":
+	default:
+		v.errf(path+".stream", "invalid stream %s (want upstream or downstream)", quote(f.Stream))
+	}
+	if t := f.Toxicity; t != nil && !(*t >= 0 && *t <= 1) {
+		v.errf(path+".toxicity", "%v is out of range (want 0 to 1)", *t)
+	}
+	for _, d := range []struct {
+		name string
+		d    Duration
+	}{{"from", f.From}, {"for", f.For}, {"latency", f.Latency}, {"jitter", f.Jitter}, {"timeout", f.Timeout}, {"delay", f.Delay}} {
+		if d.d < 0 {
+			v.errf(path+"."+d.name, "must not be negative")
+		}
+	}
+	if f.Rate < 0 {
+		v.errf(path+".rate", "must not be negative (got %d)", f.Rate)
+	}
+	if f.Bytes < 0 {
+		v.errf(path+".bytes", "must not be negative (got %d)", f.Bytes)
+	}
+}
+
+func (v *validator) operation(path string, o Operation) {
+	switch {
+	case o.Name == "":
+		v.errf(path+".name", "required")
+	case !matches(o.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"):
+		v.errf(path+".name", "invalid name %s (want letters, digits, _ and -)", quote(o.Name))
+	}
+	v.request(path+".request", o.Request)
+
+	if o.Requests < 0 {
+		v.errf(path+".requests", "must not be negative (got %d)", o.Requests)
+	} else if o.Requests > MaxRequests {
+		v.errf(path+".requests", "%d is above the limit of %d requests per operation", o.Requests, MaxRequests)
+	}
+	switch {
+	case o.Duration < 0:
+		v.errf(path+".duration", "must not be negative")
+	case o.Duration == 0 && o.Requests <= 0:
+		if o.Rate.Max() && v.p.has(path+".rate") {
+			v.errf(path+".rate", "max needs a bound: set duration or requests")
+		} else {
+			v.errf(path+".duration", "required (or set requests)")
+		}
+	case o.Requests == 0 && !o.Rate.Max():
+		if n := paced(o.Rate, o.Duration); n > MaxRequests {
+			v.errf(path+".rate", "%s for %s is %.0f requests, above the limit of %d per operation (lower rate or duration, or set requests)", o.Rate, o.Duration, n, MaxRequests)
+		}
+	}
+	if o.Workers < 0 {
+		v.errf(path+".workers", "must not be negative (got %d)", o.Workers)
+	}
+	switch {
+	case o.MaxWorkers < 0:
+		v.errf(path+".max_workers", "must not be negative (got %d)", o.MaxWorkers)
+	case o.MaxWorkers > 0 && o.MaxWorkers < o.Workers:
+		v.errf(path+".max_workers", "%d is less than workers (%d)", o.MaxWorkers, o.Workers)
+	}
+	if o.Timeout < 0 {
+		v.errf(path+".timeout", "must not be negative")
+	}
+	if o.Keys < 0 {
+		v.errf(path+".keys", "must not be negative (got %d)", o.Keys)
+	}
+	okSet := v.statuses(path+".outcome.ok", o.Outcome.OK)
+	failSet := v.statuses(path+".outcome.fail", o.Outcome.Fail)
+	if !okSet.Empty() && !failSet.Empty() {
+		if c := okSet.overlap(failSet); c != 0 {
+			v.errf(path+".outcome.fail", "status %d is also in ok", c)
+		}
+	}
+}
+
+// paced is the number of requests a paced rate sends in d.
+func paced(r Rate, d Duration) float64 {
+	if r.Per <= 0 {
+		return math.Inf(1)
+	}
+	return math.Ceil(float64(r.Freq) * float64(d) / float64(r.Per))
+}
+
+// statuses validates outcome entries one by one and returns the set.
+func (v *validator) statuses(path string, specs []string) StatusSet {
+	ok := true
+	for i, s := range specs {
+		if _, err := parseStatus(s); err != nil {
+			v.errf(indexPath(path, i), "%v", err)
+			ok = false
+		}
+	}
+	if !ok {
+		return StatusSet{}
+	}
+	return mustStatusSet(specs)
+}
+
+func (v *validator) request(path string, r Request) {
+	switch {
+	case r.Method == "":
+		v.errf(path+".method", "required (e.g. GET or POST)")
+	case !contains(httpMethods, r.Method):
+		if up := strings.ToUpper(r.Method); contains(httpMethods, up) {
+			v.errf(path+".method", "invalid method %s (methods are upper case: %s)", quote(r.Method), up)
+		} else {
+			v.errf(path+".method", "invalid method %s (want %s or %s)", quote(r.Method), strings.Join(httpMethods[:len(httpMethods)-1], ", "), httpMethods[len(httpMethods)-1])
+		}
+	}
+	switch {
+	case r.URL == "":
+		v.errf(path+".url", "required (a path such as /counters/1, relative to the target)")
+	case strings.HasPrefix(r.URL, "/"):
+	case strings.HasPrefix(r.URL, "http://") || strings.HasPrefix(r.URL, "https://"):
+		host := r.URL[strings.Index(r.URL, "://")+3:]
+		if i := strings.IndexAny(host, "/?#"); i >= 0 {
+			host = host[:i]
+		}
+		if host == "" {
+			v.errf(path+".url", "invalid URL %s (no host)", quote(r.URL))
+		}
+	default:
+		v.errf(path+".url", "invalid URL %s (want a path starting with /, relative to the target, or an absolute http(s) URL)", quote(r.URL))
+	}
+	for name := range r.Headers {
+		if !matches(name, headerChars) {
+			v.errf(path+".headers."+name, "invalid header name %s (want letters, digits and !#$%%&'*+-.^_`|~)", quote(name))
+		}
+	}
+}
+
+func (v *validator) invariant(path string, inv Invariant) {
+	if inv.Name == "" {
+		v.errf(path+".name", "required (a sentence saying what must hold)")
+	}
+	if inv.Check == "" {
+		switch {
+		case inv.Expect == "" && inv.Unique == "":
+			v.errf(path, "nothing to check: set expect, unique or check")
+		case inv.Expect != "" && inv.Unique != "":
+			v.errf(path, "set expect or unique, not both (or name the check)")
+		}
+	}
+}
+
+// headerChars are the characters of an HTTP header name (RFC 9110 token).
+const headerChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~"
+
+// matches reports whether s is non-empty and made only of chars.
+func matches(s, chars string) bool {
+	return s != "" && strings.Trim(s, chars) == ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,391 @@
+package invariants
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/collide-dev/collide/profiles"
+)
+
+// checkCase is one row of the shared checker suite: an invariant, the
+// database state around Prepare, a tally, and what the check must say.
+type checkCase struct {
+	name   string
+	inv    profiles.Invariant
+	setup  []string          // run before Prepare (the profile's setup)
+	attack []string          // run after Prepare (what the attack did)
+	tally  map[string]counts // ok, fail, unknown per operation
+	ops    []string          // Env.Operations
+	// skipPrepare leaves Prepare uncalled; closeDB closes the database
+	// before Check.
+	skipPrepare, closeDB bool
+
+	newErr       string // New must fail with an error containing this
+	want         Verdict
+	wantActual   string   // Actual must contain this
+	wantEvidence []string // Evidence must equal this (when set)
+	wantAnomaly  string
+	wantError    string // Result.Error must contain this
+}
+
+const counterSetup = `CREATE TABLE counters (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)`
+
+func counterAt(v string) []string {
+	return []string{counterSetup, `INSERT INTO counters (id, value) VALUES (1, ` + v + `)`}
+}
+
+const bound = `value >= ok("incr") && value <= ok("incr") + unknown("incr")`
+
+var incr8ok3unknown = map[string]counts{"incr": {8, 2, 3}}
+
+var checkCases = []checkCase{
+	// expect: the Jepsen bound ok ≤ value ≤ ok + unknown.
+	{
+		name:       "expect bound holds inside [ok, ok+unknown]",
+		inv:        profiles.Invariant{Name: "counted", Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		setup:      counterAt("10"),
+		tally:      incr8ok3unknown,
+		want:       Pass,
+		wantActual: `value=10, ok("incr")=8, unknown("incr")=3`,
+	},
+	{
+		name:  "expect bound holds at ok exactly",
+		inv:   profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		setup: counterAt("8"),
+		tally: incr8ok3unknown,
+		want:  Pass,
+	},
+	{
+		name:       "expect bound fails above ok+unknown (double count)",
+		inv:        profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		setup:      counterAt("12"),
+		tally:      incr8ok3unknown,
+		want:       Fail,
+		wantActual: `value=12, ok("incr")=8, unknown("incr")=3`,
+	},
+	{
+		name:       "expect bound fails below ok (lost update)",
+		inv:        profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		setup:      counterAt("7"),
+		tally:      incr8ok3unknown,
+		want:       Fail,
+		wantActual: `value=7,`,
+	},
+	{
+		name:  "expect compares NUMERIC with counts",
+		inv:   profiles.Invariant{Query: `SELECT CAST(value AS NUMERIC) AS value FROM counters WHERE id = 1`, Expect: bound},
+		setup: counterAt("10"),
+		tally: incr8ok3unknown,
+		want:  Pass,
+	},
+	{
+		name:  "expect compares a sum with counts",
+		inv:   profiles.Invariant{Query: `SELECT sum(value) AS value FROM counters`, Expect: `value == ok("incr") + 2`},
+		setup: counterAt("10"),
+		tally: incr8ok3unknown,
+		want:  Pass,
+	},
+	{
+		name:  "expect history functions without arguments sum every operation",
+		inv:   profiles.Invariant{Expect: `ok() == 9 && fail() == 2 && unknown() == 3 && total() == 14 && total("read") == 1`},
+		tally: map[string]counts{"incr": {8, 2, 3}, "read": {1, 0, 0}},
+		want:  Pass,
+	},
+	{
+		name:  "expect operation with no requests counts zero when the profile names it",
+		inv:   profiles.Invariant{Expect: `ok("refund") == 0`},
+		tally: incr8ok3unknown,
+		ops:   []string{"incr", "refund"},
+		want:  Pass,
+	},
+	// before: the state after setup, before the attack.
+	{
+		name:   "expect before gives the delta of the attack",
+		inv:    profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value - before.value >= ok("incr") && value - before.value <= ok("incr") + unknown("incr")`},
+		setup:  counterAt("100"),
+		attack: []string{`UPDATE counters SET value = 110 WHERE id = 1`},
+		tally:  incr8ok3unknown,
+		want:   Pass,
+		// the values read, in the order they appear
+		wantActual: `value=110, before.value=100, ok("incr")=8, unknown("incr")=3`,
+	},
+	{
+		name:       "expect before delta catches a lost update",
+		inv:        profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value - before.value >= ok("incr")`},
+		setup:      counterAt("100"),
+		attack:     []string{`UPDATE counters SET value = 105 WHERE id = 1`},
+		tally:      incr8ok3unknown,
+		want:       Fail,
+		wantActual: `value=105, before.value=100, ok("incr")=8`,
+	},
+	{
+		name:        "expect before without Prepare is an error",
+		inv:         profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= before.value`},
+		setup:       counterAt("100"),
+		skipPrepare: true,
+		want:        Error,
+		wantError:   "Prepare",
+	},
+	{
+		name:      "expect before with no row after setup is an error",
+		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= before.value`},
+		setup:     []string{counterSetup},
+		attack:    []string{`INSERT INTO counters VALUES (1, 5)`},
+		want:      Error,
+		wantError: "no rows after setup",
+	},
+	// rows and count.
+	{
+		name:  "expect count of no rows",
+		inv:   profiles.Invariant{Query: `SELECT id FROM counters WHERE value < 0`, Expect: `count == 0`},
+		setup: counterAt("3"),
+		want:  Pass,
+	},
+	{
+		name: "expect over rows fails with the rows as evidence",
+		inv:  profiles.Invariant{Query: `SELECT id, value FROM counters WHERE value < 0 ORDER BY id`, Expect: `count == 0`},
+		setup: []string{counterSetup,
+			`INSERT INTO counters VALUES (1, -1), (2, 5), (3, -7)`},
+		want:         Fail,
+		wantActual:   "count=2",
+		wantEvidence: []string{"id=1 value=-1", "id=3 value=-7"},
+	},
+	{
+		name: "expect predicate over rows",
+		inv:  profiles.Invariant{Query: `SELECT id, value FROM counters`, Expect: `all(rows, .value >= 0) && len(rows) == count && count(rows, .value > 4) == 1`},
+		setup: []string{counterSetup,
+			`INSERT INTO counters VALUES (1, 1), (2, 5), (3, 2)`},
+		want: Pass,
+	},
+	{
+		name:  "expect column named like a builtin",
+		inv:   profiles.Invariant{Query: `SELECT max(value) AS max FROM counters`, Expect: `max <= ok("incr") + unknown("incr")`},
+		setup: counterAt("10"),
+		tally: incr8ok3unknown,
+		want:  Pass,
+	},
+	// never pass when the check cannot run.
+	{
+		name:      "expect query error is an error",
+		inv:       profiles.Invariant{Query: `SELECT value FROM no_such_table`, Expect: bound},
+		tally:     incr8ok3unknown,
+		want:      Error,
+		wantError: "no_such_table",
+	},
+	{
+		name:    "expect on a closed database is an error",
+		inv:     profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		setup:   counterAt("10"),
+		tally:   incr8ok3unknown,
+		closeDB: true,
+		want:    Error,
+	},
+	{
+		name:      "expect not a boolean is an error",
+		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value + 1`},
+		setup:     counterAt("10"),
+		want:      Error,
+		wantError: "want true or false",
+	},
+	{
+		name:      "expect NULL column is an error, not false",
+		inv:       profiles.Invariant{Query: `SELECT NULL AS flag FROM counters`, Expect: `flag`},
+		setup:     counterAt("10"),
+		want:      Error,
+		wantError: "want true or false",
+	},
+	{
+		name:      "expect runtime error is an error",
+		inv:       profiles.Invariant{Query: `SELECT value, 'x' AS s FROM counters WHERE id = 1`, Expect: `value > s`},
+		setup:     counterAt("10"),
+		want:      Error,
+		wantError: "evaluate",
+	},
+	{
+		name:      "expect column the query does not return is an error",
+		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `valu >= ok("incr")`},
+		setup:     counterAt("10"),
+		tally:     incr8ok3unknown,
+		want:      Error,
+		wantError: "valu",
+	},
+	{
+		name:      "expect column of an empty result is an error",
+		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 2`, Expect: bound},
+		setup:     counterAt("10"),
+		tally:     incr8ok3unknown,
+		want:      Error,
+		wantError: "no rows",
+	},
+	{
+		name:      "expect unknown operation is an error, not a silent zero",
+		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= ok("incrr")`},
+		setup:     counterAt("10"),
+		tally:     incr8ok3unknown,
+		want:      Error,
+		wantError: `unknown operation "incrr" (operations: incr)`,
+	},
+	// unique.
+	{
+		name: "unique finds duplicates with evidence",
+		inv:  profiles.Invariant{Name: "one order per key", Unique: `SELECT k FROM orders`},
+		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`,
+			`INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-2'), (3, 'k-1'), (4, 'k-3'), (5, 'k-1'), (6, 'k-2'), (7, 'k-4')`},
+		want:         Fail,
+		wantAnomaly:  "duplicate",
+		wantActual:   "2 duplicated values in 7 rows (3 extra rows)",
+		wantEvidence: []string{`"k-1" ×3`, `"k-2" ×2`},
+	},
+	{
+		name: "unique compares every column",
+		inv:  profiles.Invariant{Unique: `SELECT account, seq FROM debits`},
+		setup: []string{`CREATE TABLE debits (account TEXT, seq INTEGER)`,
+			`INSERT INTO debits VALUES ('a', 1), ('a', 2), ('b', 1), ('a', 1)`},
+		want:         Fail,
+		wantActual:   "1 duplicated value in 4 rows (1 extra row)",
+		wantEvidence: []string{`("a", 1) ×2`},
+	},
+	{
+		name: "unique integer keys",
+		inv:  profiles.Invariant{Unique: `SELECT event_id FROM applied`},
+		setup: []string{`CREATE TABLE applied (event_id BIGINT)`,
+			`INSERT INTO applied VALUES (17), (17), (18)`},
+		want:         Fail,
+		wantEvidence: []string{`17 ×2`},
+	},
+	{
+		name: "unique passes on distinct rows",
+		inv:  profiles.Invariant{Unique: `SELECT k FROM orders`},
+		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`,
+			`INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-2'), (3, 'k-3')`},
+		want:       Pass,
+		wantActual: "3 rows, all unique",
+	},
+	{
+		name: "unique skips NULLs as a UNIQUE constraint does",
+		inv:  profiles.Invariant{Unique: `SELECT k FROM orders`},
+		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`,
+			`INSERT INTO orders (id, k) VALUES (1, NULL), (2, NULL), (3, 'k-3')`},
+		want:       Pass,
+		wantActual: "3 rows, all unique; 2 rows with NULL skipped",
+	},
+	{
+		name:       "unique via check and query",
+		inv:        profiles.Invariant{Check: "unique", Query: `SELECT k FROM orders`},
+		setup:      []string{`CREATE TABLE orders (k TEXT)`, `INSERT INTO orders VALUES ('x'), ('x')`},
+		want:       Fail,
+		wantActual: "1 duplicated value in 2 rows",
+	},
+	{
+		name:      "unique query error is an error",
+		inv:       profiles.Invariant{Unique: `SELECT k FROM no_such_table`},
+		want:      Error,
+		wantError: "no_such_table",
+	},
+	{
+		name:    "unique on a closed database is an error",
+		inv:     profiles.Invariant{Unique: `SELECT k FROM orders`},
+		setup:   []string{`CREATE TABLE orders (k TEXT)`},
+		closeDB: true,
+		want:    Error,
+	},
+	// New rejects bad invariants at load time.
+	{name: "new unknown checker", inv: profiles.Invariant{Check: "linearizable", Query: "SELECT 1"}, newErr: `unknown checker "linearizable" (known: expect, unique)`},
+	{name: "new no checker", inv: profiles.Invariant{Name: "nothing"}, newErr: "no checker"},
+	{name: "new expect and unique together", inv: profiles.Invariant{Expect: "true", Unique: "SELECT 1"}, newErr: "both expect and unique"},
+	{name: "new bad syntax", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `value >= `}, newErr: "unexpected token"},
+	{name: "new unbalanced parenthesis", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `(value >= ok("incr")`}, newErr: "expect"},
+	{name: "new unknown function", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `value >= okk("incr")`}, newErr: "unknown function okk()"},
+	{name: "new history function with a number", inv: profiles.Invariant{Expect: `ok(1) > 0`}, newErr: "argument"},
+	{name: "new history function with two operations", inv: profiles.Invariant{Expect: `ok("a", "b") > 0`}, newErr: "takes one operation"},
+	{name: "new history function not called", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `value > ok`}, newErr: "is a function"},
+	{name: "new constant not boolean", inv: profiles.Invariant{Expect: `ok("incr") + 1`}, newErr: "want a boolean"},
+	{name: "new column without a query", inv: profiles.Invariant{Expect: `value >= ok("incr")`}, newErr: "unknown name value"},
+	{name: "new before without a query", inv: profiles.Invariant{Expect: `before.value >= ok("incr")`}, newErr: "needs a query"},
+	{name: "new empty expect", inv: profiles.Invariant{Check: "expect", Query: "SELECT 1"}, newErr: "expect is empty"},
+	{name: "new empty unique", inv: profiles.Invariant{Check: "unique"}, newErr: "unique is empty"},
+	{name: "new column and builtin of one name", inv: profiles.Invariant{Query: "SELECT 1 AS len", Expect: `len > len(rows)`}, newErr: "both as a column and as the builtin"},
+}
+
+// runCheckerSuite runs every checkCase on databases from open.
+func runCheckerSuite(t *testing.T, open func(t *testing.T) DB) {
+	for _, tc := range checkCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			c, err := New(tc.inv)
+			if tc.newErr != "" {
+				if err == nil {
+					t.Fatalf("New: no error, want one containing %q", tc.newErr)
+				}
+				if !strings.Contains(err.Error(), tc.newErr) {
+					t.Fatalf("New error = %q, want it to contain %q", err, tc.newErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			db := open(t)
+			mustExec(t, db, tc.setup...)
+			env := &Env{DB: db, Tally: newTally(tc.tally), Operations: tc.ops}
+			if p, ok := c.(Preparer); ok && !tc.skipPrepare {
+				if err := p.Prepare(ctx, env); err != nil {
+					t.Fatalf("Prepare: %v", err)
+				}
+			}
+			mustExec(t, db, tc.attack...)
+			if tc.closeDB {
+				if err := db.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := c.Check(ctx, env)
+			t.Logf("%s: %s %q actual=%q evidence=%q error=%q", res.Check, res.Verdict, res.Expected, res.Actual, res.Evidence, res.Error)
+			if res.Verdict != tc.want {
+				t.Fatalf("verdict = %s, want %s (error %q, actual %q)", res.Verdict, tc.want, res.Error, res.Actual)
+			}
+			if res.Verdict == Error && res.Error == "" {
+				t.Error("error verdict without Error")
+			}
+			if res.Verdict != Error && res.Error != "" {
+				t.Errorf("Error %q set on a %s", res.Error, res.Verdict)
+			}
+			if !strings.Contains(res.Error, tc.wantError) {
+				t.Errorf("Error = %q, want it to contain %q", res.Error, tc.wantError)
+			}
+			if !strings.Contains(res.Actual, tc.wantActual) {
+				t.Errorf("Actual = %q, want it to contain %q", res.Actual, tc.wantActual)
+			}
+			if tc.wantEvidence != nil && strings.Join(res.Evidence, "|") != strings.Join(tc.wantEvidence, "|") {
+				t.Errorf("Evidence = %q, want %q", res.Evidence, tc.wantEvidence)
+			}
+			if len(res.Evidence) > MaxEvidence {
+				t.Errorf("%d evidence items, want at most %d", len(res.Evidence), MaxEvidence)
+			}
+			wantAnomaly := tc.wantAnomaly
+			if wantAnomaly == "" && res.Check == "unique" && tc.want == Fail {
+				wantAnomaly = "duplicate"
+			}
+			if res.Anomaly != wantAnomaly {
+				t.Errorf("Anomaly = %q, want %q", res.Anomaly, tc.wantAnomaly)
+			}
+			if res.Check != CheckName(tc.inv) || res.Name == "" || res.Took <= 0 {
+				t.Errorf("Check=%q Name=%q Took=%v: want the checker name, a name and a duration", res.Check, res.Name, res.Took)
+			}
+			if res.Verdict == Fail && res.Check == "unique" && res.Fix == "" {
+				t.Error("unique failure without Fix")
+			}
+		})
+	}
+}
+
+func TestCheckers(t *testing.T) {
+	for _, d := range drivers {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			runCheckerSuite(t, d.opener(t))
+		})
+	}
+}

@@ -1,0 +1,537 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
+)
+
+func init() { Register("expect", newExpect) }
+
+// historyFuncs are the expression functions over the history tally.
+var historyFuncs = map[string]func(history.Counts) int{
+	"ok":      func(c history.Counts) int { return c.OK },
+	"fail":    func(c history.Counts) int { return c.Fail },
+	"unknown": func(c history.Counts) int { return c.Unknown },
+	"total":   func(c history.Counts) int { return c.Total() },
+}
+
+// reservedVars are the expression variables that are not query columns. A
+// column named count replaces the row count (SELECT count(*) … in
+// PostgreSQL); columns with the other names are reachable only through rows.
+var reservedVars = map[string]bool{"rows": true, "count": true, "before": true, "$env": true}
+
+// expectChecker is the "expect" checker: Query's result and the history
+// tally, bound to variables, must make the Expect expression true.
+type expectChecker struct {
+	inv  profiles.Invariant
+	prog *vm.Program
+	refs exprRefs
+
+	mu       sync.Mutex
+	prepared bool
+	before   map[string]any // first row after setup; nil if there was none
+	prepErr  error
+}
+
+func newExpect(inv profiles.Invariant) (Checker, error) {
+	if strings.TrimSpace(inv.Expect) == "" {
+		return nil, fmt.Errorf("expect is empty: write an expression that must be true, e.g. value <= ok(\"incr\") + unknown(\"incr\")")
+	}
+	if inv.Unique != "" {
+		return nil, fmt.Errorf("unique is not read by checker expect: put it in an invariant of its own")
+	}
+	prog, refs, err := compileExpect(inv.Expect, strings.TrimSpace(inv.Query) != "")
+	if err != nil {
+		return nil, err
+	}
+	return &expectChecker{inv: inv, prog: prog, refs: refs}, nil
+}
+
+// exprRefs is what an expression reads, found by walking its syntax tree.
+type exprRefs struct {
+	free       []string // names that must be query columns (identifiers, $env["x"])
+	usesBefore bool
+	beforeKeys []string // X of every before.X
+	history    bool     // calls ok(), fail(), unknown() or total()
+	ops        []string // constant operation names passed to them
+	refs       []exprRef
+}
+
+type refKind int
+
+const (
+	refIdent  refKind = iota // value, count, rows, before
+	refBefore                // before.value
+	refEnv                   // $env["count(*)"]
+	refCall                  // ok("incr"), total()
+)
+
+// exprRef is one value shown in Result.Actual.
+type exprRef struct {
+	kind   refKind
+	name   string // identifier, column or function
+	arg    string // operation name of a call
+	hasArg bool
+}
+
+func (r exprRef) String() string {
+	switch r.kind {
+	case refBefore:
+		return "before." + r.name
+	case refEnv:
+		return fmt.Sprintf("$env[%q]", r.name)
+	case refCall:
+		if r.hasArg {
+			return fmt.Sprintf("%s(%q)", r.name, r.arg)
+		}
+		return r.name + "()"
+	}
+	return r.name
+}
+
+// compileOptions are the expr options for an expect expression. Column
+// variables are only known when the query runs, so with a query unknown
+// identifiers compile (and are checked against the columns at check time);
+// without one every name must be a history function.
+func compileOptions(hasQuery bool, freeBuiltins []string) []expr.Option {
+	env := map[string]any{}
+	for name := range historyFuncs {
+		env[name] = func(...string) (int, error) { return 0, nil }
+	}
+	opts := []expr.Option{expr.DisableBuiltin("count")}
+	if hasQuery {
+		env["rows"] = []any{}
+		env["before"] = map[string]any{}
+		opts = append(opts, expr.AllowUndefinedVariables())
+	}
+	for _, b := range freeBuiltins {
+		opts = append(opts, expr.DisableBuiltin(b))
+	}
+	return append([]expr.Option{expr.Env(env)}, opts...)
+}
+
+// compileExpect parses, validates and compiles an expect expression.
+func compileExpect(src string, hasQuery bool) (*vm.Program, exprRefs, error) {
+	cfg := conf.CreateNew()
+	for _, o := range compileOptions(hasQuery, nil) {
+		o(cfg)
+	}
+	for name := range cfg.Disabled {
+		delete(cfg.Builtins, name)
+	}
+	tree, err := parser.ParseWithConfig(src, cfg)
+	if err != nil {
+		return nil, exprRefs{}, err
+	}
+	refs, builtinCalls, err := analyze(tree.Node, hasQuery)
+	if err != nil {
+		return nil, exprRefs{}, err
+	}
+	// A bare identifier that names a builtin (max, len, type …) is a column.
+	var freeBuiltins []string
+	for _, name := range refs.free {
+		if _, ok := builtin.Index[name]; !ok {
+			continue
+		}
+		if builtinCalls[name] {
+			return nil, exprRefs{}, fmt.Errorf("%s is used both as a column and as the builtin function %s(): rename the column (SELECT … AS other_name)", name, name)
+		}
+		freeBuiltins = append(freeBuiltins, name)
+	}
+	prog, err := expr.Compile(src, compileOptions(hasQuery, freeBuiltins)...)
+	if err != nil {
+		return nil, exprRefs{}, err
+	}
+	if t := prog.Node().Type(); t != nil && t.Kind() != reflect.Interface && t.Kind() != reflect.Bool {
+		return nil, exprRefs{}, fmt.Errorf("the expression gives %s, want a boolean (true when the invariant holds)", t)
+	}
+	return prog, refs, nil
+}
+
+// analyze walks the tree: it rejects unknown functions and misuse of the
+// history functions, and collects the names the expression reads.
+func analyze(root ast.Node, hasQuery bool) (exprRefs, map[string]bool, error) {
+	var refs exprRefs
+	callees := map[*ast.IdentifierNode]bool{}
+	bases := map[*ast.IdentifierNode]bool{}
+	lets := map[string]bool{}
+	builtinCalls := map[string]bool{}
+	ast.Walk(&root, visitFunc(func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.CallNode:
+			if id, ok := n.Callee.(*ast.IdentifierNode); ok {
+				callees[id] = true
+			}
+		case *ast.MemberNode:
+			if id, ok := n.Node.(*ast.IdentifierNode); ok {
+				if _, ok := n.Property.(*ast.StringNode); ok && (id.Value == "before" || id.Value == "$env") {
+					bases[id] = true
+				}
+			}
+		case *ast.VariableDeclaratorNode:
+			lets[n.Name] = true
+		case *ast.BuiltinNode:
+			builtinCalls[n.Name] = true
+		}
+	}))
+
+	var err error
+	seen := map[string]bool{}
+	free := map[string]bool{}
+	add := func(r exprRef) {
+		if k := r.String(); !seen[k] {
+			seen[k] = true
+			refs.refs = append(refs.refs, r)
+		}
+	}
+	needQuery := func(name string) {
+		if !hasQuery && err == nil {
+			err = fmt.Errorf("%s needs a query: without one only ok(), fail(), unknown() and total() are available", name)
+		}
+	}
+	ast.Walk(&root, visitFunc(func(n ast.Node) {
+		if err != nil {
+			return
+		}
+		switch n := n.(type) {
+		case *ast.IdentifierNode:
+			name := n.Value
+			switch {
+			case callees[n], bases[n], lets[name], name == "$env":
+			case historyFuncs[name] != nil:
+				err = fmt.Errorf("%s is a function: write %s(\"operation\") or %s()", name, name, name)
+			case name == "before":
+				needQuery(name)
+				refs.usesBefore = true
+				add(exprRef{kind: refIdent, name: name})
+			case reservedVars[name]:
+				needQuery(name)
+				add(exprRef{kind: refIdent, name: name})
+			default:
+				if !hasQuery {
+					err = fmt.Errorf("unknown name %s: without a query only ok(), fail(), unknown() and total() are available", name)
+					return
+				}
+				free[name] = true
+				add(exprRef{kind: refIdent, name: name})
+			}
+		case *ast.MemberNode:
+			id, ok := n.Node.(*ast.IdentifierNode)
+			if !ok || !bases[id] {
+				return
+			}
+			key := n.Property.(*ast.StringNode).Value
+			if id.Value == "before" {
+				needQuery("before")
+				refs.usesBefore = true
+				refs.beforeKeys = append(refs.beforeKeys, key)
+				add(exprRef{kind: refBefore, name: key})
+				return
+			}
+			// $env["x"]
+			if historyFuncs[key] == nil && !reservedVars[key] {
+				needQuery(`$env["` + key + `"]`)
+				free[key] = true
+				add(exprRef{kind: refEnv, name: key})
+			}
+		case *ast.CallNode:
+			id, ok := n.Callee.(*ast.IdentifierNode)
+			if !ok {
+				return // a method call, e.g. now().Year()
+			}
+			if historyFuncs[id.Value] == nil {
+				err = fmt.Errorf("unknown function %s() (history functions: fail, ok, total, unknown; plus the expr-lang builtins)", id.Value)
+				return
+			}
+			refs.history = true
+			switch len(n.Arguments) {
+			case 0:
+				add(exprRef{kind: refCall, name: id.Value})
+			case 1:
+				if s, ok := n.Arguments[0].(*ast.StringNode); ok {
+					refs.ops = append(refs.ops, s.Value)
+					add(exprRef{kind: refCall, name: id.Value, arg: s.Value, hasArg: true})
+				}
+			default:
+				err = fmt.Errorf("%s() takes one operation name, or none for all operations; got %d arguments", id.Value, len(n.Arguments))
+			}
+		}
+	}))
+	for name := range free {
+		refs.free = append(refs.free, name)
+	}
+	sort.Strings(refs.free)
+	return refs, builtinCalls, err
+}
+
+type visitFunc func(ast.Node)
+
+func (f visitFunc) Visit(n *ast.Node) { f(*n) }
+
+// Prepare records the first row of Query after setup, for `before`. It does
+// nothing when the expression does not read `before`.
+func (c *expectChecker) Prepare(ctx context.Context, env *Env) error {
+	if !c.refs.usesBefore {
+		return nil
+	}
+	before, err := c.snapshot(ctx, env)
+	c.mu.Lock()
+	c.prepared, c.before, c.prepErr = true, before, err
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("invariant %q: before the attack: %w", c.inv.Name, err)
+	}
+	return nil
+}
+
+func (c *expectChecker) snapshot(ctx context.Context, env *Env) (map[string]any, error) {
+	if env == nil || env.DB == nil {
+		return nil, fmt.Errorf("no database to query")
+	}
+	rows, err := env.DB.Query(ctx, c.inv.Query)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows.Values) == 0 {
+		return nil, nil
+	}
+	return rowMap(rows.Columns, rows.Values[0]), nil
+}
+
+// Check runs Query and evaluates the expression.
+func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
+	start := time.Now()
+	name := firstNonEmpty(c.inv.Name, c.inv.Expect)
+	errorf := func(format string, args ...any) Result {
+		r := errorResult(name, "expect", start, format, args...)
+		r.Expected = c.inv.Expect
+		return r
+	}
+	if env == nil {
+		return errorf("no environment")
+	}
+	vars := map[string]any{"rows": []any{}, "before": map[string]any{}}
+	var rows *Rows
+	if strings.TrimSpace(c.inv.Query) != "" {
+		if env.DB == nil {
+			return errorf("no database to query")
+		}
+		var err error
+		if rows, err = env.DB.Query(ctx, c.inv.Query); err != nil {
+			return errorf("query: %v", err)
+		}
+		cols := map[string]bool{}
+		for _, col := range rows.Columns {
+			cols[col] = true
+		}
+		for _, f := range c.refs.free {
+			if !cols[f] {
+				return errorf("the expression reads %s, but the query returns only the columns %s", f, strings.Join(rows.Columns, ", "))
+			}
+		}
+		if len(rows.Values) == 0 && len(c.refs.free) > 0 {
+			return errorf("the query returned no rows, so %s has no value", strings.Join(c.refs.free, ", "))
+		}
+		list := make([]any, len(rows.Values))
+		for i, v := range rows.Values {
+			list[i] = rowMap(rows.Columns, v)
+		}
+		vars["rows"] = list
+		vars["count"] = len(rows.Values)
+		if len(rows.Values) > 0 {
+			for i, col := range rows.Columns {
+				if !reservedVars[col] || col == "count" {
+					if historyFuncs[col] == nil {
+						vars[col] = exprValue(rows.Values[0][i])
+					}
+				}
+			}
+		}
+	}
+	if c.refs.usesBefore {
+		c.mu.Lock()
+		prepared, before, perr := c.prepared, c.before, c.prepErr
+		c.mu.Unlock()
+		switch {
+		case !prepared:
+			return errorf("before is unknown: the harness did not call Prepare after setup")
+		case perr != nil:
+			return errorf("before the attack: %v", perr)
+		case before == nil:
+			return errorf("before is empty: the query returned no rows after setup")
+		}
+		for _, k := range c.refs.beforeKeys {
+			if _, ok := before[k]; !ok {
+				return errorf("the expression reads before.%s, but the query returned no column %s after setup", k, k)
+			}
+		}
+		vars["before"] = before
+	}
+
+	known := map[string]bool{}
+	for _, op := range env.Operations {
+		known[op] = true
+	}
+	if env.Operations == nil && env.Tally != nil {
+		for _, op := range env.Tally.Names() {
+			known[op] = true
+		}
+	}
+	if c.refs.history {
+		if env.Tally == nil {
+			return errorf("no history tally to count operations")
+		}
+		for _, op := range c.refs.ops {
+			if !known[op] {
+				return errorf("unknown operation %q (operations: %s)", op, joinSorted(known))
+			}
+		}
+	}
+	tally := env.Tally
+	if tally == nil {
+		tally = history.NewTally()
+	}
+	for fname, get := range historyFuncs {
+		vars[fname] = func(ops ...string) (int, error) {
+			if len(ops) == 0 {
+				return get(tally.All()), nil
+			}
+			if !known[ops[0]] {
+				return 0, fmt.Errorf("unknown operation %q (operations: %s)", ops[0], joinSorted(known))
+			}
+			return get(tally.Of(ops[0])), nil
+		}
+	}
+
+	out, err := expr.Run(c.prog, vars)
+	if err != nil {
+		r := errorf("evaluate: %s", firstLine(err.Error()))
+		r.Actual = c.actual(vars)
+		return r
+	}
+	ok, isBool := out.(bool)
+	if !isBool {
+		r := errorf("the expression gave %s (%T), want true or false", formatValue(out), out)
+		r.Actual = c.actual(vars)
+		return r
+	}
+	res := Result{
+		Name:     name,
+		Check:    "expect",
+		Verdict:  Pass,
+		Expected: c.inv.Expect,
+		Actual:   c.actual(vars),
+	}
+	if !ok {
+		res.Verdict = Fail
+		if rows != nil && len(rows.Values) > 1 {
+			for i, row := range rows.Values {
+				if i == MaxEvidence-1 && len(rows.Values) > MaxEvidence {
+					res.addEvidence(fmt.Sprintf("… %d more rows", len(rows.Values)-i))
+					break
+				}
+				res.addEvidence(formatRow(rows.Columns, row))
+			}
+		}
+	}
+	res.Took = time.Since(start)
+	return res
+}
+
+// actual renders the values the expression read.
+func (c *expectChecker) actual(vars map[string]any) string {
+	parts := make([]string, 0, len(c.refs.refs))
+	for _, r := range c.refs.refs {
+		var v any
+		switch r.kind {
+		case refIdent, refEnv:
+			var ok bool
+			if v, ok = vars[r.name]; !ok {
+				continue
+			}
+			if r.name == "rows" {
+				parts = append(parts, fmt.Sprintf("rows=[%d rows]", len(v.([]any))))
+				continue
+			}
+		case refBefore:
+			b, _ := vars["before"].(map[string]any)
+			var ok bool
+			if v, ok = b[r.name]; !ok {
+				continue
+			}
+		case refCall:
+			fn, _ := vars[r.name].(func(...string) (int, error))
+			if fn == nil {
+				continue
+			}
+			var args []string
+			if r.hasArg {
+				args = []string{r.arg}
+			}
+			n, err := fn(args...)
+			if err != nil {
+				continue
+			}
+			v = n
+		}
+		parts = append(parts, r.String()+"="+formatValue(v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// exprValue converts a normalized database value for expressions: integers
+// become int, like the history counts, so they compare and add naturally.
+func exprValue(v any) any {
+	if i, ok := v.(int64); ok && int64(int(i)) == i {
+		return int(i)
+	}
+	return v
+}
+
+func rowMap(cols []string, row []any) map[string]any {
+	m := make(map[string]any, len(cols))
+	for i, col := range cols {
+		m[col] = exprValue(row[i])
+	}
+	return m
+}
+
+func formatRow(cols []string, row []any) string {
+	parts := make([]string, len(cols))
+	for i, col := range cols {
+		parts[i] = col + "=" + formatValue(row[i])
+	}
+	return strings.Join(parts, " ")
+}
+
+func joinSorted(set map[string]bool) string {
+	if len(set) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -1,0 +1,183 @@
+package invariants
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/collide-dev/collide/profiles"
+)
+
+func TestRegistry(t *testing.T) {
+	if got := strings.Join(Names(), ","); got != "expect,unique" {
+		t.Errorf("Names() = %s, want expect,unique", got)
+	}
+	for _, tc := range []struct {
+		inv  profiles.Invariant
+		want string
+	}{
+		{profiles.Invariant{Expect: "true"}, "expect"},
+		{profiles.Invariant{Unique: "SELECT 1"}, "unique"},
+		{profiles.Invariant{Check: "unique", Query: "SELECT 1"}, "unique"},
+		{profiles.Invariant{Expect: "true", Unique: "SELECT 1"}, ""},
+		{profiles.Invariant{Query: "SELECT 1"}, ""},
+	} {
+		if got := CheckName(tc.inv); got != tc.want {
+			t.Errorf("CheckName(%+v) = %q, want %q", tc.inv, got, tc.want)
+		}
+	}
+	_, err := New(profiles.Invariant{Name: "counter is exact", Query: "SELECT 1 AS v", Expect: "v >="})
+	if err == nil || !strings.Contains(err.Error(), `invariant "counter is exact": expect:`) {
+		t.Errorf("New error = %v, want it to name the invariant and the checker", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("registering a checker twice did not panic")
+		}
+	}()
+	Register("expect", newExpect)
+}
+
+func mustNew(t *testing.T, inv profiles.Invariant) Checker {
+	t.Helper()
+	c, err := New(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestExpectEnvProblemsAreErrors(t *testing.T) {
+	ctx := context.Background()
+	withQuery := mustNew(t, profiles.Invariant{Query: "SELECT 1 AS v", Expect: `v >= ok("incr")`})
+	historyOnly := mustNew(t, profiles.Invariant{Expect: `ok("incr") >= 0`})
+	db := openSQLiteTest(t)
+	for name, tc := range map[string]struct {
+		c    Checker
+		env  *Env
+		want string
+	}{
+		"nil env":            {withQuery, nil, "no environment"},
+		"no database":        {withQuery, &Env{Tally: newTally(map[string]counts{"incr": {1, 0, 0}})}, "no database"},
+		"no tally":           {historyOnly, &Env{DB: db}, "no history tally"},
+		"no tally but query": {withQuery, &Env{DB: db}, "no history tally"},
+		"empty tally":        {historyOnly, &Env{DB: db, Tally: newTally(nil)}, `unknown operation "incr" (operations: none)`},
+	} {
+		res := tc.c.Check(ctx, tc.env)
+		if res.Verdict != Error || !strings.Contains(res.Error, tc.want) {
+			t.Errorf("%s: %s %q, want error containing %q", name, res.Verdict, res.Error, tc.want)
+		}
+	}
+}
+
+func TestExpectDynamicOperationName(t *testing.T) {
+	db := openSQLiteTest(t)
+	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {3, 0, 0}})}
+	good := mustNew(t, profiles.Invariant{Query: "SELECT 'incr' AS op, 3 AS v", Expect: `v == ok(op)`})
+	if res := good.Check(context.Background(), env); res.Verdict != Pass {
+		t.Errorf("ok(op) with op=incr: %s %q", res.Verdict, res.Error)
+	}
+	bad := mustNew(t, profiles.Invariant{Query: "SELECT 'incrr' AS op, 3 AS v", Expect: `v == ok(op)`})
+	if res := bad.Check(context.Background(), env); res.Verdict != Error || !strings.Contains(res.Error, `unknown operation "incrr"`) {
+		t.Errorf("ok(op) with op=incrr: %s %q, want an error", res.Verdict, res.Error)
+	}
+}
+
+func TestExpectSpecialColumns(t *testing.T) {
+	db := openSQLiteTest(t)
+	mustExec(t, db, counterSetup, `INSERT INTO counters VALUES (1, 4), (2, 6)`)
+	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {10, 0, 0}})}
+	for _, tc := range []struct {
+		inv        profiles.Invariant
+		wantActual string
+	}{
+		// A column that is not an identifier is reachable through $env.
+		{profiles.Invariant{Query: "SELECT sum(value) FROM counters", Expect: `$env["sum(value)"] == ok("incr")`}, `$env["sum(value)"]=10, ok("incr")=10`},
+		// A column named count replaces the row count.
+		{profiles.Invariant{Query: "SELECT 7 AS count", Expect: `count == 7`}, `count=7`},
+		{profiles.Invariant{Query: "SELECT id FROM counters", Expect: `count == 2 && len(rows) == 2`}, `count=2, rows=[2 rows]`},
+		// A column named like a history function stays reachable through rows.
+		{profiles.Invariant{Query: "SELECT 3 AS ok", Expect: `rows[0].ok == 3 && ok("incr") == 10`}, `rows=[1 rows], ok("incr")=10`},
+		// let bindings are not columns.
+		{profiles.Invariant{Query: "SELECT sum(value) AS total_value FROM counters", Expect: `let d = total_value - ok("incr"); d == 0`}, `total_value=10, ok("incr")=10`},
+	} {
+		res := mustNew(t, tc.inv).Check(context.Background(), env)
+		if res.Verdict != Pass || res.Actual != tc.wantActual {
+			t.Errorf("%s: %s actual=%q error=%q, want pass %q", tc.inv.Expect, res.Verdict, res.Actual, res.Error, tc.wantActual)
+		}
+	}
+}
+
+func TestExpectEvidenceIsCapped(t *testing.T) {
+	db := openSQLiteTest(t)
+	mustExec(t, db, counterSetup)
+	for i := 1; i <= 25; i++ {
+		mustExec(t, db, fmt.Sprintf(`INSERT INTO counters VALUES (%d, -%d)`, i, i))
+	}
+	c := mustNew(t, profiles.Invariant{Name: "never negative", Query: "SELECT id, value FROM counters WHERE value < 0 ORDER BY id", Expect: "count == 0"})
+	res := c.Check(context.Background(), &Env{DB: db, Tally: newTally(nil)})
+	if res.Verdict != Fail || len(res.Evidence) != MaxEvidence {
+		t.Fatalf("%s with %d evidence items, want fail with %d", res.Verdict, len(res.Evidence), MaxEvidence)
+	}
+	if res.Evidence[0] != "id=1 value=-1" || res.Evidence[9] != "… 16 more rows" {
+		t.Errorf("evidence = %q", res.Evidence)
+	}
+}
+
+func TestExpectPrepareFailureIsAnErrorVerdict(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLiteTest(t)
+	c := mustNew(t, profiles.Invariant{Name: "delta", Query: "SELECT value FROM counters WHERE id = 1", Expect: `value - before.value >= 0`})
+	env := &Env{DB: db, Tally: newTally(nil)}
+	if err := c.(Preparer).Prepare(ctx, env); err == nil || !strings.Contains(err.Error(), "counters") {
+		t.Fatalf("Prepare before the table exists: err = %v, want the query error", err)
+	}
+	mustExec(t, db, counterAt("1")...)
+	res := c.Check(ctx, env)
+	if res.Verdict != Error || !strings.Contains(res.Error, "before the attack") {
+		t.Errorf("Check after a failed Prepare: %s %q, want an error", res.Verdict, res.Error)
+	}
+	// An expression that does not read before needs no Prepare.
+	plain := mustNew(t, profiles.Invariant{Query: "SELECT value FROM counters WHERE id = 1", Expect: `value == 1`})
+	if err := plain.(Preparer).Prepare(ctx, &Env{}); err != nil {
+		t.Errorf("Prepare without before: %v", err)
+	}
+	if res := plain.Check(ctx, env); res.Verdict != Pass {
+		t.Errorf("Check without Prepare: %s %q", res.Verdict, res.Error)
+	}
+}
+
+// TestExpectConcurrentUse runs Prepare and Check from several goroutines; it
+// is meant for -race.
+func TestExpectConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLiteTest(t)
+	mustExec(t, db, counterAt("5")...)
+	c := mustNew(t, profiles.Invariant{Query: "SELECT value FROM counters WHERE id = 1", Expect: `value - before.value <= ok("incr")`})
+	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {1, 0, 0}})}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := c.(Preparer).Prepare(ctx, env); err != nil {
+				t.Error(err)
+			}
+			if res := c.Check(ctx, env); res.Verdict != Pass {
+				t.Errorf("%s %q", res.Verdict, res.Error)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestResultJSON(t *testing.T) {
+	b, err := json.Marshal(Result{Name: "n", Check: "unique", Verdict: Fail, Evidence: []string{`"k" ×2`}, Took: 1500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"name":"n","check":"unique","verdict":"fail","evidence":["\"k\" ×2"],"took":1500}`; string(b) != want {
+		t.Errorf("json = %s, want %s", b, want)
+	}
+}

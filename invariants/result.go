@@ -1,0 +1,72 @@
+package invariants
+
+import (
+	"fmt"
+	"time"
+)
+
+// Verdict is the outcome of one check.
+type Verdict string
+
+const (
+	// Pass means the invariant held.
+	Pass Verdict = "pass"
+	// Fail means the invariant was violated; Evidence says where.
+	Fail Verdict = "fail"
+	// Unknown means nothing was violated but too little is known to be sure.
+	// Checkers in this package never return it themselves: the harness turns
+	// a pass into unknown when the share of unknown ops exceeds the profile's
+	// threshold.
+	Unknown Verdict = "unknown"
+	// Error means the check could not run (query error, database down,
+	// expression error). It is never a pass.
+	Error Verdict = "error"
+)
+
+// Valid reports whether v is one of the four verdicts.
+func (v Verdict) Valid() bool { return v == Pass || v == Fail || v == Unknown || v == Error }
+
+// MaxEvidence is the most Evidence items a Result carries.
+const MaxEvidence = 10
+
+// Result is what one checker found.
+type Result struct {
+	// Name is the invariant's sentence from the profile.
+	Name string `json:"name"`
+	// Check is the checker's registered name.
+	Check string `json:"check"`
+	// Verdict is pass, fail, unknown or error.
+	Verdict Verdict `json:"verdict"`
+	// Expected says what had to hold, e.g. the expression or "every row unique".
+	Expected string `json:"expected,omitempty"`
+	// Actual says what was found, e.g. `value=812, ok("incr")=1000, unknown("incr")=0`.
+	Actual string `json:"actual,omitempty"`
+	// Evidence lists offending values or rows, at most MaxEvidence items.
+	Evidence []string `json:"evidence,omitempty"`
+	// Anomaly names the race class seen, e.g. "lost update", "duplicate".
+	Anomaly string `json:"anomaly,omitempty"`
+	// Fix lists the usual fixes, in one line.
+	Fix string `json:"fix,omitempty"`
+	// Error says why the check could not run (Verdict error).
+	Error string `json:"error,omitempty"`
+	// Took is how long the check ran.
+	Took time.Duration `json:"took"`
+}
+
+// errorResult is the Result of a check that could not run.
+func errorResult(name, check string, start time.Time, format string, args ...any) Result {
+	return Result{
+		Name:    name,
+		Check:   check,
+		Verdict: Error,
+		Error:   fmt.Sprintf(format, args...),
+		Took:    time.Since(start),
+	}
+}
+
+// addEvidence appends s unless the Result already holds MaxEvidence items.
+func (r *Result) addEvidence(s string) {
+	if len(r.Evidence) < MaxEvidence {
+		r.Evidence = append(r.Evidence, s)
+	}
+}

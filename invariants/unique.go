@@ -1,0 +1,200 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/collide-dev/collide/profiles"
+)
+
+func init() { Register("unique", newUnique) }
+
+// uniqueFix is the usual cure for duplicates.
+const uniqueFix = "a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
+
+// uniqueChecker is the "unique" checker: no two rows of its query may be
+// equal (all columns compared).
+type uniqueChecker struct {
+	name  string
+	query string
+}
+
+func newUnique(inv profiles.Invariant) (Checker, error) {
+	q := inv.Unique
+	if strings.TrimSpace(q) == "" {
+		q = inv.Query // check: unique with query: …
+	} else if strings.TrimSpace(inv.Query) != "" {
+		return nil, fmt.Errorf("both unique and query are set: put the SQL in unique only")
+	}
+	if strings.TrimSpace(q) == "" {
+		return nil, fmt.Errorf("unique is empty: write a query whose rows must all differ, e.g. SELECT idempotency_key FROM orders")
+	}
+	if inv.Expect != "" {
+		return nil, fmt.Errorf("expect is not read by checker unique: put it in an invariant of its own")
+	}
+	return &uniqueChecker{name: firstNonEmpty(inv.Name, q), query: q}, nil
+}
+
+// Check streams the query's rows and counts repeats. A row with a NULL in any
+// column is skipped, as a SQL UNIQUE constraint treats NULLs as distinct.
+func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
+	start := time.Now()
+	if env == nil || env.DB == nil {
+		return errorResult(u.name, "unique", start, "no database to query")
+	}
+	var (
+		counts   = make(map[string]int32, 1024)
+		buf, tmp []byte
+		rows     int
+		nullRows int
+		ncols    int
+	)
+	_, err := env.DB.Each(ctx, u.query, func(row []any) error {
+		rows++
+		ncols = len(row)
+		if len(row) == 1 {
+			if s, ok := row[0].(string); ok && (s == "" || s[0] != 0) {
+				counts[s]++ // the driver's fresh string is the key: no copy
+				return nil
+			}
+		}
+		var null bool
+		if buf, null = appendRowKey(buf[:0], &tmp, row); null {
+			nullRows++
+			return nil
+		}
+		counts[string(buf)]++
+		return nil
+	})
+	if err != nil {
+		return errorResult(u.name, "unique", start, "query: %v", err)
+	}
+	res := Result{
+		Name:     u.name,
+		Check:    "unique",
+		Verdict:  Pass,
+		Expected: "every row unique",
+	}
+	skipped := ""
+	if nullRows > 0 {
+		skipped = fmt.Sprintf("; %d rows with NULL skipped", nullRows)
+	}
+	type dup struct {
+		key string
+		n   int32
+	}
+	var dups []dup
+	extra := 0
+	for k, n := range counts {
+		if n > 1 {
+			dups = append(dups, dup{k, n})
+			extra += int(n) - 1
+		}
+	}
+	if len(dups) == 0 {
+		res.Actual = fmt.Sprintf("%d rows, all unique%s", rows, skipped)
+		res.Took = time.Since(start)
+		return res
+	}
+	sort.Slice(dups, func(i, j int) bool {
+		if dups[i].n != dups[j].n {
+			return dups[i].n > dups[j].n
+		}
+		return dups[i].key < dups[j].key
+	})
+	res.Verdict = Fail
+	res.Anomaly = "duplicate"
+	res.Fix = uniqueFix
+	res.Actual = fmt.Sprintf("%d duplicated %s in %d rows (%d extra %s)%s",
+		len(dups), plural(len(dups), "value", "values"), rows, extra, plural(extra, "row", "rows"), skipped)
+	for _, d := range dups[:min(len(dups), MaxEvidence)] {
+		res.addEvidence(formatKey(d.key, ncols) + " ×" + strconv.Itoa(int(d.n)))
+	}
+	res.Took = time.Since(start)
+	return res
+}
+
+// Keys. A row of one string column is keyed by the string itself (unless it
+// starts with a NUL byte). Every other row is keyed by a NUL byte and then,
+// per column, a type tag, the length of the value's text, ':' and the text,
+// so that ("a", "bc") ≠ ("ab", "c") and the integer 5 ≠ the text '5', as in a
+// UNIQUE constraint.
+const (
+	tagString = 's'
+	tagInt    = 'i'
+	tagFloat  = 'f'
+	tagBool   = 'b'
+	tagTime   = 't'
+	tagOther  = 'o'
+)
+
+// appendRowKey appends the key of row to b; null reports a NULL column (the
+// row is then not keyed). tmp is scratch space.
+func appendRowKey(b []byte, tmp *[]byte, row []any) (_ []byte, null bool) {
+	b = append(b, 0)
+	for _, v := range row {
+		var tag byte
+		switch v.(type) {
+		case nil:
+			return b, true
+		case string:
+			tag = tagString
+		case int64:
+			tag = tagInt
+		case float64:
+			tag = tagFloat
+		case bool:
+			tag = tagBool
+		case time.Time:
+			tag = tagTime
+		default:
+			tag = tagOther
+		}
+		*tmp = appendKey((*tmp)[:0], v)
+		b = append(b, tag)
+		b = strconv.AppendInt(b, int64(len(*tmp)), 10)
+		b = append(b, ':')
+		b = append(b, *tmp...)
+	}
+	return b, false
+}
+
+// formatKey renders a key for Evidence: the value, or (a, b) for several
+// columns.
+func formatKey(key string, ncols int) string {
+	if key == "" || key[0] != 0 {
+		return formatValue(key)
+	}
+	var parts []string
+	rest := key[1:]
+	for rest != "" {
+		tag := rest[0]
+		n, after, ok := strings.Cut(rest[1:], ":")
+		size, err := strconv.Atoi(n)
+		if !ok || err != nil || size > len(after) {
+			return strconv.Quote(key) // not a key this package wrote
+		}
+		text := after[:size]
+		rest = after[size:]
+		if tag == tagString {
+			parts = append(parts, formatValue(text))
+		} else {
+			parts = append(parts, text)
+		}
+	}
+	if ncols == 1 && len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -98,6 +98,11 @@ func Run(ctx context.Context, opts Options, specs []*Spec) ([]*Metrics, error) {
 	var wg sync.WaitGroup
 	for i, s := range specs {
 		wg.Go(func() {
+			defer func() {
+				if pv := recover(); pv != nil {
+					errs[i] = fmt.Errorf("attacks: %s: panic: %v", s.Name, pv)
+				}
+			}()
 			r := &opRun{spec: s, opts: opts, rng: rng, ids: &ids}
 			out[i], errs[i] = r.run(ctx)
 		})

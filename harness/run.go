@@ -13,11 +13,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/collide-dev/collide/attacks"
 	"github.com/collide-dev/collide/chaos"
-	"github.com/collide-dev/collide/demo"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
@@ -91,7 +91,12 @@ func Run(ctx context.Context, o Options) (res *report.Result, err error) {
 	}
 	res = newResult(o, p, seed, runID)
 	r := &run{o: o, p: p, pl: pl, res: res, rng: rng, log: log}
+	active.Store(r, struct{}{})
 	defer func() {
+		if pv := recover(); pv != nil {
+			err = envErr("harness", fmt.Errorf("panic: %v\n%s", pv, debug.Stack()))
+		}
+		active.Delete(r)
 		if cerr := r.cleanup(); cerr != nil {
 			fmt.Fprintf(log, "cleanup: %v\n", cerr)
 			if err == nil {
@@ -115,15 +120,26 @@ type run struct {
 	rng      *rand.Rand
 	log      io.Writer
 	cleanups []func() error
+	cleanMu  sync.Mutex
 	hist     *history.Writer
 	db       invariants.DB
 	ch       *chaos.Chaos
-	checked  bool
+	// targetAddr is the service's own host:port (not the target link's).
+	targetAddr string
+	checked    bool
 }
 
-func (r *run) onCleanup(f func() error) { r.cleanups = append(r.cleanups, f) }
+func (r *run) onCleanup(f func() error) {
+	r.cleanMu.Lock()
+	defer r.cleanMu.Unlock()
+	r.cleanups = append(r.cleanups, f)
+}
 
+// cleanup runs the registered cleanups, newest first, once: a later call
+// (from Abort on a second signal, or the normal end) finds nothing left.
 func (r *run) cleanup() error {
+	r.cleanMu.Lock()
+	defer r.cleanMu.Unlock()
 	var errs []error
 	for i := len(r.cleanups) - 1; i >= 0; i-- {
 		if err := r.cleanups[i](); err != nil {
@@ -132,6 +148,41 @@ func (r *run) cleanup() error {
 	}
 	r.cleanups = nil
 	return errors.Join(errs...)
+}
+
+// active holds the runs in progress in this process, for Abort.
+var active sync.Map // *run → struct{}
+
+// Abort runs the cleanups of every run in progress at once — toxics and
+// proxies removed, started services stopped — without waiting for the runs
+// to wind down. The CLI calls it on a second interrupt, right before exiting.
+// It returns after at most timeout.
+func Abort(timeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() {
+		var errs []error
+		active.Range(func(k, _ any) bool {
+			errs = append(errs, k.(*run).cleanup())
+			return true
+		})
+		done <- errors.Join(errs...)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		return fmt.Errorf("cleanup did not finish within %s", timeout)
+	}
+}
+
+// testHook, when set by a test, is called at named points of a run
+// ("attacked": after the attack, before healing).
+var testHook func(stage string)
+
+func hook(stage string) {
+	if testHook != nil {
+		testHook(stage)
+	}
 }
 
 func (r *run) logf(format string, args ...any) {
@@ -148,84 +199,11 @@ func (r *run) execute(ctx context.Context) error {
 	r.onCleanup(hist.Close)
 
 	// 1. Stack: safety first, then database, chaos links, service.
-	allowRemote := r.o.AllowRemote || p.AllowRemote
-	dbDSN := p.Database.DSN
-	if p.Database.Driver == "sqlite" && dbDSN == "" {
-		dbDSN = filepath.Join(r.o.OutDir, "demo.db")
-	}
-	if !allowRemote {
-		if err := r.checkLocal(ctx, dbDSN); err != nil {
-			return err
-		}
-	}
-	db, err := invariants.Open(ctx, p.Database.Driver, dbDSN)
+	baseURL, err := r.startStack(ctx)
 	if err != nil {
-		return envErr("stack", fmt.Errorf("database %s: %w", invariants.RedactDSN(dbDSN), err))
+		return err
 	}
-	r.db = db
-	r.onCleanup(db.Close)
-
-	if len(r.pl.links) > 0 {
-		apiURL := r.o.ToxiproxyURL
-		if apiURL == "" {
-			emb, err := chaos.StartEmbedded(ctx)
-			if err != nil {
-				return envErr("chaos", err)
-			}
-			r.onCleanup(emb.Close)
-			apiURL = emb.URL()
-		}
-		r.ch = chaos.New(apiURL, r.res.RunID)
-		r.onCleanup(func() error {
-			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			return r.ch.Close(cctx)
-		})
-	}
-
-	targetURL := p.Target.URL
-	if d := p.Target.Demo; d != nil {
-		cfg := demo.Config{Mode: d.Mode, Driver: p.Database.Driver, DSN: dbDSN, Think: d.Think.D()}
-		if r.pl.links["database"] {
-			upstream, err := stacks.PostgresHostPort(dbDSN)
-			if err != nil {
-				return envErr("stack", err)
-			}
-			link, err := r.ch.AddLink(ctx, "database", upstream)
-			if err != nil {
-				return envErr("chaos", err)
-			}
-			if cfg.DSN, err = stacks.RewritePostgresHost(dbDSN, link.Listen); err != nil {
-				return envErr("stack", err)
-			}
-			r.logf("database link %s → %s", link.Listen, upstream)
-		}
-		// Setup before the demo opens would race its schema creation; the demo
-		// creates its schema in Open, so it starts first.
-		dm, err := stacks.StartDemo(ctx, cfg)
-		if err != nil {
-			return envErr("stack", err)
-		}
-		r.onCleanup(dm.Close)
-		targetURL = dm.URL()
-		r.logf("demo service (%s, %s) on %s", d.Mode, p.Database.Driver, targetURL)
-	}
-	u, err := url.Parse(targetURL)
-	if err != nil {
-		return &ProfileError{p.Errorf("target.url", "%v", err)}
-	}
-	if err := reachable(ctx, u.Host); err != nil {
-		return envErr("stack", fmt.Errorf("target %s unreachable: %w", targetURL, err))
-	}
-	baseURL := strings.TrimRight(targetURL, "/")
-	if r.pl.links["target"] {
-		link, err := r.ch.AddLink(ctx, "target", u.Host)
-		if err != nil {
-			return envErr("chaos", err)
-		}
-		baseURL = u.Scheme + "://" + link.Listen + strings.TrimRight(u.Path, "/")
-		r.logf("target link %s → %s", link.Listen, u.Host)
-	}
+	db := r.db
 
 	// 2. Setup.
 	for i, stmt := range p.Setup {
@@ -234,6 +212,9 @@ func (r *run) execute(ctx context.Context) error {
 		}
 	}
 	env := &invariants.Env{DB: db, HistoryPath: filepath.Join(r.o.OutDir, HistoryFile)}
+	for _, op := range p.Operations {
+		env.Operations = append(env.Operations, op.Name)
+	}
 	for i, c := range r.pl.checkers {
 		if pr, ok := c.(invariants.Preparer); ok {
 			if err := pr.Prepare(ctx, env); err != nil {
@@ -264,8 +245,10 @@ func (r *run) execute(ctx context.Context) error {
 			}
 		}()
 	}
+	hook("attack")
 	metrics, attackErr := attacks.Run(attackCtx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng}, r.pl.specs)
 	r.res.Attack = metrics
+	hook("attacked")
 
 	// 5. Heal and settle.
 	if sched != nil {
@@ -290,6 +273,9 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	if attackErr != nil {
 		return envErr("attack", attackErr)
+	}
+	if err := reachable(ctx, r.targetAddr); err != nil {
+		return envErr("attack", fmt.Errorf("target %s went down during the run: %w", r.targetAddr, err))
 	}
 	if r.res.Totals.Total() == 0 {
 		return envErr("attack", errors.New("no request was sent"))
@@ -352,6 +338,9 @@ func (r *run) finish(ctx context.Context, err error) {
 	res.Finished = time.Now()
 	if r.ch != nil {
 		res.Chaos = r.ch.Timeline()
+	}
+	if r.hist != nil {
+		res.Totals = r.hist.Tally().All()
 	}
 	total := res.Totals.Total()
 	if total > 0 {
@@ -425,16 +414,9 @@ func newResult(o Options, p *profiles.Profile, seed int64, runID string) *report
 	if p.Target.Demo != nil {
 		res.Target = "demo (" + p.Target.Demo.Mode + ")"
 	} else {
-		res.Target = p.Target.URL
+		res.Target = redactURL(p.Target.URL)
 	}
 	return res
-}
-
-// redactedProfile is a copy of p whose DSN has its password hidden.
-func redactedProfile(p *profiles.Profile) *profiles.Profile {
-	c := *p
-	c.Database.DSN = invariants.RedactDSN(p.Database.DSN)
-	return &c
 }
 
 func dependencies() map[string]string {

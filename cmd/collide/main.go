@@ -13,6 +13,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/collide-dev/collide/harness"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -35,9 +38,24 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal stops the run gracefully: the attack ends, toxics
+		// are removed, a partial result is written. A second one removes the
+		// toxics and exits at once.
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "\ncollide: %s: stopping; toxics will be removed (signal again to exit now)\n", s)
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "collide: second signal: removing toxics and exiting")
+		if err := harness.Abort(5 * time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, "collide:", err)
+		}
+		os.Exit(harness.ExitSignal)
+	}()
 	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	os.Exit(code)
 }
 

@@ -60,6 +60,12 @@ type Metrics struct {
 	StatusCodes map[string]int `json:"status_codes"`
 	// Errors lists distinct transport errors (at most 10).
 	Errors []string `json:"errors,omitempty"`
+	// Bursts is the number of bursts sent; BurstSpreadP50 and BurstSpreadMax
+	// are the median and largest time between the first and the last copy of
+	// a burst being written to the wire.
+	Bursts         int           `json:"bursts,omitempty"`
+	BurstSpreadP50 time.Duration `json:"burst_spread_p50,omitempty"`
+	BurstSpreadMax time.Duration `json:"burst_spread_max,omitempty"`
 }
 
 // lockedRand makes the run's *rand.Rand safe for the attack's goroutines.
@@ -103,7 +109,7 @@ func Run(ctx context.Context, opts Options, specs []*Spec) ([]*Metrics, error) {
 					errs[i] = fmt.Errorf("attacks: %s: panic: %v", s.Name, pv)
 				}
 			}()
-			r := &opRun{spec: s, opts: opts, rng: rng, ids: &ids}
+			r := &opRun{spec: s, opts: opts, rng: rng, ids: &ids, usesUUID: s.uses(segUUID), usesKey: s.uses(segKey)}
 			out[i], errs[i] = r.run(ctx)
 		})
 	}
@@ -120,56 +126,75 @@ type reqMeta struct {
 }
 
 type opRun struct {
-	spec    *Spec
-	opts    Options
-	rng     *lockedRand
-	ids     *atomic.Uint64
-	seq     atomic.Uint64
-	pending sync.Map // op id → *reqMeta, until its result arrives
-	bySeq   sync.Map // vegeta seq → *reqMeta
+	spec     *Spec
+	usesUUID bool
+	usesKey  bool
+	opts     Options
+	rng      *lockedRand
+	ids      *atomic.Uint64
+	seq      atomic.Uint64
+	pending  sync.Map   // op id → *reqMeta, until its result arrives
+	bySeq    sync.Map   // vegeta seq → *reqMeta
+	mu       sync.Mutex // guards metrics in record
 
 	transport http.RoundTripper
 }
 
 // targeter renders the next request. It runs on vegeta's worker goroutines.
-func (r *opRun) targeter(uses bool, keyed bool) vegeta.Targeter {
+func (r *opRun) targeter() vegeta.Targeter {
 	s := r.spec
+	st := s.Steps[0]
 	return func(t *vegeta.Target) error {
 		n := r.seq.Add(1) - 1
 		if s.Requests > 0 && n >= uint64(s.Requests) {
 			return vegeta.ErrNoTargets
 		}
-		m := &reqMeta{id: r.ids.Add(1), vars: Vars{Seq: n}}
-		if uses {
-			u, err := uuid.NewRandomFromReader(r.rng)
-			if err != nil {
-				return fmt.Errorf("uuid: %w", err)
-			}
-			m.vars.UUID = u.String()
+		m := &reqMeta{id: r.ids.Add(1)}
+		if err := r.newVars(n, &m.vars); err != nil {
+			return err
 		}
-		if keyed {
-			k := 0
-			if s.Keys > 1 {
-				k = r.rng.IntN(s.Keys)
-			}
-			m.vars.Key = "key-" + strconv.Itoa(k)
-		}
-		t.Method = s.Method
-		t.URL = r.opts.BaseURL + s.URL.Render(&m.vars)
-		if s.Body != nil {
-			t.Body = []byte(s.Body.Render(&m.vars))
-		}
-		t.Header = make(http.Header, len(s.Headers)+2)
-		for _, h := range s.Headers {
-			t.Header.Set(h.Name, h.Value.Render(&m.vars))
-		}
-		if len(t.Body) > 0 && t.Header.Get("Content-Type") == "" {
-			t.Header.Set("Content-Type", "application/json")
-		}
-		t.Header.Set(OpHeader, strconv.FormatUint(m.id, 10))
+		t.Method = st.Method
+		t.URL = r.opts.BaseURL + st.URL.Render(&m.vars)
+		t.Body = []byte(st.Body.Render(&m.vars))
+		t.Header = st.header(&m.vars, m.id)
 		r.pending.Store(m.id, m)
 		return nil
 	}
+}
+
+// newVars draws the per-iteration values: the sequence number, a UUID from
+// the run's seeded source if any template uses one, and a key.
+func (r *opRun) newVars(seq uint64, v *Vars) error {
+	v.Seq = seq
+	if r.usesUUID {
+		u, err := uuid.NewRandomFromReader(r.rng)
+		if err != nil {
+			return fmt.Errorf("uuid: %w", err)
+		}
+		v.UUID = u.String()
+	}
+	if r.usesKey {
+		k := 0
+		if r.spec.Keys > 1 {
+			k = r.rng.IntN(r.spec.Keys)
+		}
+		v.Key = "key-" + strconv.Itoa(k)
+	}
+	return nil
+}
+
+// header renders the step's headers, adding the op id and a JSON content
+// type when the body is non-empty and none is set.
+func (st *Step) header(v *Vars, id uint64) http.Header {
+	h := make(http.Header, len(st.Headers)+2)
+	for _, ht := range st.Headers {
+		h.Set(ht.Name, ht.Value.Render(v))
+	}
+	if !st.Body.empty() && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set(OpHeader, strconv.FormatUint(id, 10))
+	return h
 }
 
 // RoundTrip links vegeta's sequence number to the op and watches whether the
@@ -193,20 +218,27 @@ func (r *opRun) run(ctx context.Context) (*Metrics, error) {
 	dialer := &net.Dialer{Timeout: min(s.Timeout, 5*time.Second), KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		DialContext:         dialer.DialContext,
-		MaxIdleConnsPerHost: s.MaxWorkers,
+		MaxIdleConnsPerHost: max(s.MaxWorkers, s.Burst),
 		DisableKeepAlives:   !s.KeepAlive,
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
 	r.transport = tr
 	defer tr.CloseIdleConnections()
+	if !s.vegetaPath() {
+		return r.runIterations(ctx, &http.Client{
+			Timeout:       s.Timeout,
+			Transport:     tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		})
+	}
 	client := &http.Client{
 		Timeout:       s.Timeout,
 		Transport:     r,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	workers, maxWorkers := uint64(s.Workers), uint64(s.MaxWorkers)
-	pacer := vegeta.ConstantPacer{Freq: s.Rate.Freq, Per: s.Rate.Per}
+	pacer := s.pacer()
 	if s.Rate.Max() {
 		maxWorkers = workers
 	}
@@ -232,9 +264,9 @@ func (r *opRun) run(ctx context.Context) (*Metrics, error) {
 
 	var vm vegeta.Metrics
 	m := &Metrics{Op: s.Name}
-	errSeen := map[string]bool{}
 	var firstErr error
-	for res := range atk.Attack(r.targeter(s.usesUUID(), s.usesKey()), pacer, dur, s.Name) {
+	results := atk.Attack(r.targeter(), pacer, dur, s.Name)
+	for res := range results {
 		v, ok := r.bySeq.LoadAndDelete(res.Seq)
 		if !ok {
 			// The targeter refused (request cap reached) or the request could
@@ -260,35 +292,62 @@ func (r *opRun) run(ctx context.Context) (*Metrics, error) {
 			op.Error = res.Error
 		}
 		op.Outcome = s.Classify(op.Status, op.Sent)
-		switch op.Outcome {
-		case history.OK:
-			m.OK++
-		case history.Fail:
-			m.Fail++
-		default:
-			m.Unknown++
-		}
-		if r.opts.Live != nil {
-			switch op.Outcome {
-			case history.OK:
-				r.opts.Live.OK.Add(1)
-			case history.Fail:
-				r.opts.Live.Fail.Add(1)
-			default:
-				r.opts.Live.Unknown.Add(1)
-			}
-		}
-		if op.Error != "" && len(errSeen) < 10 && !errSeen[op.Error] {
-			errSeen[op.Error] = true
-			m.Errors = append(m.Errors, op.Error)
-		}
-		if err := r.opts.History.Append(op); err != nil {
-			atk.Stop()
-			return m, err
+		if st := s.Steps[0]; len(st.Capture) > 0 && op.Outcome != history.Unknown {
+			op.Captures = capture(st.Capture, res.Body)
 		}
 		res.Body = nil
-		vm.Add(res)
+		if err := r.record(m, &vm, op, res); err != nil {
+			atk.Stop()
+			for range results { // let vegeta's workers finish
+			}
+			return m, err
+		}
 	}
+	r.summarize(m, &vm)
+	return m, firstErr
+}
+
+// record counts op in m and vm, updates the live counters and appends op to
+// the history.
+func (r *opRun) record(m *Metrics, vm *vegeta.Metrics, op *history.Op, res *vegeta.Result) error {
+	r.mu.Lock()
+	switch op.Outcome {
+	case history.OK:
+		m.OK++
+	case history.Fail:
+		m.Fail++
+	default:
+		m.Unknown++
+	}
+	if op.Error != "" && len(m.Errors) < 10 && !contains(m.Errors, op.Error) {
+		m.Errors = append(m.Errors, op.Error)
+	}
+	vm.Add(res)
+	r.mu.Unlock()
+	if l := r.opts.Live; l != nil {
+		switch op.Outcome {
+		case history.OK:
+			l.OK.Add(1)
+		case history.Fail:
+			l.Fail.Add(1)
+		default:
+			l.Unknown.Add(1)
+		}
+	}
+	return r.opts.History.Append(op)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// summarize closes vm and copies its figures into m.
+func (r *opRun) summarize(m *Metrics, vm *vegeta.Metrics) {
 	vm.Close()
 	m.Requests = vm.Requests
 	m.Rate = vm.Rate
@@ -297,13 +356,16 @@ func (r *opRun) run(ctx context.Context) (*Metrics, error) {
 	m.P50, m.P90, m.P99 = vm.Latencies.P50, vm.Latencies.P90, vm.Latencies.P99
 	m.Max, m.Mean = vm.Latencies.Max, vm.Latencies.Mean
 	m.StatusCodes = vm.StatusCodes
-	return m, firstErr
 }
 
 func valuesOf(v *Vars) map[string]string {
-	out := map[string]string{"seq": strconv.FormatUint(v.Seq, 10)}
+	out := make(map[string]string, 2+len(v.Captured))
+	out["seq"] = strconv.FormatUint(v.Seq, 10)
 	if v.UUID != "" {
 		out["uuid"] = v.UUID
+	}
+	for k, c := range v.Captured {
+		out[k] = c
 	}
 	return out
 }

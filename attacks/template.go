@@ -15,6 +15,9 @@ type Vars struct {
 	UUID string
 	// Key is the key chosen for this request ("key-0" … "key-<K-1>").
 	Key string
+	// Captured holds values captured from earlier responses of a flow,
+	// already formatted as text.
+	Captured map[string]string
 }
 
 type segKind uint8
@@ -24,6 +27,7 @@ const (
 	segSeq
 	segUUID
 	segKey
+	segVar
 )
 
 type segment struct {
@@ -36,12 +40,16 @@ type segment struct {
 // Rendering allocates only the result string.
 type Template struct {
 	segs    []segment
-	uses    [4]bool
+	uses    [5]bool
 	literal bool
 }
 
 // Compile parses s. An unknown placeholder or an unclosed {{ is an error.
-func Compile(s string) (*Template, error) {
+func Compile(s string) (*Template, error) { return CompileVars(s, nil) }
+
+// CompileVars parses s, also accepting {{name}} for each name in vars (the
+// captures of earlier flow steps).
+func CompileVars(s string, vars map[string]bool) (*Template, error) {
 	t := &Template{}
 	rest := s
 	for {
@@ -71,6 +79,9 @@ func Compile(s string) (*Template, error) {
 		case expr == "key":
 			t.segs = append(t.segs, segment{kind: segKey})
 			t.uses[segKey] = true
+		case vars[expr]:
+			t.segs = append(t.segs, segment{kind: segVar, text: expr})
+			t.uses[segVar] = true
 		case strings.HasPrefix(expr, "env "):
 			name, err := strconv.Unquote(strings.TrimSpace(strings.TrimPrefix(expr, "env ")))
 			if err != nil {
@@ -82,7 +93,11 @@ func Compile(s string) (*Template, error) {
 			}
 			t.segs = append(t.segs, segment{kind: segText, text: v})
 		default:
-			return nil, fmt.Errorf("unknown placeholder {{%s}} (known: seq, uuid, key, env \"NAME\")", expr)
+			known := "seq, uuid, key, env \"NAME\""
+			for v := range vars {
+				known += ", " + v
+			}
+			return nil, fmt.Errorf("unknown placeholder {{%s}} (known: %s)", expr, known)
 		}
 	}
 	t.literal = len(t.segs) == 0 || (len(t.segs) == 1 && t.segs[0].kind == segText)
@@ -113,7 +128,12 @@ func (t *Template) Render(v *Vars) string {
 			b.WriteString(v.UUID)
 		case segKey:
 			b.WriteString(v.Key)
+		case segVar:
+			b.WriteString(v.Captured[s.text])
 		}
 	}
 	return b.String()
 }
+
+// empty reports whether the template renders nothing.
+func (t *Template) empty() bool { return len(t.segs) == 0 }

@@ -139,6 +139,43 @@ type Operation struct {
 	Keys int `yaml:"keys" json:"keys,omitempty"`
 	// Outcome maps status codes to outcomes.
 	Outcome OutcomeRules `yaml:"outcome" json:"outcome,omitempty"`
+	// Capture names values to take from the JSON response body: variable
+	// name → dotted path (e.g. version: data.version). Captures are recorded
+	// in the history; in a flow, later steps use them as {{name}}.
+	Capture map[string]string `yaml:"capture" json:"capture,omitempty"`
+	// Burst releases this many copies of one request (the same rendered
+	// values, e.g. the same idempotency key) together behind a barrier; Rate
+	// then paces bursts, and Requests counts bursts.
+	Burst int `yaml:"burst" json:"burst,omitempty"`
+	// Flow replaces Request with steps run in order in each iteration (read a
+	// version, then write with it). A step that is not ok ends its iteration.
+	Flow []Step `yaml:"flow" json:"flow,omitempty"`
+	// RampTo makes the rate rise linearly from Rate to RampTo over Duration.
+	RampTo *Rate `yaml:"ramp_to" json:"ramp_to,omitempty"`
+	// Retry resends a request whose outcome is unknown, as real clients do:
+	// the same request (same idempotency key) up to Max more times.
+	Retry Retry `yaml:"retry" json:"retry,omitzero"`
+}
+
+// Step is one request of a flow.
+type Step struct {
+	// Name identifies the step; its ops are named "<operation>.<step>".
+	Name string `yaml:"name" json:"name"`
+	// Request is the step's request template; it may use captures of
+	// earlier steps as {{name}}.
+	Request Request `yaml:"request" json:"request"`
+	// Capture takes values from this step's JSON response.
+	Capture map[string]string `yaml:"capture" json:"capture,omitempty"`
+}
+
+// Retry is a client retry policy for unknown outcomes.
+type Retry struct {
+	// Max is how many times a request is resent after an unknown outcome
+	// (0: never, at most 10).
+	Max int `yaml:"max" json:"max,omitempty"`
+	// Backoff is the wait before the first resend; it doubles each time
+	// (default 50ms).
+	Backoff Duration `yaml:"backoff" json:"backoff,omitempty"`
 }
 
 // Request is a request template. URL, header values and Body may contain

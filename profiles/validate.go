@@ -188,7 +188,47 @@ func (v *validator) operation(path string, o Operation) {
 	case !matches(o.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"):
 		v.errf(path+".name", "invalid name %s (want letters, digits, _ and -)", quote(o.Name))
 	}
-	v.request(path+".request", o.Request)
+	if len(o.Flow) > 0 {
+		if o.Request.Method != "" || o.Request.URL != "" {
+			v.errf(path+".request", "set request or flow, not both")
+		}
+		if o.Burst > 0 {
+			v.errf(path+".burst", "a flow cannot be burst (burst a single request)")
+		}
+		if len(o.Capture) > 0 {
+			v.errf(path+".capture", "in a flow, captures belong to its steps")
+		}
+		seen := map[string]bool{}
+		for i, st := range o.Flow {
+			sp := indexPath(path+".flow", i)
+			switch {
+			case st.Name == "":
+				v.errf(sp+".name", "required")
+			case !matches(st.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"):
+				v.errf(sp+".name", "invalid name %s (want letters, digits, _ and -)", quote(st.Name))
+			case seen[st.Name]:
+				v.errf(sp+".name", "duplicate step name %s", quote(st.Name))
+			}
+			seen[st.Name] = true
+			v.request(sp+".request", st.Request)
+			v.captures(sp+".capture", st.Capture)
+		}
+	} else {
+		v.request(path+".request", o.Request)
+		v.captures(path+".capture", o.Capture)
+	}
+	if o.Burst < 0 || o.Burst > 1000 {
+		v.errf(path+".burst", "must be between 0 and 1000 (got %d)", o.Burst)
+	}
+	if o.Retry.Max < 0 || o.Retry.Max > 10 {
+		v.errf(path+".retry.max", "must be between 0 and 10 (got %d)", o.Retry.Max)
+	}
+	if o.RampTo != nil && o.RampTo.Max() {
+		v.errf(path+".ramp_to", "a ramp needs a paced end rate such as 500/s")
+	}
+	if o.RampTo != nil && o.Rate.Max() {
+		v.errf(path+".rate", "a ramp needs a paced start rate such as 10/s")
+	}
 
 	if o.Requests < 0 {
 		v.errf(path+".requests", "must not be negative (got %d)", o.Requests)
@@ -254,6 +294,20 @@ func (v *validator) statuses(path string, specs []string) StatusSet {
 		return StatusSet{}
 	}
 	return mustStatusSet(specs)
+}
+
+// captures checks capture names (template variables) and their JSON paths.
+func (v *validator) captures(path string, c map[string]string) {
+	for name, jp := range c {
+		switch {
+		case !matches(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") || name == "":
+			v.errf(path+"."+name, "invalid capture name %s (want letters, digits and _)", quote(name))
+		case name == "seq" || name == "uuid" || name == "key" || name == "env":
+			v.errf(path+"."+name, "%s is a built-in template value; pick another capture name", quote(name))
+		case jp == "":
+			v.errf(path+"."+name, "want a JSON path such as data.version")
+		}
+	}
 }
 
 func (v *validator) request(path string, r Request) {

@@ -1,0 +1,245 @@
+package attacks
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
+)
+
+func runSpecs(t *testing.T, base string, ops ...profiles.Operation) ([]*Metrics, []history.Op) {
+	t.Helper()
+	var specs []*Spec
+	for _, op := range ops {
+		s, err := NewSpec(op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs = append(specs, s)
+	}
+	path := filepath.Join(t.TempDir(), "h.jsonl")
+	hw, err := history.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := Run(context.Background(), Options{BaseURL: base, History: hw, Rand: rand.New(rand.NewPCG(3, 4))}, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := history.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms, hist
+}
+
+// TestBurst: every copy of a burst carries the same rendered values and is
+// in flight at once; the spread of release times is measured.
+func TestBurst(t *testing.T) {
+	var inFlight, peak atomic.Int64
+	var mu sync.Mutex
+	keys := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		mu.Lock()
+		keys[r.Header.Get("Idempotency-Key")]++
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond)
+		inFlight.Add(-1)
+		w.WriteHeader(201)
+	}))
+	defer srv.Close()
+	ms, hist := runSpecs(t, srv.URL, profiles.Operation{
+		Name: "create", Request: profiles.Request{Method: "POST", URL: "/orders", Headers: map[string]string{"Idempotency-Key": "{{uuid}}"}},
+		Burst: 10, Requests: 5, Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(3 * time.Second), Workers: 1, MaxWorkers: 1,
+	})
+	if len(hist) != 50 {
+		t.Fatalf("%d ops, want 5 bursts × 10", len(hist))
+	}
+	if len(keys) != 5 {
+		t.Fatalf("%d distinct keys, want 5 (one per burst): %v", len(keys), keys)
+	}
+	for k, n := range keys {
+		if n != 10 {
+			t.Fatalf("key %s sent %d times, want 10", k, n)
+		}
+	}
+	if p := peak.Load(); p < 10 {
+		t.Fatalf("peak concurrency %d, want the whole burst (10) in flight at once", p)
+	}
+	m := ms[0]
+	if m.Bursts != 5 || m.BurstSpreadMax <= 0 || m.BurstSpreadMax > 25*time.Millisecond {
+		t.Fatalf("bursts %d, spread p50 %v max %v", m.Bursts, m.BurstSpreadP50, m.BurstSpreadMax)
+	}
+	t.Logf("burst of 10: release spread p50 %v, max %v", m.BurstSpreadP50, m.BurstSpreadMax)
+}
+
+// TestFlowCaptures: a flow reads a version and writes with it; the write
+// carries the captured value and both steps are in the history.
+func TestFlowCaptures(t *testing.T) {
+	var version atomic.Int64
+	var stale atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			json.NewEncoder(w).Encode(map[string]any{"doc": map[string]any{"version": version.Load()}})
+		case http.MethodPut:
+			var body struct{ Version int64 }
+			json.NewDecoder(r.Body).Decode(&body)
+			if !version.CompareAndSwap(body.Version, body.Version+1) {
+				stale.Add(1)
+				w.WriteHeader(http.StatusConflict)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		}
+	}))
+	defer srv.Close()
+	ms, hist := runSpecs(t, srv.URL, profiles.Operation{
+		Name: "edit",
+		Flow: []profiles.Step{
+			{Name: "read", Request: profiles.Request{Method: "GET", URL: "/doc"}, Capture: map[string]string{"version": "doc.version"}},
+			{Name: "write", Request: profiles.Request{Method: "PUT", URL: "/doc", Body: `{"version": {{version}}}`}},
+		},
+		Requests: 40, Rate: profiles.Rate{Freq: 200, Per: time.Second}, Duration: profiles.Duration(2 * time.Second), Workers: 8,
+	})
+	var reads, writes, okWrites int
+	for _, op := range hist {
+		switch op.Op {
+		case "edit.read":
+			reads++
+			if _, ok := op.Captures["version"]; !ok {
+				t.Fatalf("read op without captured version: %+v", op)
+			}
+		case "edit.write":
+			writes++
+			if op.Values["version"] == "" {
+				t.Fatalf("write op without the version it sent: %+v", op)
+			}
+			if op.Outcome == history.OK {
+				okWrites++
+			}
+		}
+	}
+	if reads != 40 || writes != 40 {
+		t.Fatalf("reads %d writes %d, want 40 each", reads, writes)
+	}
+	if int64(okWrites) != version.Load() || int64(writes-okWrites) != stale.Load() {
+		t.Fatalf("ok writes %d vs version %d; rejected %d vs stale %d", okWrites, version.Load(), writes-okWrites, stale.Load())
+	}
+	if ms[0].Requests != 80 {
+		t.Fatalf("metrics count %d requests, want 80", ms[0].Requests)
+	}
+}
+
+// TestRetries: an unknown outcome is resent with the same values; the
+// attempts share a logical id.
+func TestRetries(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := r.Header.Get("Idempotency-Key")
+		mu.Lock()
+		seen[k]++
+		n := seen[k]
+		mu.Unlock()
+		if n < 3 {
+			w.WriteHeader(http.StatusBadGateway) // unknown by default
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	_, hist := runSpecs(t, srv.URL, profiles.Operation{
+		Name: "pay", Request: profiles.Request{Method: "POST", URL: "/pay", Headers: map[string]string{"Idempotency-Key": "k-{{seq}}"}},
+		Retry: profiles.Retry{Max: 3, Backoff: profiles.Duration(5 * time.Millisecond)}, Requests: 4,
+		Rate: profiles.Rate{Freq: 100, Per: time.Second}, Duration: profiles.Duration(2 * time.Second),
+	})
+	if len(hist) != 12 {
+		t.Fatalf("%d ops, want 4 logical × 3 attempts", len(hist))
+	}
+	byLogical := map[uint64][]history.Op{}
+	for _, op := range hist {
+		byLogical[op.Logical] = append(byLogical[op.Logical], op)
+	}
+	if len(byLogical) != 4 {
+		t.Fatalf("%d logical ops, want 4", len(byLogical))
+	}
+	for l, ops := range byLogical {
+		for _, op := range ops {
+			want := history.Unknown
+			if op.Attempt == 3 {
+				want = history.OK
+			}
+			if op.Outcome != want || op.Values["seq"] != ops[0].Values["seq"] {
+				t.Fatalf("logical %d: %+v", l, op)
+			}
+		}
+	}
+	for k, n := range seen {
+		if n != 3 {
+			t.Fatalf("key %s sent %d times, want 3", k, n)
+		}
+	}
+}
+
+// TestRampAndConcurrentOperations: two operations at once, one ramping up.
+func TestRampAndConcurrentOperations(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	ramp := profiles.Rate{Freq: 100, Per: time.Second}
+	ms, hist := runSpecs(t, srv.URL,
+		profiles.Operation{Name: "ramp", Request: profiles.Request{Method: "GET", URL: "/a"}, Rate: profiles.Rate{Freq: 10, Per: time.Second},
+			RampTo: &ramp, Duration: profiles.Duration(time.Second)},
+		profiles.Operation{Name: "flat", Request: profiles.Request{Method: "GET", URL: "/b"}, Rate: profiles.Rate{Freq: 20, Per: time.Second},
+			Duration: profiles.Duration(time.Second)},
+	)
+	counts := map[string]int{}
+	for _, op := range hist {
+		counts[op.Op]++
+	}
+	// A linear ramp from 10/s to 100/s over 1s sends about (10+100)/2 = 55.
+	if n := counts["ramp"]; n < 45 || n > 65 {
+		t.Fatalf("ramp sent %d, want about 55", n)
+	}
+	if n := counts["flat"]; n < 18 || n > 22 {
+		t.Fatalf("flat sent %d, want about 20", n)
+	}
+	if ms[0].Op != "ramp" || ms[1].Op != "flat" {
+		t.Fatalf("metrics order %s, %s", ms[0].Op, ms[1].Op)
+	}
+}
+
+func TestCapture(t *testing.T) {
+	body := []byte(`{"id": 42, "data": {"version": 7, "price": 1.5, "tags": ["a", "b"], "ok": true, "name": "x"}}`)
+	got := capture(map[string][]string{
+		"id": {"id"}, "version": {"data", "version"}, "price": {"data", "price"}, "tag": {"data", "tags", "1"},
+		"ok": {"data", "ok"}, "missing": {"data", "nope"}, "name": {"data", "name"},
+	}, body)
+	want := map[string]string{"id": "42", "version": "7", "price": "1.5", "tag": "b", "ok": "true", "name": "x"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for k, v := range want {
+		if text(got[k]) != v {
+			t.Errorf("%s = %v, want %s", k, got[k], v)
+		}
+	}
+	if capture(map[string][]string{"a": {"a"}}, []byte("not json")) != nil {
+		t.Fatal("captures from a non-JSON body")
+	}
+}

@@ -1,0 +1,269 @@
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Driver names accepted in Config.Driver.
+const (
+	driverSQLite   = "sqlite"
+	driverPostgres = "postgres"
+)
+
+// sqliteDefaults are the DSN parameters the demo adds to a SQLite DSN unless
+// the caller already set the same knob. Each entry is the parameter to append
+// and the prefixes (of "_pragma" values or parameter names) that mean "the
+// caller chose this already".
+//
+//   - busy_timeout(10000): a writer that finds the database locked waits up to
+//     10 000 ms instead of failing with SQLITE_BUSY at once.
+//   - journal_mode(WAL): readers never block the writer nor each other, so the
+//     racy read-then-write paths really run their reads concurrently.
+//   - synchronous(NORMAL): the usual durability trade-off with WAL.
+//   - _txlock=immediate: BEGIN takes the write lock up-front, so the safe
+//     paths' transactions queue on busy_timeout instead of deadlocking on a
+//     read-to-write lock upgrade (which SQLite reports as SQLITE_BUSY at once).
+var sqliteDefaults = []struct {
+	param   string   // "key=value", appended verbatim
+	pragma  string   // the _pragma name this sets, if it is a pragma
+	aliases []string // parameter names that set the same knob
+}{
+	{"_pragma=busy_timeout(10000)", "busy_timeout", []string{"_busy_timeout", "_timeout"}},
+	{"_pragma=journal_mode(WAL)", "journal_mode", []string{"_journal_mode", "_journal"}},
+	{"_pragma=synchronous(NORMAL)", "synchronous", []string{"_synchronous", "_sync"}},
+	{"_txlock=immediate", "", []string{"_txlock"}},
+}
+
+// sqliteDSN turns a Config.DSN for the sqlite driver into the DSN handed to
+// modernc.org/sqlite. dsn is either a "file:" URI, kept as it is, or a plain
+// path optionally followed by "?params" (the go-sqlite3 convention), whose
+// path is percent-escaped into a "file:" URI. Either way the concurrency
+// defaults in sqliteDefaults are appended for every knob the caller did not
+// set.
+func sqliteDSN(dsn string) string {
+	path, query, _ := strings.Cut(dsn, "?")
+	if !strings.HasPrefix(path, "file:") {
+		// Inside a URI, SQLite decodes %XX and ends the path at '?' or '#'.
+		path = "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	}
+	var given []string // "name" and "_pragma:name" keys the caller set
+	for _, kv := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "_pragma" {
+			v = strings.ToLower(strings.TrimSpace(unescapeQuery(v)))
+			given = append(given, "_pragma:"+v)
+			continue
+		}
+		given = append(given, k)
+	}
+	isGiven := func(pragma string, aliases []string) bool {
+		for _, g := range given {
+			if pragma != "" && strings.HasPrefix(g, "_pragma:"+pragma) {
+				return true
+			}
+			for _, a := range aliases {
+				if g == a {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	params := query
+	for _, d := range sqliteDefaults {
+		if isGiven(d.pragma, d.aliases) {
+			continue
+		}
+		if params != "" {
+			params += "&"
+		}
+		params += d.param
+	}
+	return path + "?" + params
+}
+
+// unescapeQuery decodes one query value, returning it unchanged if it is not
+// valid percent-encoding.
+func unescapeQuery(v string) string {
+	if u, err := url.QueryUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+// dialect hides the few SQL differences between the two drivers.
+type dialect struct {
+	name       string // Config.Driver: "sqlite" or "postgres"
+	sqlDriver  string // database/sql driver name: "sqlite" or "pgx"
+	dollarArgs bool   // placeholders are $1, $2, ... instead of ?
+	schema     []string
+}
+
+var sqliteDialect = dialect{
+	name:      driverSQLite,
+	sqlDriver: "sqlite",
+	schema: []string{
+		`CREATE TABLE IF NOT EXISTS counters (
+			id    BIGINT PRIMARY KEY,
+			value BIGINT NOT NULL
+		)`,
+		// No UNIQUE on idempotency_key: the racy path must be able to
+		// duplicate. The plain index only keeps the lookup cheap.
+		`CREATE TABLE IF NOT EXISTS orders (
+			id              INTEGER PRIMARY KEY AUTOINCREMENT,
+			idempotency_key TEXT NOT NULL,
+			item            TEXT NOT NULL DEFAULT '',
+			created_at      TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+		)`,
+		`CREATE INDEX IF NOT EXISTS orders_idempotency_key_idx ON orders (idempotency_key)`,
+		`CREATE TABLE IF NOT EXISTS idempotency_keys (
+			key      TEXT PRIMARY KEY,
+			order_id BIGINT NULL
+		)`,
+		`INSERT INTO counters (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING`,
+	},
+}
+
+var postgresDialect = dialect{
+	name:       driverPostgres,
+	sqlDriver:  "pgx",
+	dollarArgs: true,
+	schema: []string{
+		// Serialises concurrent Opens against one database: concurrent
+		// CREATE TABLE IF NOT EXISTS can otherwise fail on pg_type's
+		// unique index. The lock ends with the schema transaction.
+		`SELECT pg_advisory_xact_lock(7061746368)`,
+		`CREATE TABLE IF NOT EXISTS counters (
+			id    BIGINT PRIMARY KEY,
+			value BIGINT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS orders (
+			id              BIGSERIAL PRIMARY KEY,
+			idempotency_key TEXT NOT NULL,
+			item            TEXT NOT NULL DEFAULT '',
+			created_at      TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+		)`,
+		`CREATE INDEX IF NOT EXISTS orders_idempotency_key_idx ON orders (idempotency_key)`,
+		`CREATE TABLE IF NOT EXISTS idempotency_keys (
+			key      TEXT PRIMARY KEY,
+			order_id BIGINT NULL
+		)`,
+		`INSERT INTO counters (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING`,
+	},
+}
+
+// q rewrites a query written with ? placeholders for the dialect. Queries in
+// this package never contain a literal '?'.
+func (d dialect) q(query string) string {
+	if !d.dollarArgs {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// openDB opens and pings the pool for cfg (already validated) and creates
+// the schema. maxConns is the pool size.
+func openDB(ctx context.Context, cfg Config, d dialect, maxConns int) (*sql.DB, error) {
+	dsn := cfg.DSN
+	if d.name == driverSQLite {
+		dsn = sqliteDSN(dsn)
+	}
+	db, err := sql.Open(d.sqlDriver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("demo: open %s: %w", d.name, err)
+	}
+	db.SetMaxOpenConns(maxConns)
+	// Keep every connection: the default of 2 idle connections would make
+	// a 64-client burst reconnect (and, on SQLite, rerun the pragmas)
+	// constantly.
+	db.SetMaxIdleConns(maxConns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("demo: ping %s: %w", d.name, err)
+	}
+	if err := createSchema(ctx, db, d); err != nil {
+		db.Close()
+		return nil, err
+	}
+	warmPool(ctx, db, maxConns)
+	return db, nil
+}
+
+// warmPool opens up to n pooled connections now and runs one query on each
+// (which makes SQLite load the schema, a per-connection cost), so the first
+// burst of requests finds them ready and races like a steady-state one,
+// instead of being serialised behind connection setup. It is best effort:
+// the ping already proved the database reachable, and a connection that
+// fails here is simply opened later, on demand.
+func warmPool(ctx context.Context, db *sql.DB, n int) {
+	var (
+		mu    sync.Mutex
+		conns []*sql.Conn
+		wg    sync.WaitGroup
+	)
+	for range n {
+		wg.Go(func() {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				return
+			}
+			var n int64
+			_ = c.QueryRowContext(ctx, `SELECT COUNT(*) FROM counters`).Scan(&n)
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for _, c := range conns {
+		_ = c.Close() // back to the idle pool
+	}
+}
+
+// createSchema runs the dialect's idempotent schema statements in one
+// transaction.
+func createSchema(ctx context.Context, db *sql.DB, d dialect) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("demo: create schema: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	for _, stmt := range d.schema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("demo: create schema: %s: %w", firstLine(stmt), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("demo: create schema: commit: %w", err)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSpace(line)
+}

@@ -23,6 +23,13 @@ start_postgres() {
     su postgres -c "psql -qc \"CREATE ROLE collide LOGIN SUPERUSER PASSWORD 'collide'\""
   su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='collide'\"" | grep -q 1 ||
     su postgres -c "psql -qc \"CREATE DATABASE collide OWNER collide\""
+  # Test packages run in parallel, each starting demo services with their own
+  # pools: 100 connections is not enough.
+  if [ "$(su postgres -c "psql -qtAc 'SHOW max_connections'")" -lt 400 ]; then
+    su postgres -c "psql -qc 'ALTER SYSTEM SET max_connections = 400'"
+    pg_ctlcluster "$ver" main restart
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  fi
 }
 
 start_postgres

@@ -59,7 +59,10 @@ func compile(p *profiles.Profile) (*plan, error) {
 	for i, inv := range p.Invariants {
 		c, err := invariants.New(inv)
 		if err != nil {
-			return nil, &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d]", i), "%v", err)}
+			// Expression errors carry a multi-line source excerpt; keep the
+			// first line so the error stays one line.
+			msg, _, _ := strings.Cut(err.Error(), "\n")
+			return nil, &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d]", i), "%s", msg)}
 		}
 		pl.checkers = append(pl.checkers, c)
 	}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+
+	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/report"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// collideBinary builds the real collide command once per test binary.
+func collideBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "collide-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "collide")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build collide: %v", buildErr)
+	}
+	return binPath
+}
+
+// TestSignalsRemoveEverything kills a real collide process mid-attack, once
+// gracefully (one SIGINT) and once impatiently (two), and checks through an
+// external toxiproxy's API that nothing of the run remains.
+func TestSignalsRemoveEverything(t *testing.T) {
+	bin := collideBinary(t)
+	for _, tc := range []struct {
+		name    string
+		signals int
+	}{
+		{"one SIGINT", 1},
+		{"two SIGINTs", 2},
+		{"SIGTERM", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := chaos.StartEmbedded(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			api := toxiclient.NewClient(srv.URL())
+			out := t.TempDir()
+			cmd := exec.Command(bin, "run", "-q", "-toxiproxy", srv.URL(), "-out", out,
+				"-set", "operations[0].duration=60s", profile("latency-target"))
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+
+			// Wait until the run's proxy carries its toxic.
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				if withToxics(t, api) > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatalf("no toxic appeared; stderr:\n%s", stderr.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			time.Sleep(300 * time.Millisecond) // some requests in flight
+			switch tc.signals {
+			case -1:
+				cmd.Process.Signal(syscall.SIGTERM)
+			default:
+				for range tc.signals {
+					cmd.Process.Signal(os.Interrupt)
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			var code int
+			select {
+			case err := <-done:
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					code = ee.ExitCode()
+				}
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("collide did not exit within 20s of the signal; stderr:\n%s", stderr.String())
+			}
+			if code != 130 {
+				t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
+			}
+			proxies, err := api.Proxies()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name := range proxies {
+				if strings.HasPrefix(name, "collide-") {
+					t.Fatalf("proxy %s left behind; stderr:\n%s", name, stderr.String())
+				}
+			}
+			if tc.signals == 1 || tc.signals == -1 {
+				res, err := report.ReadFile(out)
+				if err != nil {
+					t.Fatalf("no readable result after a graceful stop: %v", err)
+				}
+				if res.Verdict != report.Interrupted || res.Totals.Total() == 0 {
+					t.Fatalf("verdict %s with %d ops, want interrupted with the ops so far", res.Verdict, res.Totals.Total())
+				}
+			}
+			if st, err := os.Stat(filepath.Join(out, "history.jsonl")); err != nil || st.Size() == 0 {
+				t.Fatalf("history not kept: %v", err)
+			}
+		})
+	}
+}
+
+func withToxics(t *testing.T, api *toxiclient.Client) int {
+	proxies, err := api.Proxies()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for name, p := range proxies {
+		if strings.HasPrefix(name, "collide-") {
+			n += len(p.ActiveToxics)
+		}
+	}
+	return n
+}

@@ -1,0 +1,55 @@
+package stacks
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestCheckLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		host    string
+		wantErr bool
+	}{
+		{"127.0.0.1", false},
+		{"127.8.9.10", false},
+		{"::1", false},
+		{"localhost", false},
+		{"", false},
+		{"10.0.0.5", true},
+		{"192.0.2.10", true},
+		{"8.8.8.8", true},
+		{"::ffff:10.0.0.1", true},
+	} {
+		t.Run(tc.host, func(t *testing.T) {
+			err := CheckLoopback(context.Background(), "target", tc.host)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("CheckLoopback(%q) = %v, want error %v", tc.host, err, tc.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "--allow-remote") {
+				t.Fatalf("error does not say how to allow it: %v", err)
+			}
+		})
+	}
+}
+
+func TestPostgresDSNRewrite(t *testing.T) {
+	for _, tc := range []struct {
+		name, dsn, hostport, rewritten string
+	}{
+		{"url", "postgres://u:p@db.example:5433/app?sslmode=disable", "db.example:5433", "postgres://u:p@127.0.0.1:40000/app?sslmode=disable"},
+		{"url default port", "postgresql://u@127.0.0.1/app", "127.0.0.1:5432", "postgresql://u@127.0.0.1:40000/app"},
+		{"key=value", "host=127.0.0.1 port=6432 user=u dbname=app", "127.0.0.1:6432", "user=u dbname=app host=127.0.0.1 port=40000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hp, err := PostgresHostPort(tc.dsn)
+			if err != nil || hp != tc.hostport {
+				t.Fatalf("PostgresHostPort = %q, %v; want %q", hp, err, tc.hostport)
+			}
+			got, err := RewritePostgresHost(tc.dsn, "127.0.0.1:40000")
+			if err != nil || got != tc.rewritten {
+				t.Fatalf("RewritePostgresHost = %q, %v; want %q", got, err, tc.rewritten)
+			}
+		})
+	}
+}

@@ -1,5 +1,8 @@
-// Package report owns the result file (result.json, a versioned schema) and
-// everything rendered from it: the terminal table (tablewriter), and later
-// compare tables, Markdown, JUnit and HTML. It reads results; it does not know
-// how a run executes.
+// Package report owns the result file (result.json, a versioned schema; see
+// docs/results.md) and everything rendered from run folders: the terminal
+// table (tablewriter), Markdown for CI job summaries, JUnit XML, one
+// self-contained HTML page with SVG charts drawn from the history, the
+// side-by-side comparison of runs with its regressions, the list of runs
+// below a folder, Vegeta's results format, and the live progress line. It
+// reads results; it does not know how a run executes.
 package report

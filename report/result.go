@@ -60,7 +60,18 @@ type Result struct {
 	Invariants []invariants.Result `json:"invariants"`
 	// History is the history file's name, relative to the run folder.
 	History string `json:"history"`
+	// VegetaResults is the name of the history converted to Vegeta's binary
+	// results format (see WriteVegetaResults), relative to the run folder;
+	// empty when it was not written. Added in schema 1 without a version bump:
+	// readers ignore fields they do not know.
+	VegetaResults string `json:"vegeta_results,omitempty"`
 }
+
+// Files in a run folder besides result.json and history.jsonl.
+const (
+	// VegetaFile is the conventional name of the Vegeta results file.
+	VegetaFile = "results.bin"
+)
 
 // Env describes where the run happened.
 type Env struct {
@@ -103,6 +114,12 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after a successful rename
+	// CreateTemp makes the file 0600; a run folder is meant to be shared
+	// (CI artifacts, teammates), so give it the usual 0644.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("report: %w", err)
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return fmt.Errorf("report: write %s: %w", path, err)

@@ -33,6 +33,9 @@ func commands() []command {
 		{"validate", "check profiles without running them", cmdValidate},
 		{"list", "list the built-in profiles", cmdList},
 		{"demo", "serve the built-in demo service alone", cmdDemo},
+		{"report", "render a run as table, markdown, junit or html", cmdReport},
+		{"compare", "compare runs side by side and flag regressions", cmdCompare},
+		{"history", "list the runs below a folder, oldest first", cmdHistory},
 		{"version", "print collide's version", cmdVersion},
 	}
 }

@@ -25,7 +25,9 @@ func collide(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-func profile(name string) string { return filepath.Join("..", "..", "testdata", "profiles", name+".yaml") }
+func profile(name string) string {
+	return filepath.Join("..", "..", "testdata", "profiles", name+".yaml")
+}
 
 // TestBuiltinProfiles: on SQLite and on a real PostgreSQL, each built-in
 // profile fails against the racy demo (exit 1, the invariant named) and

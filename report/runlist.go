@@ -1,0 +1,120 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// HistoryEntry is one run in the list `collide history` prints.
+type HistoryEntry struct {
+	Started time.Time `json:"started"`
+	Profile string    `json:"profile"`
+	RunID   string    `json:"run_id"`
+	Seed    int64     `json:"seed"`
+	Verdict Verdict   `json:"verdict"`
+	OK      int       `json:"ok"`
+	Fail    int       `json:"fail"`
+	Unknown int       `json:"unknown"`
+	// P99 is the highest p99 latency over the run's operations, in
+	// nanoseconds in JSON.
+	P99 time.Duration `json:"p99_ns"`
+	// Failing names the invariants that did not pass, with their verdict when
+	// it is not fail; for a run that ended in error before checking, the error.
+	Failing []string `json:"failing"`
+	// Dir is the run folder.
+	Dir string `json:"dir"`
+}
+
+// HistoryEntries lists runs (already oldest first, see FindRuns) as history
+// entries, keeping only the runs of the named profile when profile is not "".
+func HistoryEntries(runs []Run, profile string) []HistoryEntry {
+	out := []HistoryEntry{}
+	for _, run := range runs {
+		r := run.Result
+		if profile != "" && r.Profile.Name != profile {
+			continue
+		}
+		e := HistoryEntry{
+			Started: r.Started.UTC(), Profile: r.Profile.Name, RunID: r.RunID, Seed: r.Seed, Verdict: r.Verdict,
+			OK: r.Totals.OK, Fail: r.Totals.Fail, Unknown: r.Totals.Unknown, Failing: []string{}, Dir: run.Dir,
+		}
+		for _, m := range r.Attack {
+			if m != nil && m.P99 > e.P99 {
+				e.P99 = m.P99
+			}
+		}
+		for _, inv := range r.Invariants {
+			switch inv.Verdict {
+			case "pass":
+			case "fail":
+				e.Failing = append(e.Failing, inv.Name)
+			default:
+				e.Failing = append(e.Failing, fmt.Sprintf("%s (%s)", inv.Name, inv.Verdict))
+			}
+		}
+		if len(r.Invariants) == 0 && r.Error != "" {
+			e.Failing = append(e.Failing, "error: "+r.Error)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (e HistoryEntry) cells() []string {
+	p99 := "—"
+	if e.P99 > 0 {
+		p99 = dur(e.P99)
+	}
+	return []string{e.Started.Format("2006-01-02 15:04:05Z"), e.Profile, fmt.Sprint(e.Seed), strings.ToUpper(string(e.Verdict)),
+		fmt.Sprintf("%d / %d / %d", e.OK, e.Fail, e.Unknown), p99, strings.Join(e.Failing, "\n"), e.Dir}
+}
+
+var historyHeader = []string{"Started", "Profile", "Seed", "Verdict", "OK / Fail / Unknown", "p99", "Failing invariants", "Run folder"}
+
+// HistoryTable writes entries as a terminal table, one row per run.
+func HistoryTable(w io.Writer, entries []HistoryEntry) error {
+	t := newTable(w, 50)
+	t.Header(historyHeader)
+	for _, e := range entries {
+		if err := t.Append(e.cells()); err != nil {
+			return fmt.Errorf("report: history table: %w", err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("report: history table: %w", err)
+	}
+	return nil
+}
+
+// HistoryMarkdown writes entries as a Markdown table, one row per run.
+func HistoryMarkdown(w io.Writer, entries []HistoryEntry) error {
+	t := newMarkdownTable(w)
+	t.Header(historyHeader)
+	for _, e := range entries {
+		cells := e.cells()
+		for i := range cells {
+			cells[i] = mdText(cells[i])
+		}
+		cells[3] = verdictEmoji(e.Verdict) + " " + cells[3]
+		if err := t.Append(cells); err != nil {
+			return fmt.Errorf("report: history markdown: %w", err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("report: history markdown: %w", err)
+	}
+	return nil
+}
+
+// HistoryJSON writes entries as a JSON array.
+func HistoryJSON(w io.Writer, entries []HistoryEntry) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(entries); err != nil {
+		return fmt.Errorf("report: history json: %w", err)
+	}
+	return nil
+}

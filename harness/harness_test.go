@@ -105,6 +105,9 @@ func TestPassingRunWritesResultAndHistory(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(out, HistoryFile)); err != nil || st.Size() == 0 {
 		t.Fatalf("history missing or empty: %v", err)
 	}
+	if st, err := os.Stat(filepath.Join(out, report.VegetaFile)); err != nil || st.Size() == 0 || disk.VegetaResults != report.VegetaFile {
+		t.Fatalf("vegeta results missing: %v (result says %q)", err, disk.VegetaResults)
+	}
 	assertNothingLeft(t, api, res)
 }
 

@@ -46,6 +46,10 @@ type Options struct {
 	Version string
 	// Log receives progress messages; nil discards them.
 	Log io.Writer
+	// Progress, when a terminal, shows a live line during the attack
+	// (elapsed, rate, ok / fail / unknown, active faults); nil or a
+	// non-terminal shows nothing.
+	Progress io.Writer
 }
 
 // Files in a run folder.
@@ -246,7 +250,22 @@ func (r *run) execute(ctx context.Context) error {
 		}()
 	}
 	hook("attack")
-	metrics, attackErr := attacks.Run(attackCtx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng}, r.pl.specs)
+	live := &attacks.Live{}
+	stopProgress := func() {}
+	if r.o.Progress != nil {
+		began := time.Now()
+		stopProgress = report.StartProgress(r.o.Progress, 500*time.Millisecond, func() report.ProgressSnapshot {
+			snap := report.ProgressSnapshot{Elapsed: time.Since(began),
+				OK: live.OK.Load(), Fail: live.Fail.Load(), Unknown: live.Unknown.Load()}
+			snap.Sent = snap.OK + snap.Fail + snap.Unknown
+			if r.ch != nil {
+				snap.Active = r.ch.Active()
+			}
+			return snap
+		})
+	}
+	metrics, attackErr := attacks.Run(attackCtx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live}, r.pl.specs)
+	stopProgress()
 	r.res.Attack = metrics
 	hook("attacked")
 
@@ -266,6 +285,13 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	if err := r.hist.Flush(); err != nil {
 		return envErr("result", err)
+	}
+	// Vegeta's own results format beside the history, so `vegeta report` and
+	// `vegeta plot` work on a run folder. A failure here is a warning only.
+	if err := report.WriteVegetaResults(filepath.Join(r.o.OutDir, HistoryFile), filepath.Join(r.o.OutDir, report.VegetaFile)); err != nil {
+		r.logf("vegeta results: %v", err)
+	} else {
+		r.res.VegetaResults = report.VegetaFile
 	}
 	r.res.Totals = r.hist.Tally().All()
 	if ctx.Err() != nil {

@@ -88,6 +88,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Timeout:      o.timeout,
 		Version:      version,
 		Log:          log,
+		Progress:     progressWriter(o.quiet, stderr),
 	})
 	if res != nil {
 		switch o.format {
@@ -108,4 +109,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return res.ExitCode
+}
+
+// progressWriter is where the live progress line goes: stderr, unless -q.
+// report.StartProgress draws only on a terminal.
+func progressWriter(quiet bool, stderr io.Writer) io.Writer {
+	if quiet {
+		return nil
+	}
+	return stderr
 }

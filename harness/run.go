@@ -218,6 +218,9 @@ func (r *run) execute(ctx context.Context) error {
 	env := &invariants.Env{DB: db, HistoryPath: filepath.Join(r.o.OutDir, HistoryFile)}
 	for _, op := range p.Operations {
 		env.Operations = append(env.Operations, op.Name)
+		for _, st := range op.Flow {
+			env.Operations = append(env.Operations, op.Name+"."+st.Name)
+		}
 	}
 	for i, c := range r.pl.checkers {
 		if pr, ok := c.(invariants.Preparer); ok {

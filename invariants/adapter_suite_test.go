@@ -3,22 +3,99 @@ package invariants
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 )
 
+// adapterStatements are the statements the adapter suite runs on one
+// database: SQL for the SQL databases, commands for Redis. An empty Skip
+// reason runs the case; a non-empty one skips it, saying why.
+type adapterStatements struct {
+	typesSetup []string // one row: i, b, f, s, ok, n, ts
+	typesQuery string
+	typesSkip  string
+	boolIsInt  bool // BOOLEAN reads as the integer 1 (MySQL's TINYINT(1))
+
+	aggSetup []string // count, sum, an integral and a fractional decimal, a mean
+	aggQuery string
+	aggSkip  string
+
+	orderSetup []string
+	orderQuery string // rows id=1 "a", 2 "b", 3 "c"
+	orderWant  string
+	emptyQuery string // one column, no rows
+
+	manySetup []string
+	manyQuery string // 20000 rows (int 1…20000, text)
+	manyCols  string
+
+	badExec, badQuery string // errors of the database's own
+	missingSetup      []string
+	missingQuery      string // a statement that fails at run time
+	trivial           string // succeeds on an open database
+}
+
+// sqlStatements are the statements of a SQL dialect.
+func sqlStatements(d dialect) adapterStatements {
+	st := adapterStatements{
+		typesSetup: []string{
+			`CREATE TABLE kinds (i INTEGER, b BIGINT, f DOUBLE PRECISION, s TEXT, ok BOOLEAN, n TEXT, ts TIMESTAMP)`,
+			`INSERT INTO kinds VALUES (42, 9007199254740993, 1.5, 'héllo', TRUE, NULL, '2024-01-02 03:04:05')`},
+		typesQuery:   `SELECT i, b, f, s, ok, n, ts FROM kinds`,
+		aggSetup:     []string{`CREATE TABLE nums (v BIGINT)`, `INSERT INTO nums VALUES (400), (412)`},
+		aggQuery:     `SELECT count(*) AS c, sum(v) AS s, CAST(812 AS NUMERIC) AS n, CAST(2.5 AS NUMERIC) AS half, avg(v) AS mean FROM nums`,
+		orderSetup:   []string{`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)`, `INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c')`},
+		orderQuery:   `SELECT id, name FROM items ORDER BY id`,
+		orderWant:    `id=1 name="a"|id=2 name="b"|id=3 name="c"`,
+		emptyQuery:   `SELECT id FROM items WHERE id > 10`,
+		manyQuery:    fmt.Sprintf(`SELECT x, %s AS k FROM (%s) q`, d.concat("'k-'", "x"), d.series(20000)),
+		manyCols:     "x,k",
+		badExec:      `CREAT TABLE x (id INTEGER)`,
+		badQuery:     `SELEC 1`,
+		missingQuery: `SELECT * FROM no_such_table`,
+		trivial:      `SELECT 1`,
+	}
+	if d.name == "mysql" {
+		// TIMESTAMP converts through the session time zone; DATETIME does not.
+		st.typesSetup[0] = strings.Replace(st.typesSetup[0], "ts TIMESTAMP", "ts DATETIME", 1)
+		st.boolIsInt = true
+		st.aggQuery = `SELECT count(*) AS c, sum(v) AS s, CAST(812 AS DECIMAL) AS n, CAST(2.5 AS DECIMAL(3,1)) AS half, avg(v) AS mean FROM nums`
+	}
+	return st
+}
+
+// redisStatements are the suite's cases as Redis commands.
+var redisStatements = adapterStatements{
+	typesSkip:    "Redis has no typed columns: replies are texts and integers (the redis values test covers them)",
+	aggSkip:      "Redis has no aggregates or NUMERIC type",
+	orderSetup:   []string{`HSET items 1 a 2 b 3 c`},
+	orderQuery:   `HGETALL items`,
+	orderWant:    `field=1 value="a"|field=2 value="b"|field=3 value="c"`,
+	emptyQuery:   `GET no_such_key`,
+	manySetup:    []string{`EVAL "for i = 1, 20000 do redis.call('HSET', KEYS[1], i, 'k-' .. i) end return 1" 1 many`},
+	manyQuery:    `HGETALL many`,
+	manyCols:     "field,value",
+	badExec:      `CREAT x`,
+	badQuery:     `SELEC 1`,
+	missingSetup: []string{`SET str x`},
+	missingQuery: `HGETALL str`, // WRONGTYPE
+	trivial:      `PING`,
+}
+
 // runAdapterSuite checks one database adapter against a real database. open
 // returns a fresh, empty database for each subtest.
-func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
+func runAdapterSuite(t *testing.T, open func(t *testing.T) DB, st adapterStatements) {
 	ctx := context.Background()
 
 	t.Run("types are normalized", func(t *testing.T) {
+		if st.typesSkip != "" {
+			t.Skip(st.typesSkip)
+		}
 		db := open(t)
-		mustExec(t, db,
-			`CREATE TABLE kinds (i INTEGER, b BIGINT, f DOUBLE PRECISION, s TEXT, ok BOOLEAN, n TEXT, ts TIMESTAMP)`,
-			`INSERT INTO kinds VALUES (42, 9007199254740993, 1.5, 'héllo', TRUE, NULL, '2024-01-02 03:04:05')`)
-		rows, err := db.Query(ctx, `SELECT i, b, f, s, ok, n, ts FROM kinds`)
+		mustExec(t, db, st.typesSetup...)
+		rows, err := db.Query(ctx, st.typesQuery)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,6 +107,10 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
 		}
 		row := rows.Values[0]
 		want := []any{int64(42), int64(9007199254740993), 1.5, "héllo", true, nil}
+		if st.boolIsInt {
+			t.Log("BOOLEAN is TINYINT(1) here: it reads as the integer 1")
+			want[4] = int64(1)
+		}
 		for i, w := range want {
 			if row[i] != w {
 				t.Errorf("%s = %#v (%T), want %#v (%T)", rows.Columns[i], row[i], row[i], w, w)
@@ -42,11 +123,12 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
 	})
 
 	t.Run("aggregates and numerics are int64 or float64", func(t *testing.T) {
+		if st.aggSkip != "" {
+			t.Skip(st.aggSkip)
+		}
 		db := open(t)
-		mustExec(t, db,
-			`CREATE TABLE nums (v BIGINT)`,
-			`INSERT INTO nums VALUES (400), (412)`)
-		rows, err := db.Query(ctx, `SELECT count(*) AS c, sum(v) AS s, CAST(812 AS NUMERIC) AS n, CAST(2.5 AS NUMERIC) AS half, avg(v) AS mean FROM nums`)
+		mustExec(t, db, st.aggSetup...)
+		rows, err := db.Query(ctx, st.aggQuery)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,8 +139,9 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
 				t.Errorf("%s = %#v (%T), want %#v (%T)", rows.Columns[i], got, got, w, w)
 			}
 		}
-		// avg is NUMERIC 406.0000 in PostgreSQL (integral, so int64) and REAL
-		// in SQLite: either way a number equal to 406.
+		// avg is NUMERIC 406.0000 in PostgreSQL and DECIMAL in MySQL
+		// (integral, so int64) and REAL in SQLite: either way a number
+		// equal to 406.
 		switch m := rows.Values[0][4].(type) {
 		case int64:
 			if m != 406 {
@@ -75,10 +158,8 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
 
 	t.Run("query returns every row in order", func(t *testing.T) {
 		db := open(t)
-		mustExec(t, db,
-			`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)`,
-			`INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c')`)
-		rows, err := db.Query(ctx, `SELECT id, name FROM items ORDER BY id`)
+		mustExec(t, db, st.orderSetup...)
+		rows, err := db.Query(ctx, st.orderQuery)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,10 +167,10 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
 		for _, r := range rows.Values {
 			got = append(got, formatRow(rows.Columns, r))
 		}
-		if want := `id=1 name="a"|id=2 name="b"|id=3 name="c"`; strings.Join(got, "|") != want {
-			t.Errorf("rows = %s, want %s", strings.Join(got, "|"), want)
+		if strings.Join(got, "|") != st.orderWant {
+			t.Errorf("rows = %s, want %s", strings.Join(got, "|"), st.orderWant)
 		}
-		empty, err := db.Query(ctx, `SELECT id FROM items WHERE id > 10`)
+		empty, err := db.Query(ctx, st.emptyQuery)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,25 +181,29 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
 
 	t.Run("each streams many rows and stops on the callback's error", func(t *testing.T) {
 		db := open(t)
-		const q = `WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 20000) SELECT x, 'k-' || x AS k FROM s`
+		mustExec(t, db, st.manySetup...)
 		var n, sum int64
-		cols, err := db.Each(ctx, q, func(row []any) error {
+		cols, err := db.Each(ctx, st.manyQuery, func(row []any) error {
 			n++
-			sum += row[0].(int64)
+			x, ok := row[0].(int64)
+			if !ok {
+				return fmt.Errorf("first column is %T, want int64", row[0])
+			}
+			sum += x
 			if _, ok := row[1].(string); !ok {
-				t.Fatalf("k is %T, want string", row[1])
+				return fmt.Errorf("second column is %T, want string", row[1])
 			}
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(cols, ",") != "x,k" || n != 20000 || sum != 20000*20001/2 {
-			t.Errorf("cols=%v n=%d sum=%d, want [x k] 20000 %d", cols, n, sum, 20000*20001/2)
+		if strings.Join(cols, ",") != st.manyCols || n != 20000 || sum != 20000*20001/2 {
+			t.Errorf("cols=%v n=%d sum=%d, want %s 20000 %d", cols, n, sum, st.manyCols, 20000*20001/2)
 		}
 		stop := errors.New("stop")
 		n = 0
-		_, err = db.Each(ctx, q, func([]any) error {
+		_, err = db.Each(ctx, st.manyQuery, func([]any) error {
 			n++
 			if n == 5 {
 				return stop
@@ -132,24 +217,28 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
 
 	t.Run("errors", func(t *testing.T) {
 		db := open(t)
-		if err := db.Exec(ctx, `CREAT TABLE x (id INTEGER)`); err == nil {
+		if err := db.Exec(ctx, st.badExec); err == nil {
 			t.Error("exec of a syntax error: no error")
 		}
-		if _, err := db.Query(ctx, `SELEC 1`); err == nil {
+		if _, err := db.Query(ctx, st.badQuery); err == nil {
 			t.Error("query of a syntax error: no error")
-		} else if !strings.Contains(err.Error(), db.Driver()) || !strings.Contains(err.Error(), "SELEC 1") {
+		} else if !strings.Contains(err.Error(), db.Driver()) || !strings.Contains(err.Error(), st.badQuery) {
 			t.Errorf("error %q should name the driver and the statement", err)
 		}
-		if _, err := db.Query(ctx, `SELECT * FROM no_such_table`); err == nil {
-			t.Error("query of a missing table: no error")
+		mustExec(t, db, st.missingSetup...)
+		if _, err := db.Query(ctx, st.missingQuery); err == nil {
+			t.Errorf("query %q: no error", st.missingQuery)
 		}
-		if _, err := db.Each(ctx, `SELECT * FROM no_such_table`, func([]any) error { return nil }); err == nil {
-			t.Error("each over a missing table: no error")
+		if _, err := db.Each(ctx, st.missingQuery, func([]any) error { return nil }); err == nil {
+			t.Errorf("each over %q: no error", st.missingQuery)
 		}
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := db.Query(cctx, `SELECT 1`); err == nil {
+		if _, err := db.Query(cctx, st.trivial); err == nil {
 			t.Error("query with a canceled context: no error")
+		}
+		if err := db.Exec(cctx, st.trivial); err == nil {
+			t.Error("exec with a canceled context: no error")
 		}
 	})
 
@@ -158,17 +247,26 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB) {
 		if err := db.Close(); err != nil {
 			t.Fatalf("close: %v", err)
 		}
-		if _, err := db.Query(ctx, `SELECT 1`); err == nil {
+		if _, err := db.Query(ctx, st.trivial); err == nil {
 			t.Error("query after close: no error")
 		}
-		if err := db.Exec(ctx, `SELECT 1`); err == nil {
+		if err := db.Exec(ctx, st.trivial); err == nil {
 			t.Error("exec after close: no error")
 		}
 	})
 }
 
 func TestAdapters(t *testing.T) {
+	type target struct {
+		name   string
+		opener func(parent *testing.T) func(t *testing.T) DB
+		st     adapterStatements
+	}
+	targets := []target{{"redis", redisOpener, redisStatements}}
 	for _, d := range drivers {
+		targets = append(targets, target{d.name, d.opener, sqlStatements(d)})
+	}
+	for _, d := range targets {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			open := d.opener(t)
@@ -177,7 +275,7 @@ func TestAdapters(t *testing.T) {
 					t.Errorf("Driver() = %q, want %q", got, d.name)
 				}
 			})
-			runAdapterSuite(t, open)
+			runAdapterSuite(t, open, d.st)
 		})
 	}
 }
@@ -188,7 +286,7 @@ func TestOpenErrors(t *testing.T) {
 
 	t.Run("unknown driver lists the known ones", func(t *testing.T) {
 		_, err := Open(ctx, "oracle", "x")
-		if err == nil || !strings.Contains(err.Error(), "postgres, sqlite") {
+		if err == nil || !strings.Contains(err.Error(), "mysql, postgres, redis, sqlite") {
 			t.Errorf("err = %v, want the known drivers listed", err)
 		}
 	})
@@ -197,13 +295,17 @@ func TestOpenErrors(t *testing.T) {
 			t.Error("no error")
 		}
 	})
-	for _, dsn := range []string{
-		"postgres://collide:s3cr3t-pw@127.0.0.1:1/collide?sslmode=disable&connect_timeout=5",
-		"host=127.0.0.1 port=1 user=collide password=s3cr3t-pw dbname=collide sslmode=disable connect_timeout=5",
-		"postgres://collide@127.0.0.1:1/collide?sslmode=disable&password=s3cr3t-pw",
+	for _, tc := range []struct{ driver, dsn string }{
+		{"postgres", "postgres://collide:s3cr3t-pw@127.0.0.1:1/collide?sslmode=disable&connect_timeout=5"},
+		{"postgres", "host=127.0.0.1 port=1 user=collide password=s3cr3t-pw dbname=collide sslmode=disable connect_timeout=5"},
+		{"postgres", "postgres://collide@127.0.0.1:1/collide?sslmode=disable&password=s3cr3t-pw"},
+		{"mysql", "collide:s3cr3t-pw@tcp(127.0.0.1:1)/collide?timeout=5s"},
+		{"mysql", "mysql://collide:s3cr3t-pw@127.0.0.1:1/collide"},
+		{"redis", "redis://:s3cr3t-pw@127.0.0.1:1/0"},
+		{"redis", "redis://collide:s3cr3t-pw@127.0.0.1:1/3?dial_timeout=5s"},
 	} {
-		t.Run("unreachable postgres "+dsn[:10], func(t *testing.T) {
-			db, err := Open(ctx, "postgres", dsn)
+		t.Run("unreachable "+tc.driver+" "+tc.dsn[:12], func(t *testing.T) {
+			db, err := Open(ctx, tc.driver, tc.dsn)
 			if err == nil {
 				db.Close()
 				t.Fatal("no error")

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -17,11 +18,17 @@ type checkCase struct {
 	attack []string          // run after Prepare (what the attack did)
 	tally  map[string]counts // ok, fail, unknown per operation
 	ops    []string          // Env.Operations
+	// hist is the run's history, written to a file for Env.HistoryPath;
+	// when tally is nil, the tally is the history's.
+	hist []hOp
+	// skipOn names drivers the case does not apply to, with the reason.
+	skipOn map[string]string
 	// skipPrepare leaves Prepare uncalled; closeDB closes the database
 	// before Check.
 	skipPrepare, closeDB bool
 
 	newErr       string // New must fail with an error containing this
+	prepareErr   string // Prepare must fail with an error containing this
 	want         Verdict
 	wantActual   string   // Actual must contain this
 	wantEvidence []string // Evidence must equal this (when set)
@@ -73,11 +80,20 @@ var checkCases = []checkCase{
 		wantActual: `value=7,`,
 	},
 	{
-		name:  "expect compares NUMERIC with counts",
-		inv:   profiles.Invariant{Query: `SELECT CAST(value AS NUMERIC) AS value FROM counters WHERE id = 1`, Expect: bound},
-		setup: counterAt("10"),
-		tally: incr8ok3unknown,
-		want:  Pass,
+		name:   "expect compares NUMERIC with counts",
+		inv:    profiles.Invariant{Query: `SELECT CAST(value AS NUMERIC) AS value FROM counters WHERE id = 1`, Expect: bound},
+		setup:  counterAt("10"),
+		tally:  incr8ok3unknown,
+		want:   Pass,
+		skipOn: map[string]string{"mysql": "MySQL has no CAST(… AS NUMERIC); DECIMAL is covered by the next case"},
+	},
+	{
+		name:   "expect compares DECIMAL with counts",
+		inv:    profiles.Invariant{Query: `SELECT CAST(value AS DECIMAL(20,2)) AS value FROM counters WHERE id = 1`, Expect: bound},
+		setup:  counterAt("10"),
+		tally:  incr8ok3unknown,
+		want:   Pass,
+		skipOn: map[string]string{"sqlite": "SQLite has no DECIMAL type"},
 	},
 	{
 		name:  "expect compares a sum with counts",
@@ -219,6 +235,21 @@ var checkCases = []checkCase{
 		wantError: "no rows",
 	},
 	{
+		name:  "expect flow steps seen in the run are known operations",
+		inv:   profiles.Invariant{Expect: `ok("edit.write") == 2 && fail("edit.read") == 1`},
+		tally: map[string]counts{"edit.write": {2, 0, 0}, "edit.read": {3, 1, 0}},
+		ops:   []string{"edit"},
+		want:  Pass,
+	},
+	{
+		name:      "expect unknown flow step is an error",
+		inv:       profiles.Invariant{Expect: `ok("edit.wrte") == 2`},
+		tally:     map[string]counts{"edit.write": {2, 0, 0}},
+		ops:       []string{"edit"},
+		want:      Error,
+		wantError: `unknown operation "edit.wrte" (operations: edit, edit.write)`,
+	},
+	{
 		name:      "expect unknown operation is an error, not a silent zero",
 		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= ok("incrr")`},
 		setup:     counterAt("10"),
@@ -291,7 +322,7 @@ var checkCases = []checkCase{
 		want:    Error,
 	},
 	// New rejects bad invariants at load time.
-	{name: "new unknown checker", inv: profiles.Invariant{Check: "linearizable", Query: "SELECT 1"}, newErr: `unknown checker "linearizable" (known: expect, unique)`},
+	{name: "new unknown checker", inv: profiles.Invariant{Check: "serializable", Query: "SELECT 1"}, newErr: `unknown checker "serializable" (known: all_present, bounded_debits, conservation, counter, exactly_one, expect, linearizable, locks, never_negative, newest_wins, no_lost_update, unique)`},
 	{name: "new no checker", inv: profiles.Invariant{Name: "nothing"}, newErr: "no checker"},
 	{name: "new expect and unique together", inv: profiles.Invariant{Expect: "true", Unique: "SELECT 1"}, newErr: "both expect and unique"},
 	{name: "new bad syntax", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `value >= `}, newErr: "unexpected token"},
@@ -308,11 +339,15 @@ var checkCases = []checkCase{
 	{name: "new column and builtin of one name", inv: profiles.Invariant{Query: "SELECT 1 AS len", Expect: `len > len(rows)`}, newErr: "both as a column and as the builtin"},
 }
 
-// runCheckerSuite runs every checkCase on databases from open.
-func runCheckerSuite(t *testing.T, open func(t *testing.T) DB) {
-	for _, tc := range checkCases {
+// runCheckerSuite runs cases on databases from open; driver names the
+// database for skipOn.
+func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) DB, cases []checkCase) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			if why, skip := tc.skipOn[driver]; skip {
+				t.Skip(why)
+			}
 			ctx := context.Background()
 			c, err := New(tc.inv)
 			if tc.newErr != "" {
@@ -330,9 +365,20 @@ func runCheckerSuite(t *testing.T, open func(t *testing.T) DB) {
 			db := open(t)
 			mustExec(t, db, tc.setup...)
 			env := &Env{DB: db, Tally: newTally(tc.tally), Operations: tc.ops}
+			if tc.hist != nil {
+				var tally *history.Tally
+				env.HistoryPath, tally = writeHistory(t, t.TempDir(), tc.hist)
+				if tc.tally == nil {
+					env.Tally = tally
+				}
+			}
 			if p, ok := c.(Preparer); ok && !tc.skipPrepare {
-				if err := p.Prepare(ctx, env); err != nil {
+				err := p.Prepare(ctx, env)
+				switch {
+				case tc.prepareErr == "" && err != nil:
 					t.Fatalf("Prepare: %v", err)
+				case tc.prepareErr != "" && (err == nil || !strings.Contains(err.Error(), tc.prepareErr)):
+					t.Fatalf("Prepare error = %v, want one containing %q", err, tc.prepareErr)
 				}
 			}
 			mustExec(t, db, tc.attack...)
@@ -342,9 +388,9 @@ func runCheckerSuite(t *testing.T, open func(t *testing.T) DB) {
 				}
 			}
 			res := c.Check(ctx, env)
-			t.Logf("%s: %s %q actual=%q evidence=%q error=%q", res.Check, res.Verdict, res.Expected, res.Actual, res.Evidence, res.Error)
+			t.Logf("%s: %s\n  expected: %s\n  actual:   %s\n  evidence: %q\n  anomaly:  %s\n  error:    %s", res.Check, res.Verdict, res.Expected, res.Actual, res.Evidence, res.Anomaly, res.Error)
 			if res.Verdict != tc.want {
-				t.Fatalf("verdict = %s, want %s (error %q, actual %q)", res.Verdict, tc.want, res.Error, res.Actual)
+				t.Fatalf("verdict = %s, want %s (error %q, actual %q, evidence %q)", res.Verdict, tc.want, res.Error, res.Actual, res.Evidence)
 			}
 			if res.Verdict == Error && res.Error == "" {
 				t.Error("error verdict without Error")
@@ -369,13 +415,16 @@ func runCheckerSuite(t *testing.T, open func(t *testing.T) DB) {
 				wantAnomaly = "duplicate"
 			}
 			if res.Anomaly != wantAnomaly {
-				t.Errorf("Anomaly = %q, want %q", res.Anomaly, tc.wantAnomaly)
+				t.Errorf("Anomaly = %q, want %q", res.Anomaly, wantAnomaly)
 			}
 			if res.Check != CheckName(tc.inv) || res.Name == "" || res.Took <= 0 {
 				t.Errorf("Check=%q Name=%q Took=%v: want the checker name, a name and a duration", res.Check, res.Name, res.Took)
 			}
-			if res.Verdict == Fail && res.Check == "unique" && res.Fix == "" {
-				t.Error("unique failure without Fix")
+			if res.Verdict == Fail && res.Check != "expect" && (res.Anomaly == "" || res.Fix == "" || len(res.Evidence) == 0) {
+				t.Errorf("a %s failure needs an anomaly, evidence and the usual fix: anomaly %q, %d evidence items, fix %q", res.Check, res.Anomaly, len(res.Evidence), res.Fix)
+			}
+			if res.Verdict != Error && (res.Expected == "" || res.Actual == "") {
+				t.Errorf("a %s must say what was expected and what was found: expected %q, actual %q", res.Verdict, res.Expected, res.Actual)
 			}
 		})
 	}
@@ -385,7 +434,9 @@ func TestCheckers(t *testing.T) {
 	for _, d := range drivers {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			runCheckerSuite(t, d.opener(t))
+			open := d.opener(t)
+			runCheckerSuite(t, d.name, open, checkCases)
+			runCheckerSuite(t, d.name, open, historyCheckCases)
 		})
 	}
 }

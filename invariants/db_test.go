@@ -88,7 +88,7 @@ func TestNormalizeNumericNaN(t *testing.T) {
 }
 
 func TestDrivers(t *testing.T) {
-	if got := strings.Join(Drivers(), ","); got != "postgres,sqlite" {
+	if got := strings.Join(Drivers(), ","); got != "mysql,postgres,redis,sqlite" {
 		t.Errorf("Drivers() = %s", got)
 	}
 	defer func() {

@@ -9,15 +9,34 @@
 // they can, so a typo fails when the profile loads, not after the attack.
 // Checkers register themselves in init with Register, one file each:
 //
-//	expect  Query's result and the history tally make an expression true
-//	unique  no two rows of a query are equal
+//	expect          Query's result and the history tally make an expression true
+//	unique          no two rows of a query are equal
+//	counter         a number grows by the increments that took effect (RC-006)
+//	conservation    a number (total money) stays as it was after setup
+//	never_negative  no value of a query is below zero (oversell, overdraft)
+//	bounded_debits  a balance falls by the debits that took effect; optional floor
+//	exactly_one     at most one request per key succeeds (double submit, RC-001)
+//	newest_wins     the stored result is the newest acknowledged job's (RC-004)
+//	no_lost_update  versions grow by the acknowledged writes (two-tab edit, RC-002)
+//	all_present     every acknowledged add is there, nothing else (RC-003)
+//	locks           lock holds never overlap, dead holders' locks expire (RC-007)
+//	linearizable    reads and writes of each key form a linearizable register
 //
-// Check returns a Result with Verdict pass, fail or error. A checker that
-// cannot look (query error, database down, expression error, a result that
-// is not a boolean, an unknown operation name) gives error with Result.Error
-// set, never pass. Checkers do not return unknown themselves: the harness
-// turns a pass into unknown when too many ops ended unknown (the profile's
-// verdict.max_unknown).
+// Check returns a Result with Verdict pass, fail or error, and says in words
+// what had to hold (Expected) and what was found (Actual). A failure names
+// the race class (Anomaly), shows at most ten items of evidence (keys, rows,
+// ops with their invoke and complete times) and the usual fixes (Fix). A
+// checker that cannot look (query error, database down, expression error, a
+// result that is not a boolean, an unknown operation name, a missing history
+// file or capture) gives error with Result.Error set, never pass. Only
+// linearizable returns unknown itself, when its search outlasts its timeout;
+// the harness also turns a pass into unknown when too many ops ended unknown
+// (the profile's verdict.max_unknown).
+//
+// Every checker is sound under unknown outcomes (Jepsen's rule): an ok op
+// took effect, a fail op did not, an unknown op may have. So bounds count
+// ok ops as applied and unknown ops as either, and a state that only an
+// applied unknown op explains passes.
 //
 // # The harness's part
 //
@@ -83,6 +102,82 @@
 // Anomaly "duplicate", Evidence such as `"k-17" ×3` (most repeated first, at
 // most ten) and the usual fixes.
 //
+// # History-aware checkers
+//
+// The checkers below read the run's history (Env.HistoryPath, or for counter
+// and bounded_debits with a fixed step just the tally). Fields are those of
+// profiles.Invariant; docs/profiles.md has the YAML. Op names the operation;
+// it must be one of the profile's. A value named by value_from, version_from
+// or group is looked up in the op's rendered request values (Values: seq,
+// uuid, key, values captured by earlier flow steps) and then in its response
+// captures (Captures). Keys are the ops' history keys unless group names a
+// value. Database keys and values are compared with history values as text,
+// integral numbers without a fraction, so the column 17 and the capture 17.0
+// match. Numbers are compared exactly (math/big): 0.1 + 0.2 = 0.3.
+//
+// counter (query, op, step | value_from): Prepare reads the number; after
+// the attack Δ = after − before must satisfy ok×step ≤ Δ ≤ (ok+unknown)×step.
+// Below: "lost update" (N acknowledged increments missing); above: "phantom
+// increments / double apply". With value_from each op adds its own amount.
+//
+// conservation (query): the number must equal its value after setup;
+// "money created" or "money destroyed".
+//
+// never_negative (query): rows of (key, value…), streamed; any negative
+// value fails with the most negative rows as evidence; "oversell / overdraft
+// (TOCTOU)". NULLs are skipped; text that is not a number is an error.
+//
+// bounded_debits (query, op, amount | value_from, floor): before −
+// Σ(ok+unknown) ≤ after ≤ before − Σok. With floor, after ≥ floor and Σok ≤
+// before − floor, else "oversell / overdraft (TOCTOU)" — this catches an
+// oversell that a lost update hid.
+//
+// exactly_one (op, group, value_from, require): at most one ok op per key
+// ("double submit"); with value_from, several ok answers carrying the same
+// value (the winner's id replayed) count as one; with require, a key whose
+// ops all failed (none unknown) fails too.
+//
+// newest_wins (query, op, version_from = seq, group): query gives (key,
+// value) per key; per key, value ≥ the highest sequence of its ok ops and
+// value is a sequence an ok or unknown op sent or the value after setup.
+// Evidence shows the newer acknowledged job and the stale job that wrote
+// last, with their times.
+//
+// no_lost_update (query, op, group, version_from): query gives (key,
+// version); per key ok ≤ Δversion ≤ ok + unknown. With version_from (the
+// base version a write carried), two ok writes of one key on the same base
+// version fail even when the service bumps versions blindly.
+//
+// all_present (query, op, value_from): query gives the ids present; every
+// value of an ok op is present ("lost insert"), nothing is present that no
+// ok or unknown op sent and setup did not leave ("phantom item"), and no
+// added value appears twice ("duplicate item").
+//
+// locks (op, ttl, slack = 500ms, group): ok ops capture acquired_at,
+// released_at (server times, RFC 3339) and optionally holder and token;
+// rejections are fail with status 409 or 423. No two ok holds of a key
+// overlap ("two holders at once"); no two share a token; every rejection
+// meets a window in which some request may hold the lock — an ok op's
+// invoke…complete, an unknown op's invoke…complete + slack + ttl — else
+// "lock never expired". The service side (Redis SET NX PX with a
+// compare-and-delete release, PostgreSQL pg_try_advisory_xact_lock) is the
+// demo's; the checker reads only the history.
+//
+// linearizable (read_op, write_op, value_from = seq, read_from = value,
+// query, timeout = 10s): porcupine (github.com/anishathalye/porcupine)
+// checks one register per key. Writes write their value_from; reads return
+// their read_from capture (null when JSON null). Fail ops and unknown reads
+// are left out; an unknown write returns at the end of the history, and one
+// whose value no read returned is left out (it changes no verdict). With
+// query, (key, value) rows after setup are the initial values; without, a
+// key's initial value is whatever its first linearized read saw. Concurrent
+// reads of one value after its (unique) write are merged before the search.
+// A failure writes porcupine's HTML visualization as
+// linearizability-<name>.html next to the history. 10,000 ops over 100 keys
+// check in about 0.2 s; the search's cost grows exponentially with the
+// concurrent ops of one key, so keep about ten or fewer clients per key
+// (spread load with keys); past the timeout the verdict is unknown.
+//
 // # Database adapters
 //
 // DB is the small interface checkers use: Exec, Query (all rows), Each
@@ -95,6 +190,17 @@
 //	sqlite    modernc.org/sqlite; a file path or file: URI, opened with
 //	          busy_timeout(10000) and WAL unless the DSN says otherwise;
 //	          BOOLEAN columns become bool, DATE/DATETIME/TIMESTAMP time.Time
+//	mysql     MySQL and MariaDB through github.com/go-sql-driver/mysql;
+//	          user:pass@tcp(127.0.0.1:3306)/db or mysql://user:pass@host/db;
+//	          parseTime=true and timeout=10s unless set; DECIMAL like
+//	          NUMERIC; BOOLEAN is TINYINT(1) and reads as 0 or 1
+//	redis     github.com/redis/go-redis/v9, RESP2, no client retries;
+//	          redis://[user:pass@]127.0.0.1:6379/0; statements are commands:
+//	          Exec runs any (FLUSHDB, SET k v, DEL k, EVAL …), Query shapes
+//	          GET, HGET, MGET, HGETALL, HKEYS, HVALS, KEYS (by SCAN),
+//	          SMEMBERS, LRANGE, ZRANGE [WITHSCORES] into rows, and any other
+//	          reply into one row per value; canonical integer texts become
+//	          int64 (see redisDB)
 //
 // Open pings the database; its errors show the DSN through RedactDSN and
 // never the password.

@@ -383,15 +383,7 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 		vars["before"] = before
 	}
 
-	known := map[string]bool{}
-	for _, op := range env.Operations {
-		known[op] = true
-	}
-	if env.Operations == nil && env.Tally != nil {
-		for _, op := range env.Tally.Names() {
-			known[op] = true
-		}
-	}
+	known := knownOps(env)
 	if c.refs.history {
 		if env.Tally == nil {
 			return errorf("no history tally to count operations")

@@ -12,8 +12,9 @@ import (
 )
 
 func TestRegistry(t *testing.T) {
-	if got := strings.Join(Names(), ","); got != "expect,unique" {
-		t.Errorf("Names() = %s, want expect,unique", got)
+	const names = "all_present,bounded_debits,conservation,counter,exactly_one,expect,linearizable,locks,never_negative,newest_wins,no_lost_update,unique"
+	if got := strings.Join(Names(), ","); got != names {
+		t.Errorf("Names() = %s, want %s", got, names)
 	}
 	for _, tc := range []struct {
 		inv  profiles.Invariant
@@ -24,6 +25,7 @@ func TestRegistry(t *testing.T) {
 		{profiles.Invariant{Check: "unique", Query: "SELECT 1"}, "unique"},
 		{profiles.Invariant{Expect: "true", Unique: "SELECT 1"}, ""},
 		{profiles.Invariant{Query: "SELECT 1"}, ""},
+		{profiles.Invariant{Check: "counter", Query: "SELECT 1", Op: "incr"}, "counter"},
 	} {
 		if got := CheckName(tc.inv); got != tc.want {
 			t.Errorf("CheckName(%+v) = %q, want %q", tc.inv, got, tc.want)
@@ -41,7 +43,7 @@ func TestRegistry(t *testing.T) {
 	Register("expect", newExpect)
 }
 
-func mustNew(t *testing.T, inv profiles.Invariant) Checker {
+func mustNew(t testing.TB, inv profiles.Invariant) Checker {
 	t.Helper()
 	c, err := New(inv)
 	if err != nil {

@@ -14,9 +14,9 @@ const (
 	// Fail means the invariant was violated; Evidence says where.
 	Fail Verdict = "fail"
 	// Unknown means nothing was violated but too little is known to be sure.
-	// Checkers in this package never return it themselves: the harness turns
-	// a pass into unknown when the share of unknown ops exceeds the profile's
-	// threshold.
+	// The harness turns a pass into unknown when the share of unknown ops
+	// exceeds the profile's threshold; of the checkers, only linearizable
+	// returns it, when its search outlasts its timeout.
 	Unknown Verdict = "unknown"
 	// Error means the check could not run (query error, database down,
 	// expression error). It is never a pass.

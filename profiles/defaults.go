@@ -34,6 +34,7 @@ func (p *Profile) applyDefaults() {
 	if d := p.Target.Demo; d != nil && d.Think == 0 {
 		d.Think = Duration(defaultThink)
 	}
+	p.applyStackDefaults()
 	for i := range p.Chaos {
 		f := &p.Chaos[i]
 		if f.Stream == "" {

@@ -51,13 +51,18 @@ type Profile struct {
 	src *source
 }
 
-// Target says where the service under test comes from: exactly one of URL or
-// Demo.
+// Target says where the service under test comes from: exactly one of URL,
+// Demo, Command or Container.
 type Target struct {
 	// URL is the base URL of a running service, e.g. http://127.0.0.1:8080.
 	URL string `yaml:"url" json:"url,omitempty"`
 	// Demo starts collide's built-in demo service in-process.
 	Demo *DemoTarget `yaml:"demo" json:"demo,omitempty"`
+	// Command starts the service as a child process (see stacks.go).
+	Command *CommandTarget `yaml:"command" json:"command,omitempty"`
+	// Container runs the service in a container next to database.container
+	// and a Toxiproxy container (see stacks.go).
+	Container *ContainerTarget `yaml:"container" json:"container,omitempty"`
 }
 
 // DemoTarget configures the built-in demo service.
@@ -74,8 +79,11 @@ type Database struct {
 	// Driver is postgres or sqlite.
 	Driver string `yaml:"driver" json:"driver"`
 	// DSN is the connection string; ${ENV} references are expanded. For sqlite
-	// with a demo target it may be empty: a file in the run folder is used.
+	// with a demo or command target it may be empty: a file in the run
+	// folder is used. Empty with Container: collide fills it in.
 	DSN string `yaml:"dsn" json:"dsn,omitempty"`
+	// Container starts a PostgreSQL container for the run (see stacks.go).
+	Container *DatabaseContainer `yaml:"container" json:"container,omitempty"`
 }
 
 // Fault is one network fault on one link, optionally limited to a window.
@@ -210,6 +218,45 @@ type Invariant struct {
 	Expect string `yaml:"expect" json:"expect,omitempty"`
 	// Unique is a query whose rows must have no duplicates (checker unique).
 	Unique string `yaml:"unique" json:"unique,omitempty"`
+
+	// The fields below are read by the history-aware checkers (counter,
+	// bounded_debits, exactly_one, newest_wins, no_lost_update, all_present,
+	// locks, linearizable); docs/profiles.md says which checker reads which.
+
+	// Op names the operation whose history ops the checker reads.
+	Op string `yaml:"op" json:"op,omitempty"`
+	// Step is how much one op of Op adds (counter; default 1).
+	Step float64 `yaml:"step" json:"step,omitempty"`
+	// Amount is how much one op of Op debits (bounded_debits; default 1).
+	Amount float64 `yaml:"amount" json:"amount,omitempty"`
+	// Floor is the lowest the balance may go (bounded_debits; optional):
+	// acknowledged debits beyond before − floor are an oversell.
+	Floor *float64 `yaml:"floor" json:"floor,omitempty"`
+	// ValueFrom names the rendered request value (Values) or response
+	// capture (Captures) that carries each op's value.
+	ValueFrom string `yaml:"value_from" json:"value_from,omitempty"`
+	// VersionFrom names the rendered value or capture carrying each op's
+	// version or sequence (newest_wins: default seq; no_lost_update: the base
+	// version a write carried).
+	VersionFrom string `yaml:"version_from" json:"version_from,omitempty"`
+	// Group names the rendered value or capture that groups ops by key; the
+	// default is the op's history key.
+	Group string `yaml:"group" json:"group,omitempty"`
+	// Require demands at least one ok op per key (exactly_one).
+	Require bool `yaml:"require" json:"require,omitempty"`
+	// ReadOp and WriteOp name the read and write operations (linearizable).
+	ReadOp  string `yaml:"read_op" json:"read_op,omitempty"`
+	WriteOp string `yaml:"write_op" json:"write_op,omitempty"`
+	// ReadFrom names the capture holding a read's result (linearizable;
+	// default value).
+	ReadFrom string `yaml:"read_from" json:"read_from,omitempty"`
+	// TTL is the lock's time to live (locks).
+	TTL Duration `yaml:"ttl" json:"ttl,omitempty"`
+	// Slack is the tolerance added to TTL for delivery delays (locks;
+	// default 500ms).
+	Slack Duration `yaml:"slack" json:"slack,omitempty"`
+	// Timeout bounds the check (linearizable; default 10s).
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
 }
 
 // VerdictPolicy tunes the overall verdict.

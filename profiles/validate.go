@@ -101,12 +101,10 @@ func (v *validator) where(path string) string {
 
 func (v *validator) target() {
 	t := v.p.Target
-	switch {
-	case t.URL == "" && t.Demo == nil:
-		v.errf("target", "required: set url (a running service) or demo (the built-in demo)")
-	case t.URL != "" && t.Demo != nil:
-		v.errf("target", "set url or demo, not both")
+	if kinds := targetKinds(t); len(kinds) != 1 {
+		v.errf("target", "%s", stackTargetError(kinds))
 	}
+	v.stackTarget()
 	if t.URL != "" {
 		u, err := url.Parse(t.URL)
 		switch {
@@ -132,7 +130,7 @@ func (v *validator) database() {
 	d := v.p.Database
 	switch d.Driver {
 	case "postgres":
-		if d.DSN == "" {
+		if d.DSN == "" && d.Container == nil {
 			v.errf("database.dsn", "required for driver postgres (e.g. postgres://user:pass@127.0.0.1:5432/db or ${COLLIDE_PG})")
 		}
 	case "sqlite":
@@ -144,6 +142,7 @@ func (v *validator) database() {
 	default:
 		v.errf("database.driver", "unsupported driver %s (want postgres or sqlite)", quote(d.Driver))
 	}
+	v.databaseContainer()
 }
 
 func (v *validator) fault(path string, f Fault) {
@@ -353,6 +352,52 @@ func (v *validator) invariant(path string, inv Invariant) {
 			v.errf(path, "nothing to check: set expect, unique or check")
 		case inv.Expect != "" && inv.Unique != "":
 			v.errf(path, "set expect or unique, not both (or name the check)")
+		}
+	}
+	v.invariantHistoryFields(path, inv)
+}
+
+// invariantHistoryFields checks the fields of the history-aware checkers
+// (counter, exactly_one, linearizable …): the operations they name must be
+// operations of the profile, numbers finite, amounts positive. Which checker
+// needs which field is checked when the checker is built.
+func (v *validator) invariantHistoryFields(path string, inv Invariant) {
+	for _, f := range []struct{ field, op string }{{"op", inv.Op}, {"read_op", inv.ReadOp}, {"write_op", inv.WriteOp}} {
+		if f.op == "" || len(v.p.Operations) == 0 {
+			continue
+		}
+		var names []string
+		found := false
+		for _, o := range v.p.Operations {
+			// A flow's ops are named <operation>.<step>.
+			opNames := []string{o.Name}
+			for _, st := range o.Flow {
+				opNames = append(opNames, o.Name+"."+st.Name)
+			}
+			for _, n := range opNames {
+				names = append(names, n)
+				found = found || n == f.op
+			}
+		}
+		if !found {
+			v.errf(path+"."+f.field, "unknown operation %s (operations: %s)", quote(f.op), strings.Join(names, ", "))
+		}
+	}
+	if math.IsNaN(inv.Step) || math.IsInf(inv.Step, 0) {
+		v.errf(path+".step", "must be a finite number")
+	}
+	if math.IsNaN(inv.Amount) || math.IsInf(inv.Amount, 0) || inv.Amount < 0 {
+		v.errf(path+".amount", "must be a positive number (the debit of one op)")
+	}
+	if inv.Floor != nil && (math.IsNaN(*inv.Floor) || math.IsInf(*inv.Floor, 0)) {
+		v.errf(path+".floor", "must be a finite number")
+	}
+	for _, d := range []struct {
+		field string
+		d     Duration
+	}{{"ttl", inv.TTL}, {"slack", inv.Slack}, {"timeout", inv.Timeout}} {
+		if d.d < 0 {
+			v.errf(path+"."+d.field, "must not be negative")
 		}
 	}
 }

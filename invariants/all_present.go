@@ -1,0 +1,170 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
+)
+
+func init() { Register("all_present", newAllPresent) }
+
+const allPresentFix = "add to a collection with one INSERT per item (or an atomic array append / SADD) instead of read-modify-write of the whole collection, or lock the parent row (SELECT … FOR UPDATE) around the change"
+
+// allPresentChecker is the "all_present" checker (audit RC-003, concurrent
+// collection add): Query returns the ids present (one column). Every value
+// that an ok op of Op sent or got back (value_from: a rendered value such as
+// uuid, or a capture such as id) must be present; nothing may be present
+// that no ok or unknown op sent and that was not there after setup; and no
+// item may appear more often than it was added.
+type allPresentChecker struct {
+	name      string
+	query     string
+	op        string
+	valueFrom string
+	before    snapshot[map[string]int]
+}
+
+func newAllPresent(inv profiles.Invariant) (Checker, error) {
+	if err := onlyFields(inv, "all_present", "query", "op", "value_from"); err != nil {
+		return nil, err
+	}
+	if err := requireFields(inv, "all_present", "query", "op", "value_from"); err != nil {
+		return nil, err
+	}
+	return &allPresentChecker{name: checkName(inv, "all_present"), query: inv.Query, op: inv.Op, valueFrom: inv.ValueFrom}, nil
+}
+
+// Prepare records the items present after setup.
+func (c *allPresentChecker) Prepare(ctx context.Context, env *Env) error {
+	var m map[string]int
+	var err error
+	if env == nil || env.DB == nil {
+		err = fmt.Errorf("no database to query")
+	} else {
+		m, err = presentItems(ctx, env.DB, c.query)
+	}
+	c.before.set(m, err)
+	if err != nil {
+		return fmt.Errorf("invariant %q: before the attack: %w", c.name, err)
+	}
+	return nil
+}
+
+// presentItems counts the values of the query's first column.
+func presentItems(ctx context.Context, db DB, q string) (map[string]int, error) {
+	m := map[string]int{}
+	_, err := db.Each(ctx, q, func(row []any) error {
+		if len(row) == 0 {
+			return fmt.Errorf("the query returns no column: want the item ids")
+		}
+		if t, ok := valueText(row[0]); ok {
+			m[t]++
+		}
+		return nil
+	})
+	return m, err
+}
+
+func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
+	start := time.Now()
+	res := newResult(c.name, "all_present", fmt.Sprintf("every %s acknowledged by %s is present once; nothing present that no request sent", c.valueFrom, c.op))
+	if env == nil || env.DB == nil {
+		return res.errorf(start, "no database to query")
+	}
+	if err := checkOpNames(env, c.op); err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	before, err := c.before.get()
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	ops, err := readOps(env, c.op)
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	if len(ops) == 0 {
+		return res.errorf(start, "the history has no %q ops: nothing to check", c.op)
+	}
+	acked := map[string]*history.Op{} // value → first ok op that sent it
+	sent := map[string]bool{}         // values of ok and unknown ops
+	var all outcomeCounts
+	for _, o := range ops {
+		all.add(o.Outcome)
+		if o.Outcome == history.Fail {
+			continue
+		}
+		v, found := opValue(o, c.valueFrom)
+		if !found {
+			if o.Outcome == history.Unknown {
+				continue // a capture is lost with its response; a rendered value never is
+			}
+			return res.errorf(start, "ok op %s has no value or capture %q", fmtOp(o), c.valueFrom)
+		}
+		t, ok := valueText(v)
+		if !ok {
+			return res.errorf(start, "ok op %s: %s is null", fmtOp(o), c.valueFrom)
+		}
+		sent[t] = true
+		if o.Outcome == history.OK && acked[t] == nil {
+			acked[t] = o
+		}
+	}
+	present, err := presentItems(ctx, env.DB, c.query)
+	if err != nil {
+		return res.errorf(start, "query: %v", err)
+	}
+	var missing, phantom, dup []string
+	for _, v := range sortedKeys(acked) {
+		if present[v] == 0 {
+			missing = append(missing, fmt.Sprintf("%s acknowledged by %s but not present", formatValue(v), fmtOp(acked[v])))
+		}
+	}
+	for _, v := range sortedKeys(present) {
+		n := present[v]
+		switch {
+		case !sent[v] && n > before[v]:
+			phantom = append(phantom, fmt.Sprintf("%s present ×%d, but no ok or unknown request sent it", formatValue(v), n-before[v]))
+		case sent[v] && n > max(before[v], 1):
+			dup = append(dup, fmt.Sprintf("%s present ×%d, added once", formatValue(v), n))
+		}
+	}
+	items := 0
+	for _, n := range present {
+		items += n
+	}
+	res.Actual = fmt.Sprintf("%d %s present; %d %s acknowledged (%s: %s)", items, plural(items, "item", "items"), len(acked), plural(len(acked), "add", "adds"), c.op, all)
+	if len(missing)+len(phantom)+len(dup) == 0 {
+		res.Actual += "; all present"
+		return res.done(start)
+	}
+	res.Verdict = Fail
+	res.Fix = allPresentFix
+	var words []string
+	if len(missing) > 0 {
+		res.Anomaly = "lost insert"
+		words = append(words, fmt.Sprintf("%d acknowledged %s missing", len(missing), plural(len(missing), "item", "items")))
+	}
+	if len(phantom) > 0 {
+		if res.Anomaly == "" {
+			res.Anomaly = "phantom item"
+			res.Fix = "insert only what a request asked for; check for leftovers of earlier runs in setup"
+		}
+		words = append(words, fmt.Sprintf("%d %s no request sent", len(phantom), plural(len(phantom), "item", "items")))
+	}
+	if len(dup) > 0 {
+		if res.Anomaly == "" {
+			res.Anomaly = "duplicate item"
+			res.Fix = uniqueFix
+		}
+		words = append(words, fmt.Sprintf("%d %s added more than once", len(dup), plural(len(dup), "item", "items")))
+	}
+	res.Actual += "; " + strings.Join(words, ", ")
+	for _, l := range append(append(missing, phantom...), dup...) {
+		res.addEvidence(l)
+	}
+	return res.done(start)
+}

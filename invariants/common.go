@@ -1,0 +1,444 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
+)
+
+// This file holds what the checkers share: which invariant fields a checker
+// reads, the history and its values, exact numbers, the state recorded by
+// Prepare, and how ops are shown in evidence.
+
+// invField is one optional field of profiles.Invariant.
+type invField struct {
+	name string
+	set  func(profiles.Invariant) bool
+}
+
+var invFields = []invField{
+	{"query", func(i profiles.Invariant) bool { return strings.TrimSpace(i.Query) != "" }},
+	{"expect", func(i profiles.Invariant) bool { return i.Expect != "" }},
+	{"unique", func(i profiles.Invariant) bool { return i.Unique != "" }},
+	{"op", func(i profiles.Invariant) bool { return i.Op != "" }},
+	{"step", func(i profiles.Invariant) bool { return i.Step != 0 }},
+	{"amount", func(i profiles.Invariant) bool { return i.Amount != 0 }},
+	{"floor", func(i profiles.Invariant) bool { return i.Floor != nil }},
+	{"value_from", func(i profiles.Invariant) bool { return i.ValueFrom != "" }},
+	{"version_from", func(i profiles.Invariant) bool { return i.VersionFrom != "" }},
+	{"group", func(i profiles.Invariant) bool { return i.Group != "" }},
+	{"require", func(i profiles.Invariant) bool { return i.Require }},
+	{"read_op", func(i profiles.Invariant) bool { return i.ReadOp != "" }},
+	{"write_op", func(i profiles.Invariant) bool { return i.WriteOp != "" }},
+	{"read_from", func(i profiles.Invariant) bool { return i.ReadFrom != "" }},
+	{"ttl", func(i profiles.Invariant) bool { return i.TTL != 0 }},
+	{"slack", func(i profiles.Invariant) bool { return i.Slack != 0 }},
+	{"timeout", func(i profiles.Invariant) bool { return i.Timeout != 0 }},
+}
+
+// onlyFields rejects an invariant that sets a field the checker does not
+// read, so a misplaced field is an error at load time instead of being
+// silently ignored. name and check are always allowed.
+func onlyFields(inv profiles.Invariant, check string, allowed ...string) error {
+	ok := map[string]bool{}
+	for _, a := range allowed {
+		ok[a] = true
+	}
+	for _, f := range invFields {
+		if f.set(inv) && !ok[f.name] {
+			return fmt.Errorf("%s is not read by checker %s (it reads %s)", f.name, check, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+// requireFields reports the first required field that is empty.
+func requireFields(inv profiles.Invariant, check string, names ...string) error {
+	for _, n := range names {
+		for _, f := range invFields {
+			if f.name == n && !f.set(inv) {
+				return fmt.Errorf("%s is required by checker %s", n, check)
+			}
+		}
+	}
+	return nil
+}
+
+// knownOps is the set of operation names an invariant may name: the
+// profile's operations and the flow steps of theirs seen in the tally
+// (named <operation>.<step>), or when the harness did not give the
+// operations, every name seen in the tally.
+func knownOps(env *Env) map[string]bool {
+	known := map[string]bool{}
+	for _, op := range env.Operations {
+		known[op] = true
+	}
+	if env.Tally != nil {
+		for _, op := range env.Tally.Names() {
+			parent, _, isStep := strings.Cut(op, ".")
+			if env.Operations == nil || (isStep && known[parent]) {
+				known[op] = true
+			}
+		}
+	}
+	return known
+}
+
+// checkOpNames errors on an operation name the run does not know. With
+// neither Operations nor a tally nothing is known, and nothing is checked.
+func checkOpNames(env *Env, names ...string) error {
+	if env.Operations == nil && env.Tally == nil {
+		return nil
+	}
+	known := knownOps(env)
+	for _, n := range names {
+		if n != "" && !known[n] {
+			return fmt.Errorf("unknown operation %q (operations: %s)", n, joinSorted(known))
+		}
+	}
+	return nil
+}
+
+// readOps reads the ops whose name is in names from the run's history file,
+// in file order.
+func readOps(env *Env, names ...string) ([]*history.Op, error) {
+	if env.HistoryPath == "" {
+		return nil, fmt.Errorf("no history file to read (Env.HistoryPath is empty)")
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var ops []*history.Op
+	err := history.Each(env.HistoryPath, func(op *history.Op) error {
+		if want[op.Op] {
+			ops = append(ops, op)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ops, nil
+}
+
+// outcomeCounts counts ops by outcome.
+type outcomeCounts struct{ ok, fail, unknown int }
+
+func (c *outcomeCounts) add(o history.Outcome) {
+	switch o {
+	case history.OK:
+		c.ok++
+	case history.Fail:
+		c.fail++
+	default:
+		c.unknown++
+	}
+}
+
+func (c outcomeCounts) total() int { return c.ok + c.fail + c.unknown }
+
+// String reads "1000 ok, 12 fail, 3 unknown".
+func (c outcomeCounts) String() string {
+	return fmt.Sprintf("%d ok, %d fail, %d unknown", c.ok, c.fail, c.unknown)
+}
+
+// opValue is the value named name of op: a value rendered into the request
+// (Values) or, failing that, one captured from the response (Captures).
+func opValue(op *history.Op, name string) (any, bool) {
+	if v, ok := op.Values[name]; ok {
+		return v, true
+	}
+	if v, ok := op.Captures[name]; ok {
+		return v, true
+	}
+	return nil, false
+}
+
+// valueText is the text of a value, for comparing values across the
+// history and the database: strings as they are, integral numbers without a
+// fraction (the capture 17.0 and the column 17 are both "17"), times in
+// RFC 3339. NULL has no text.
+func valueText(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return x, true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case int:
+		return strconv.Itoa(x), true
+	case float64:
+		if x == float64(int64(x)) {
+			return strconv.FormatInt(int64(x), 10), true
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(x), true
+	case time.Time:
+		return x.Format(time.RFC3339Nano), true
+	default:
+		return fmt.Sprint(x), true
+	}
+}
+
+// groupKey is the key an op is grouped by: the rendered value or capture
+// named group, or the op's history key when group is empty or "key".
+func groupKey(op *history.Op, group string) (string, bool) {
+	if group == "" {
+		return op.Key, true
+	}
+	v, ok := opValue(op, group)
+	if !ok {
+		if group == "key" {
+			return op.Key, true // {{key}} is rendered but kept as Op.Key
+		}
+		return "", false
+	}
+	return valueText(v)
+}
+
+// Exact numbers. Balances and counters are compared exactly with big.Rat:
+// a float64 from the database or a YAML step is taken at its shortest
+// decimal form, so 0.1 + 0.2 == 0.3 and NUMERIC(12,2) sums never round.
+
+// toRat converts a number, or a string holding one, to an exact rational.
+func toRat(v any) (*big.Rat, error) {
+	r := new(big.Rat)
+	switch x := v.(type) {
+	case nil:
+		return nil, fmt.Errorf("is NULL, not a number")
+	case int64:
+		return r.SetInt64(x), nil
+	case int:
+		return r.SetInt64(int64(x)), nil
+	case float64:
+		if _, ok := r.SetString(strconv.FormatFloat(x, 'g', -1, 64)); !ok {
+			return nil, fmt.Errorf("%v is not a finite number", x)
+		}
+		return r, nil
+	case string:
+		s := strings.TrimSpace(x)
+		if s == "" || strings.ContainsAny(s, "/") {
+			return nil, fmt.Errorf("%s is not a number", formatValue(x))
+		}
+		if _, ok := r.SetString(s); !ok {
+			return nil, fmt.Errorf("%s is not a number", formatValue(x))
+		}
+		return r, nil
+	default:
+		return nil, fmt.Errorf("%s (%T) is not a number", formatValue(v), v)
+	}
+}
+
+// ratOf converts a float64 from the profile to an exact rational.
+func ratOf(f float64) *big.Rat {
+	r, err := toRat(f)
+	if err != nil {
+		return new(big.Rat)
+	}
+	return r
+}
+
+// fmtRat formats r as an integer or the shortest exact decimal (up to 18
+// places; past that it is rounded to 10).
+func fmtRat(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	for prec := 1; prec <= 18; prec++ {
+		s := r.FloatString(prec)
+		if back, ok := new(big.Rat).SetString(s); ok && back.Cmp(r) == 0 {
+			return s
+		}
+	}
+	return r.FloatString(10)
+}
+
+// fmtSigned formats r with a sign: +812, -3, +0.
+func fmtSigned(r *big.Rat) string {
+	if r.Sign() < 0 {
+		return fmtRat(r)
+	}
+	return "+" + fmtRat(r)
+}
+
+func ratMul(a *big.Rat, n int) *big.Rat {
+	return new(big.Rat).Mul(a, new(big.Rat).SetInt64(int64(n)))
+}
+
+func ratAdd(a, b *big.Rat) *big.Rat { return new(big.Rat).Add(a, b) }
+
+func ratSub(a, b *big.Rat) *big.Rat { return new(big.Rat).Sub(a, b) }
+
+// countOf divides a shortfall by a step, rounding up: how many ops of size
+// step are needed to cover d.
+func countOf(d, step *big.Rat) string {
+	if step.Sign() == 0 {
+		return fmtRat(d)
+	}
+	q := new(big.Rat).Quo(d, step)
+	q.Abs(q)
+	n := new(big.Int).Quo(q.Num(), q.Denom())
+	if !q.IsInt() {
+		n.Add(n, big.NewInt(1))
+	}
+	return n.String()
+}
+
+// queryNumber runs q and returns the first column of its only row as an
+// exact number, with the column's name.
+func queryNumber(ctx context.Context, db DB, q string) (*big.Rat, string, error) {
+	rows, err := db.Query(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case len(rows.Columns) == 0:
+		return nil, "", fmt.Errorf("the query returned no columns: want one number")
+	case len(rows.Values) == 0:
+		return nil, "", fmt.Errorf("the query returned no rows: want one row with one number")
+	case len(rows.Values) > 1:
+		return nil, "", fmt.Errorf("the query returned %d rows: want one number (aggregate, e.g. SELECT sum(balance) FROM accounts, or narrow the WHERE)", len(rows.Values))
+	}
+	col := rows.Columns[0]
+	n, err := toRat(rows.Values[0][0])
+	if err != nil {
+		hint := ""
+		if rows.Values[0][0] == nil {
+			hint = " (wrap an aggregate in COALESCE(…, 0) if the table may be empty)"
+		}
+		return nil, col, fmt.Errorf("%s %v%s", col, err, hint)
+	}
+	return n, col, nil
+}
+
+// snapshot is what Prepare recorded after setup, for Check to compare with.
+type snapshot[T any] struct {
+	mu   sync.Mutex
+	done bool
+	val  T
+	err  error
+}
+
+func (s *snapshot[T]) set(v T, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done, s.val, s.err = true, v, err
+}
+
+// get returns the recorded value, or an error when Prepare was not called
+// or failed.
+func (s *snapshot[T]) get() (T, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var zero T
+	switch {
+	case !s.done:
+		return zero, fmt.Errorf("the state before the attack is unknown: the harness did not call Prepare after setup")
+	case s.err != nil:
+		return zero, fmt.Errorf("before the attack: %v", s.err)
+	}
+	return s.val, nil
+}
+
+// Evidence formatting.
+
+// clock formats a time of day with microseconds, in UTC.
+func clock(t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return t.UTC().Format("15:04:05.000000")
+}
+
+// fmtOp describes one op for evidence: its id, outcome, status and times,
+// e.g. `#17 ok 201 03:04:05.123456→03:04:05.168012`.
+func fmtOp(op *history.Op) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#%d %s", op.ID, op.Outcome)
+	if op.Status != 0 {
+		fmt.Fprintf(&b, " %d", op.Status)
+	}
+	fmt.Fprintf(&b, " %s→%s", clock(op.Invoke), clock(op.Complete))
+	if op.Outcome == history.Unknown && op.Error != "" {
+		e := op.Error
+		if r := []rune(e); len(r) > 40 {
+			e = string(r[:39]) + "…"
+		}
+		fmt.Fprintf(&b, " (%s)", e)
+	}
+	return b.String()
+}
+
+// fmtOps describes up to max ops, then how many more there are.
+func fmtOps(ops []*history.Op, max int) string {
+	parts := make([]string, 0, min(len(ops), max)+1)
+	for i, op := range ops {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("… %d more", len(ops)-max))
+			break
+		}
+		parts = append(parts, fmtOp(op))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// byInvoke sorts ops by invoke time, then id.
+func byInvoke(ops []*history.Op) {
+	sort.SliceStable(ops, func(i, j int) bool {
+		if !ops[i].Invoke.Equal(ops[j].Invoke) {
+			return ops[i].Invoke.Before(ops[j].Invoke)
+		}
+		return ops[i].ID < ops[j].ID
+	})
+}
+
+// sortedKeys returns the keys of m, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkName is the Result name of an invariant: its sentence, or the first
+// of its queries.
+func checkName(inv profiles.Invariant, check string) string {
+	return firstNonEmpty(inv.Name, inv.Query, inv.Unique, inv.Expect, check)
+}
+
+// newResult begins a passing Result; checks turn it into a fail or an
+// error.
+func newResult(name, check, expected string) Result {
+	return Result{Name: name, Check: check, Verdict: Pass, Expected: expected}
+}
+
+// errorf turns r into an error verdict.
+func (r Result) errorf(start time.Time, format string, args ...any) Result {
+	r.Verdict = Error
+	r.Error = fmt.Sprintf(format, args...)
+	r.Anomaly, r.Fix = "", ""
+	r.Took = time.Since(start)
+	return r
+}
+
+// done stamps r's duration.
+func (r Result) done(start time.Time) Result {
+	r.Took = time.Since(start)
+	if r.Took <= 0 {
+		r.Took = time.Nanosecond
+	}
+	return r
+}

@@ -1,0 +1,199 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
+)
+
+func init() { Register("counter", newCounter) }
+
+const counterFix = "an atomic UPDATE … SET v = v + 1, SELECT … FOR UPDATE around read-modify-write, or a stronger isolation level (REPEATABLE READ/SERIALIZABLE with retries)"
+
+// counterChecker is the "counter" checker (audit RC-006): a number read by
+// Query must grow by exactly the increments that took effect. With ok
+// increments certainly applied and unknown ones perhaps, the growth Δ must
+// satisfy ok×step ≤ Δ ≤ (ok+unknown)×step.
+type counterChecker struct {
+	name      string
+	query     string
+	op        string
+	step      *big.Rat
+	valueFrom string
+	before    snapshot[numberAt]
+}
+
+// numberAt is a number a query returned, with its column's name.
+type numberAt struct {
+	n   *big.Rat
+	col string
+}
+
+func newCounter(inv profiles.Invariant) (Checker, error) {
+	if err := onlyFields(inv, "counter", "query", "op", "step", "value_from"); err != nil {
+		return nil, err
+	}
+	if err := requireFields(inv, "counter", "query", "op"); err != nil {
+		return nil, err
+	}
+	if inv.Step != 0 && inv.ValueFrom != "" {
+		return nil, fmt.Errorf("set step (the same increment for every op) or value_from (each op's own increment), not both")
+	}
+	step := big.NewRat(1, 1)
+	if inv.Step != 0 {
+		step = ratOf(inv.Step)
+	}
+	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom}, nil
+}
+
+// Prepare reads the number after setup.
+func (c *counterChecker) Prepare(ctx context.Context, env *Env) error {
+	n, err := prepareNumber(ctx, env, c.query)
+	c.before.set(n, err)
+	if err != nil {
+		return fmt.Errorf("invariant %q: before the attack: %w", c.name, err)
+	}
+	return nil
+}
+
+func prepareNumber(ctx context.Context, env *Env, q string) (numberAt, error) {
+	if env == nil || env.DB == nil {
+		return numberAt{}, fmt.Errorf("no database to query")
+	}
+	n, col, err := queryNumber(ctx, env.DB, q)
+	return numberAt{n, col}, err
+}
+
+func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
+	start := time.Now()
+	res := newResult(c.name, "counter", "")
+	if env == nil || env.DB == nil {
+		return res.errorf(start, "no database to query")
+	}
+	if err := checkOpNames(env, c.op); err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	before, err := c.before.get()
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	eff, err := opEffect(env, c.op, c.step, c.valueFrom)
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	res.Expected = eff.expected("after − before", "increment")
+	after, col, err := queryNumber(ctx, env.DB, c.query)
+	if err != nil {
+		return res.errorf(start, "query: %v", err)
+	}
+	delta := ratSub(after, before.n)
+	res.Actual = fmt.Sprintf("after − before = %s (%s − %s); %s: %s", fmtSigned(delta), fmtRat(after), fmtRat(before.n), c.op, eff.counts)
+	res.Evidence = []string{
+		fmt.Sprintf("before the attack: %s=%s", before.col, fmtRat(before.n)),
+		fmt.Sprintf("after: %s=%s", col, fmtRat(after)),
+		fmt.Sprintf("%s: %s", c.op, eff.counts),
+	}
+	switch {
+	case delta.Cmp(eff.lo) < 0:
+		res.Verdict = Fail
+		res.Anomaly = "lost update"
+		res.Actual += "; " + eff.shortfall(ratSub(eff.lo, delta), "acknowledged increment", "acknowledged increments") + " missing"
+		res.Fix = counterFix
+	case delta.Cmp(eff.hi) > 0:
+		res.Verdict = Fail
+		res.Anomaly = "phantom increments / double apply"
+		res.Actual += "; " + eff.shortfall(ratSub(delta, eff.hi), "increment", "increments") + " more than the ok and unknown ops could make"
+		res.Fix = "apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
+	}
+	return res.done(start)
+}
+
+// effect bounds what the ops of one operation did in total: ok ops applied
+// their amount, unknown ops their amount or nothing, fail ops nothing.
+type effect struct {
+	op     string
+	counts outcomeCounts
+	// step is the amount of every op, or nil when each op carries its own
+	// (value_from).
+	step *big.Rat
+	// ok is the sum over ok ops; lo and hi bound the sum over applied ops.
+	ok, lo, hi *big.Rat
+}
+
+// opEffect computes the effect of the ops of op: from the tally when every
+// op has the same step, from the history when each op's amount is its
+// value named valueFrom.
+func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, error) {
+	e := effect{op: op, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}
+	if valueFrom == "" {
+		if env.Tally == nil {
+			return e, fmt.Errorf("no history tally to count operation %q", op)
+		}
+		c := env.Tally.Of(op)
+		e.counts = outcomeCounts{c.OK, c.Fail, c.Unknown}
+		e.step = step
+		e.ok = ratMul(step, c.OK)
+		unk := ratMul(step, c.Unknown)
+		e.lo, e.hi = new(big.Rat).Set(e.ok), new(big.Rat).Set(e.ok)
+		if step.Sign() < 0 {
+			e.lo.Add(e.lo, unk)
+		} else {
+			e.hi.Add(e.hi, unk)
+		}
+		return e, nil
+	}
+	ops, err := readOps(env, op)
+	if err != nil {
+		return e, err
+	}
+	for _, o := range ops {
+		e.counts.add(o.Outcome)
+		if o.Outcome == history.Fail {
+			continue
+		}
+		v, ok := opValue(o, valueFrom)
+		if !ok {
+			return e, fmt.Errorf("op %s of %q has no value or capture %q to take its amount from", fmtOp(o), op, valueFrom)
+		}
+		a, err := toRat(v)
+		if err != nil {
+			return e, fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
+		}
+		switch {
+		case o.Outcome == history.OK:
+			e.ok.Add(e.ok, a)
+			e.lo.Add(e.lo, a)
+			e.hi.Add(e.hi, a)
+		case a.Sign() < 0:
+			e.lo.Add(e.lo, a)
+		default:
+			e.hi.Add(e.hi, a)
+		}
+	}
+	return e, nil
+}
+
+// expected says in words what the bound is.
+func (e effect) expected(what, unit string) string {
+	if e.lo.Cmp(e.hi) == 0 {
+		return fmt.Sprintf("%s = %s: every acknowledged %s applied exactly once (%s: %s)", what, fmtSigned(e.lo), unit, e.op, e.counts)
+	}
+	return fmt.Sprintf("%s between %s and %s: every acknowledged %s applied once, each unknown one at most once", what, fmtSigned(e.lo), fmtSigned(e.hi), unit)
+}
+
+// shortfall words an excess or shortfall d as a count of ops when every op
+// has the same step, else as an amount.
+func (e effect) shortfall(d *big.Rat, one, many string) string {
+	if e.step != nil {
+		n := countOf(d, e.step)
+		if n == "1" {
+			return "1 " + one
+		}
+		return n + " " + many
+	}
+	return many + " worth " + fmtRat(d)
+}

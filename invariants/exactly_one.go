@@ -1,0 +1,159 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
+)
+
+func init() { Register("exactly_one", newExactlyOne) }
+
+const exactlyOneFix = "store the idempotency key with a unique constraint before doing the work (INSERT … ON CONFLICT DO NOTHING, then answer the loser with 409 or the winner's id), SELECT … FOR UPDATE on the parent row, or a unique constraint on (entity_id, operation, status='active')"
+
+// exactlyOneChecker is the "exactly_one" checker (audit RC-001, double
+// submit): of the concurrent conflicting requests for one key, at most one
+// may succeed. Keys are the ops' history keys, or the rendered value or
+// capture named by group. With value_from, several ok answers for one key
+// are allowed when they all carry the same value (an idempotent replay that
+// returns the first request's id). With require, every key needs one ok op
+// unless one of its ops ended unknown (it may have been the winner).
+type exactlyOneChecker struct {
+	name      string
+	op        string
+	group     string
+	valueFrom string
+	require   bool
+}
+
+func newExactlyOne(inv profiles.Invariant) (Checker, error) {
+	if err := onlyFields(inv, "exactly_one", "op", "group", "value_from", "require"); err != nil {
+		return nil, err
+	}
+	if err := requireFields(inv, "exactly_one", "op"); err != nil {
+		return nil, err
+	}
+	return &exactlyOneChecker{name: checkName(inv, "exactly_one"), op: inv.Op, group: inv.Group, valueFrom: inv.ValueFrom, require: inv.Require}, nil
+}
+
+func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
+	start := time.Now()
+	expected := "at most one ok " + c.op + " per key"
+	if c.valueFrom != "" {
+		expected = fmt.Sprintf("every ok %s of one key answers with the same %s (one winner, replays get its %s)", c.op, c.valueFrom, c.valueFrom)
+	}
+	if c.require {
+		expected += "; at least one ok per key unless one ended unknown"
+	}
+	res := newResult(c.name, "exactly_one", expected)
+	if env == nil {
+		return res.errorf(start, "no environment")
+	}
+	if err := checkOpNames(env, c.op); err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	ops, err := readOps(env, c.op)
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	if len(ops) == 0 {
+		return res.errorf(start, "the history has no %q ops: nothing to check", c.op)
+	}
+	type keyOps struct {
+		ok     []*history.Op
+		counts outcomeCounts
+	}
+	keys := map[string]*keyOps{}
+	var all outcomeCounts
+	for _, o := range ops {
+		k, found := groupKey(o, c.group)
+		if !found {
+			if o.Outcome != history.OK {
+				// A rejected or lost request may carry no capture to group by.
+				all.add(o.Outcome)
+				continue
+			}
+			return res.errorf(start, "ok op %s has no value or capture %q to group by", fmtOp(o), c.group)
+		}
+		ko := keys[k]
+		if ko == nil {
+			ko = &keyOps{}
+			keys[k] = ko
+		}
+		ko.counts.add(o.Outcome)
+		all.add(o.Outcome)
+		if o.Outcome == history.OK {
+			ko.ok = append(ko.ok, o)
+		}
+	}
+	type violation struct {
+		key  string
+		line string
+		n    int // ok ops beyond the first, for sorting
+	}
+	var dups, none []violation
+	extra := 0
+	for _, k := range sortedKeys(keys) {
+		ko := keys[k]
+		byInvoke(ko.ok)
+		if c.valueFrom != "" {
+			// Several ok answers are one success when they name one result.
+			values := map[string][]*history.Op{}
+			for _, o := range ko.ok {
+				v, found := opValue(o, c.valueFrom)
+				if !found {
+					return res.errorf(start, "ok op %s of key %s has no value or capture %q", fmtOp(o), formatValue(k), c.valueFrom)
+				}
+				t, _ := valueText(v)
+				values[t] = append(values[t], o)
+			}
+			if len(values) > 1 {
+				var parts []string
+				for _, v := range sortedKeys(values) {
+					parts = append(parts, fmt.Sprintf("%s=%s: %s", c.valueFrom, formatValue(v), fmtOps(values[v], 3)))
+				}
+				dups = append(dups, violation{k, fmt.Sprintf("key %s: %d different %s values acknowledged — %s", formatValue(k), len(values), c.valueFrom, strings.Join(parts, " | ")), len(values) - 1})
+				extra += len(values) - 1
+			}
+		} else if len(ko.ok) > 1 {
+			dups = append(dups, violation{k, fmt.Sprintf("key %s: %d ok — %s", formatValue(k), len(ko.ok), fmtOps(ko.ok, 4)), len(ko.ok) - 1})
+			extra += len(ko.ok) - 1
+		}
+		if c.require && len(ko.ok) == 0 && ko.counts.unknown == 0 {
+			none = append(none, violation{key: k, line: fmt.Sprintf("key %s: none of %d requests succeeded (%s)", formatValue(k), ko.counts.total(), ko.counts)})
+		}
+	}
+	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	if len(dups) == 0 && len(none) == 0 {
+		if c.require {
+			res.Actual += "; every key has one winner or an unknown op"
+		} else {
+			res.Actual += "; no key has more than one winner"
+		}
+		return res.done(start)
+	}
+	res.Verdict = Fail
+	sort.SliceStable(dups, func(i, j int) bool { return dups[i].n > dups[j].n })
+	var words []string
+	if len(dups) > 0 {
+		res.Anomaly = "double submit (more than one request succeeded for one key)"
+		res.Fix = exactlyOneFix
+		words = append(words, fmt.Sprintf("%d %s with more than one winner (%d extra)", len(dups), plural(len(dups), "key", "keys"), extra))
+	}
+	if len(none) > 0 {
+		if res.Anomaly == "" {
+			res.Anomaly = "no request succeeded (every conflicting request was rejected)"
+			res.Fix = "let exactly one request win: take the key with INSERT … ON CONFLICT DO NOTHING and check the row count, instead of rejecting every request that sees a conflict"
+		}
+		words = append(words, fmt.Sprintf("%d %s where no request succeeded", len(none), plural(len(none), "key", "keys")))
+	}
+	res.Actual += "; " + strings.Join(words, ", ")
+	for _, v := range append(dups, none...) {
+		res.addEvidence(v.line)
+	}
+	return res.done(start)
+}

@@ -1,0 +1,225 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
+)
+
+func init() { Register("newest_wins", newNewestWins) }
+
+const newestWinsFix = "compare-and-set on a monotonic version: UPDATE … SET result = $1, version = $2 WHERE id = $3 AND version < $2, so a superseded job's write is a no-op"
+
+// newestWinsChecker is the "newest_wins" checker (audit RC-004, out-of-order
+// jobs): Query returns the final result per key as (key, value) rows, where
+// value is the sequence of the job whose result is stored. Every op of Op
+// carries its job's sequence (version_from: a rendered value, default seq,
+// or a capture). For every key:
+//
+//   - final ≥ the highest sequence among its ok ops: the newest acknowledged
+//     job is not overwritten by an older one (an unknown newer job may have
+//     won too, hence ≥);
+//   - final is the sequence of one of its ok or unknown ops, or the value
+//     after setup: a value some request actually wrote.
+type newestWinsChecker struct {
+	name        string
+	query       string
+	op          string
+	versionFrom string
+	group       string
+	before      snapshot[map[string]any]
+}
+
+func newNewestWins(inv profiles.Invariant) (Checker, error) {
+	if err := onlyFields(inv, "newest_wins", "query", "op", "version_from", "group"); err != nil {
+		return nil, err
+	}
+	if err := requireFields(inv, "newest_wins", "query", "op"); err != nil {
+		return nil, err
+	}
+	return &newestWinsChecker{name: checkName(inv, "newest_wins"), query: inv.Query, op: inv.Op,
+		versionFrom: firstNonEmpty(inv.VersionFrom, "seq"), group: inv.Group}, nil
+}
+
+// Prepare records each key's value after setup.
+func (c *newestWinsChecker) Prepare(ctx context.Context, env *Env) error {
+	m, err := c.read(ctx, env)
+	c.before.set(m, err)
+	if err != nil {
+		return fmt.Errorf("invariant %q: before the attack: %w", c.name, err)
+	}
+	return nil
+}
+
+// read runs the query and maps each key's text to its value.
+func (c *newestWinsChecker) read(ctx context.Context, env *Env) (map[string]any, error) {
+	if env == nil || env.DB == nil {
+		return nil, fmt.Errorf("no database to query")
+	}
+	return keyedValues(ctx, env.DB, c.query)
+}
+
+// keyedValues runs a (key, value) query into a map; a repeated key or a
+// NULL key is an error.
+func keyedValues(ctx context.Context, db DB, q string) (map[string]any, error) {
+	m := map[string]any{}
+	var dup string
+	cols, err := db.Each(ctx, q, func(row []any) error {
+		if len(row) != 2 {
+			return fmt.Errorf("the query returns %d columns: want two, the key and the value", len(row))
+		}
+		k, ok := valueText(row[0])
+		if !ok {
+			return fmt.Errorf("a row has a NULL key")
+		}
+		if _, seen := m[k]; seen && dup == "" {
+			dup = k
+		}
+		m[k] = row[1]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(cols) != 2 {
+		return nil, fmt.Errorf("the query returns %d columns: want two, the key and the value", len(cols))
+	}
+	if dup != "" {
+		return nil, fmt.Errorf("key %s appears in more than one row: want one row per key", formatValue(dup))
+	}
+	return m, nil
+}
+
+func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
+	start := time.Now()
+	res := newResult(c.name, "newest_wins", fmt.Sprintf("per key, the stored %s is at least the newest acknowledged one, and one some request wrote", c.versionFrom))
+	if env == nil || env.DB == nil {
+		return res.errorf(start, "no database to query")
+	}
+	if err := checkOpNames(env, c.op); err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	before, err := c.before.get()
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	ops, err := readOps(env, c.op)
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	if len(ops) == 0 {
+		return res.errorf(start, "the history has no %q ops: nothing to check", c.op)
+	}
+	type keyJobs struct {
+		newest    *history.Op
+		newestSeq *big.Rat
+		written   map[string]*history.Op // sequence text → the op that sent it
+	}
+	keys := map[string]*keyJobs{}
+	var all outcomeCounts
+	for _, o := range ops {
+		all.add(o.Outcome)
+		if o.Outcome == history.Fail {
+			continue
+		}
+		k, found := groupKey(o, c.group)
+		if !found {
+			return res.errorf(start, "op %s has no value or capture %q to group by", fmtOp(o), c.group)
+		}
+		v, found := opValue(o, c.versionFrom)
+		if !found {
+			return res.errorf(start, "op %s has no value or capture %q holding its sequence", fmtOp(o), c.versionFrom)
+		}
+		seq, err := toRat(v)
+		if err != nil {
+			return res.errorf(start, "op #%d: %s %v", o.ID, c.versionFrom, err)
+		}
+		kj := keys[k]
+		if kj == nil {
+			kj = &keyJobs{written: map[string]*history.Op{}}
+			keys[k] = kj
+		}
+		kj.written[fmtRat(seq)] = o
+		if o.Outcome == history.OK && (kj.newestSeq == nil || seq.Cmp(kj.newestSeq) > 0) {
+			kj.newest, kj.newestSeq = o, seq
+		}
+	}
+	after, err := keyedValues(ctx, env.DB, c.query)
+	if err != nil {
+		return res.errorf(start, "query: %v", err)
+	}
+
+	var stale, unwritten []string
+	checkKey := func(k string, final any, present bool) error {
+		kj := keys[k]
+		if kj == nil {
+			kj = &keyJobs{written: map[string]*history.Op{}}
+		}
+		if !present || final == nil {
+			if kj.newest != nil {
+				stale = append(stale, fmt.Sprintf("key %s: no result stored, but job %s=%s was acknowledged (%s)", formatValue(k), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest)))
+			}
+			return nil
+		}
+		fin, err := toRat(final)
+		if err != nil {
+			return fmt.Errorf("key %s: the stored value %v", formatValue(k), err)
+		}
+		writer := kj.written[fmtRat(fin)]
+		if kj.newest != nil && fin.Cmp(kj.newestSeq) < 0 {
+			line := fmt.Sprintf("key %s: stored %s=%s, older than acknowledged %s=%s (%s)", formatValue(k), c.versionFrom, fmtRat(fin), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest))
+			if writer != nil {
+				line += fmt.Sprintf("; the stale job was %s", fmtOp(writer))
+			}
+			stale = append(stale, line)
+			return nil
+		}
+		if writer != nil {
+			return nil
+		}
+		if b, had := before[k]; had && b != nil {
+			if br, err := toRat(b); err == nil && br.Cmp(fin) == 0 {
+				return nil // still the value setup left
+			}
+		}
+		unwritten = append(unwritten, fmt.Sprintf("key %s: stored %s=%s, which no ok or unknown request sent and setup did not leave", formatValue(k), c.versionFrom, fmtRat(fin)))
+		return nil
+	}
+	for _, k := range sortedKeys(after) {
+		if err := checkKey(k, after[k], true); err != nil {
+			return res.errorf(start, "%v", err)
+		}
+	}
+	for _, k := range sortedKeys(keys) {
+		if _, present := after[k]; !present {
+			if err := checkKey(k, nil, false); err != nil {
+				return res.errorf(start, "%v", err)
+			}
+		}
+	}
+	res.Actual = fmt.Sprintf("%d %s stored, %d %s written by %d %s (%s)", len(after), plural(len(after), "key", "keys"),
+		len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	if len(stale) == 0 && len(unwritten) == 0 {
+		res.Actual += "; every key holds its newest acknowledged result or a newer one"
+		return res.done(start)
+	}
+	res.Verdict = Fail
+	res.Fix = newestWinsFix
+	if len(stale) > 0 {
+		res.Anomaly = "stale overwrite (out-of-order completion)"
+		res.Actual += fmt.Sprintf("; %d %s an older result than one acknowledged", len(stale), plural(len(stale), "key holds", "keys hold"))
+	} else {
+		res.Anomaly = "unwritten value (no request wrote the stored result)"
+	}
+	if len(unwritten) > 0 {
+		res.Actual += fmt.Sprintf("; %d %s a value no request wrote", len(unwritten), plural(len(unwritten), "key holds", "keys hold"))
+	}
+	for _, l := range append(stale, unwritten...) {
+		res.addEvidence(l)
+	}
+	return res.done(start)
+}

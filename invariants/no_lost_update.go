@@ -1,0 +1,199 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
+)
+
+func init() { Register("no_lost_update", newNoLostUpdate) }
+
+const noLostUpdateFix = "optimistic locking: UPDATE … SET data = $1, version = version + 1 WHERE id = $2 AND version = $3, and answer 409 Conflict when no row changed"
+
+// noLostUpdateChecker is the "no_lost_update" checker (audit RC-002, two-tab
+// edit): Query returns (key, version) rows; Op is the conditional write.
+// Every write that took effect bumps its key's version once, so per key
+//
+//	ok writes ≤ Δversion ≤ ok writes + unknown writes
+//
+// and a stale write must be rejected (the profile counts 409 as fail). With
+// version_from naming the base version each write carried, two acknowledged
+// writes of one key based on the same version are a lost update even when
+// the service bumps the version blindly (version = version + 1 without the
+// WHERE version = $base).
+type noLostUpdateChecker struct {
+	name        string
+	query       string
+	op          string
+	group       string
+	versionFrom string
+	before      snapshot[map[string]any]
+}
+
+func newNoLostUpdate(inv profiles.Invariant) (Checker, error) {
+	if err := onlyFields(inv, "no_lost_update", "query", "op", "group", "version_from"); err != nil {
+		return nil, err
+	}
+	if err := requireFields(inv, "no_lost_update", "query", "op"); err != nil {
+		return nil, err
+	}
+	return &noLostUpdateChecker{name: checkName(inv, "no_lost_update"), query: inv.Query, op: inv.Op, group: inv.Group, versionFrom: inv.VersionFrom}, nil
+}
+
+// Prepare records each key's version after setup.
+func (c *noLostUpdateChecker) Prepare(ctx context.Context, env *Env) error {
+	var m map[string]any
+	var err error
+	if env == nil || env.DB == nil {
+		err = fmt.Errorf("no database to query")
+	} else {
+		m, err = keyedValues(ctx, env.DB, c.query)
+	}
+	c.before.set(m, err)
+	if err != nil {
+		return fmt.Errorf("invariant %q: before the attack: %w", c.name, err)
+	}
+	return nil
+}
+
+func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
+	start := time.Now()
+	expected := "per key, the version grew by at least the acknowledged writes and at most the acknowledged and unknown ones"
+	if c.versionFrom != "" {
+		expected += fmt.Sprintf("; no two acknowledged writes based on the same %s", c.versionFrom)
+	}
+	res := newResult(c.name, "no_lost_update", expected)
+	if env == nil || env.DB == nil {
+		return res.errorf(start, "no database to query")
+	}
+	if err := checkOpNames(env, c.op); err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	before, err := c.before.get()
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	ops, err := readOps(env, c.op)
+	if err != nil {
+		return res.errorf(start, "%v", err)
+	}
+	if len(ops) == 0 {
+		return res.errorf(start, "the history has no %q ops: nothing to check", c.op)
+	}
+	type keyWrites struct {
+		counts outcomeCounts
+		ok     []*history.Op
+		bases  map[string][]*history.Op // base version → ok writes
+	}
+	keys := map[string]*keyWrites{}
+	var all outcomeCounts
+	for _, o := range ops {
+		all.add(o.Outcome)
+		k, found := groupKey(o, c.group)
+		if !found {
+			if o.Outcome == history.Fail {
+				continue
+			}
+			return res.errorf(start, "op %s has no value or capture %q to group by", fmtOp(o), c.group)
+		}
+		kw := keys[k]
+		if kw == nil {
+			kw = &keyWrites{bases: map[string][]*history.Op{}}
+			keys[k] = kw
+		}
+		kw.counts.add(o.Outcome)
+		if o.Outcome != history.OK {
+			continue
+		}
+		kw.ok = append(kw.ok, o)
+		if c.versionFrom != "" {
+			v, found := opValue(o, c.versionFrom)
+			if !found {
+				return res.errorf(start, "ok op %s has no value or capture %q holding the version it was based on", fmtOp(o), c.versionFrom)
+			}
+			t, _ := valueText(v)
+			kw.bases[t] = append(kw.bases[t], o)
+		}
+	}
+	after, err := keyedValues(ctx, env.DB, c.query)
+	if err != nil {
+		return res.errorf(start, "query: %v", err)
+	}
+
+	var lost, phantom []string
+	lostKeys := map[string]bool{}
+	names := map[string]bool{}
+	for k := range keys {
+		names[k] = true
+	}
+	for k := range after {
+		names[k] = true
+	}
+	for _, k := range sortedKeys(names) {
+		kw := keys[k]
+		if kw == nil {
+			kw = &keyWrites{}
+		}
+		b, hadBefore := before[k]
+		a, hasAfter := after[k]
+		if !hadBefore || !hasAfter {
+			if kw.counts.ok+kw.counts.unknown == 0 {
+				continue
+			}
+			when := "before"
+			if hadBefore {
+				when = "after"
+			}
+			return res.errorf(start, "key %s: no row %s the attack, so its version change is unknown (the query must return every written key before and after)", formatValue(k), when)
+		}
+		bv, err := toRat(b)
+		if err != nil {
+			return res.errorf(start, "key %s: the version before the attack %v", formatValue(k), err)
+		}
+		av, err := toRat(a)
+		if err != nil {
+			return res.errorf(start, "key %s: the version after the attack %v", formatValue(k), err)
+		}
+		delta := ratSub(av, bv)
+		okN, unkN := kw.counts.ok, kw.counts.unknown
+		switch {
+		case delta.Cmp(ratMul(ratOf(1), okN)) < 0:
+			byInvoke(kw.ok)
+			lostKeys[k] = true
+			lost = append(lost, fmt.Sprintf("key %s: version %s→%s (%s) but %d %s acknowledged — %s", formatValue(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, plural(okN, "write", "writes"), fmtOps(kw.ok, 4)))
+		case delta.Cmp(ratMul(ratOf(1), okN+unkN)) > 0:
+			phantom = append(phantom, fmt.Sprintf("key %s: version %s→%s (%s) but only %d ok and %d unknown %s", formatValue(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, unkN, plural(okN+unkN, "write", "writes")))
+		}
+		for _, base := range sortedKeys(kw.bases) {
+			if ws := kw.bases[base]; len(ws) > 1 {
+				byInvoke(ws)
+				lostKeys[k] = true
+				lost = append(lost, fmt.Sprintf("key %s: %d writes based on %s %s were all acknowledged — %s", formatValue(k), len(ws), c.versionFrom, formatValue(base), fmtOps(ws, 4)))
+			}
+		}
+	}
+	res.Actual = fmt.Sprintf("%d %s written by %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	if len(lost) == 0 && len(phantom) == 0 {
+		res.Actual += "; every version change matches the writes"
+		return res.done(start)
+	}
+	res.Verdict = Fail
+	res.Fix = noLostUpdateFix
+	if len(lost) > 0 {
+		res.Anomaly = "lost update (last write wins silently)"
+		res.Actual += fmt.Sprintf("; acknowledged writes overwritten without a conflict on %d %s", len(lostKeys), plural(len(lostKeys), "key", "keys"))
+	} else {
+		res.Anomaly = "phantom version bumps"
+		res.Fix = "bump the version only in the conditional UPDATE of an accepted write, once per request"
+	}
+	if len(phantom) > 0 {
+		res.Actual += fmt.Sprintf("; %d %s bumped more often than written to", len(phantom), plural(len(phantom), "key was", "keys were"))
+	}
+	for _, l := range append(lost, phantom...) {
+		res.addEvidence(l)
+	}
+	return res.done(start)
+}

@@ -16,6 +16,7 @@ run:
 
 services:
 	@./.ci/services.sh
+	@if [ -x .ci/services-mariadb-redis.sh ] && [ "$$(id -u)" = 0 ]; then ./.ci/services-mariadb-redis.sh || echo "services: MariaDB/Redis not started; their tests will skip"; fi
 
 test: services
 	$(GO) test -race -count=1 -timeout 14m ./...

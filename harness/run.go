@@ -345,6 +345,13 @@ func (r *run) checkLocal(ctx context.Context, dbDSN string) error {
 			return &ProfileError{p.Errorf("target.url", "%v", err)}
 		}
 	}
+	switch p.Database.Driver {
+	case "mysql", "redis":
+		host := stacks.DSNHost(p.Database.Driver, dbDSN)
+		if err := stacks.CheckLoopback(ctx, "database", host); err != nil {
+			return &ProfileError{p.Errorf("database.dsn", "%v", err)}
+		}
+	}
 	if p.Database.Driver == "postgres" {
 		hp, err := stacks.PostgresHostPort(dbDSN)
 		if err != nil {

@@ -137,10 +137,17 @@ func (v *validator) database() {
 		if d.DSN == "" && v.p.Target.URL != "" {
 			v.errf("database.dsn", "required for driver sqlite with a url target (the path of the service's database file)")
 		}
+	case "mysql", "redis":
+		switch {
+		case d.DSN == "":
+			v.errf("database.dsn", "required for driver %s", d.Driver)
+		case v.p.Target.Demo != nil:
+			v.errf("database.driver", "the demo service runs on postgres or sqlite, not %s", d.Driver)
+		}
 	case "":
-		v.errf("database.driver", "required (postgres or sqlite)")
+		v.errf("database.driver", "required (postgres, sqlite, mysql or redis)")
 	default:
-		v.errf("database.driver", "unsupported driver %s (want postgres or sqlite)", quote(d.Driver))
+		v.errf("database.driver", "unsupported driver %s (want postgres, sqlite, mysql or redis)", quote(d.Driver))
 	}
 	v.databaseContainer()
 }

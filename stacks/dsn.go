@@ -70,3 +70,30 @@ func parseKV(dsn string) map[string]string {
 	}
 	return m
 }
+
+// DSNHost returns the host a MySQL (user:pass@tcp(host:port)/db) or Redis
+// (redis://host:port/n) DSN connects to; "" when it names none (a socket).
+func DSNHost(driver, dsn string) string {
+	switch driver {
+	case "redis":
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return dsn
+		}
+		return u.Hostname()
+	case "mysql":
+		i := strings.Index(dsn, "tcp(")
+		if i < 0 {
+			return ""
+		}
+		hp := dsn[i+4:]
+		if j := strings.Index(hp, ")"); j >= 0 {
+			hp = hp[:j]
+		}
+		if h, _, err := net.SplitHostPort(hp); err == nil {
+			return h
+		}
+		return hp
+	}
+	return ""
+}

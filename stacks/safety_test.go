@@ -53,3 +53,17 @@ func TestPostgresDSNRewrite(t *testing.T) {
 		})
 	}
 }
+
+func TestDSNHost(t *testing.T) {
+	for _, tc := range []struct{ driver, dsn, want string }{
+		{"mysql", "collide:pw@tcp(127.0.0.1:3306)/collide", "127.0.0.1"},
+		{"mysql", "u:p@tcp(db.internal)/x", "db.internal"},
+		{"mysql", "u:p@unix(/run/mysqld.sock)/x", ""},
+		{"redis", "redis://127.0.0.1:6379/0", "127.0.0.1"},
+		{"redis", "redis://:pw@cache.internal:6379/2", "cache.internal"},
+	} {
+		if got := DSNHost(tc.driver, tc.dsn); got != tc.want {
+			t.Errorf("DSNHost(%s, %s) = %q, want %q", tc.driver, tc.dsn, got, tc.want)
+		}
+	}
+}

@@ -130,6 +130,9 @@ func dur(d time.Duration) string {
 	}
 }
 
+// attrUnit is the unit of each toxiproxy attribute, as toxiproxy takes it.
+var attrUnit = map[string]string{"latency": "ms", "jitter": "ms", "timeout": "ms", "delay": "ms", "rate": "KB/s", "bytes": "B"}
+
 func attrs(m map[string]any) string {
 	if len(m) == 0 {
 		return ""
@@ -141,7 +144,7 @@ func attrs(m map[string]any) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, m[k])
+		parts[i] = fmt.Sprintf("%s=%v%s", k, m[k], attrUnit[k])
 	}
 	return strings.Join(parts, " ")
 }

@@ -106,12 +106,20 @@ type dialect struct {
 	sqlDriver  string // database/sql driver name: "sqlite" or "pgx"
 	dollarArgs bool   // placeholders are $1, $2, ... instead of ?
 	schema     []string
+	// forUpdate is appended to a SELECT that must lock its rows until the
+	// transaction ends: " FOR UPDATE" on PostgreSQL; "" on SQLite, whose
+	// BEGIN IMMEDIATE already holds the database's write lock.
+	forUpdate string
+	// lockProjectItems, run first in the racy collection save, serialises
+	// the saves like an ORM flush that locks the aggregate root; "" on
+	// SQLite (BEGIN IMMEDIATE does it).
+	lockProjectItems string
 }
 
 var sqliteDialect = dialect{
 	name:      driverSQLite,
 	sqlDriver: "sqlite",
-	schema: []string{
+	schema: append([]string{
 		`CREATE TABLE IF NOT EXISTS counters (
 			id    BIGINT PRIMARY KEY,
 			value BIGINT NOT NULL
@@ -130,14 +138,16 @@ var sqliteDialect = dialect{
 			order_id BIGINT NULL
 		)`,
 		`INSERT INTO counters (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING`,
-	},
+	}, classSchema("INTEGER PRIMARY KEY AUTOINCREMENT")...),
 }
 
 var postgresDialect = dialect{
-	name:       driverPostgres,
-	sqlDriver:  "pgx",
-	dollarArgs: true,
-	schema: []string{
+	name:             driverPostgres,
+	sqlDriver:        "pgx",
+	dollarArgs:       true,
+	forUpdate:        " FOR UPDATE",
+	lockProjectItems: `LOCK TABLE project_items IN SHARE ROW EXCLUSIVE MODE`,
+	schema: append([]string{
 		// Serialises concurrent Opens against one database: concurrent
 		// CREATE TABLE IF NOT EXISTS can otherwise fail on pg_type's
 		// unique index. The lock ends with the schema transaction.
@@ -158,7 +168,104 @@ var postgresDialect = dialect{
 			order_id BIGINT NULL
 		)`,
 		`INSERT INTO counters (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING`,
-	},
+	}, classSchema("BIGSERIAL PRIMARY KEY")...),
+}
+
+// classSchema returns the tables of the race classes beyond counters and
+// orders, and their seed rows, for a dialect whose auto-increment primary
+// key column type is serial. No table has a constraint that only the safe
+// path relies on but the racy path would trip over: the fixes live in the
+// code paths. Seed rows are inserted only if absent.
+func classSchema(serial string) []string {
+	return []string{
+		// RC-002 two-tab edit (docs.go).
+		`CREATE TABLE IF NOT EXISTS docs (
+			id      BIGINT PRIMARY KEY,
+			title   TEXT NOT NULL DEFAULT '',
+			version BIGINT NOT NULL DEFAULT 0
+		)`,
+		`INSERT INTO docs (id, title, version) VALUES (1, '', 0) ON CONFLICT DO NOTHING`,
+		// RC-003 collection add (collection.go): id keeps insertion order.
+		`CREATE TABLE IF NOT EXISTS project_items (
+			id         ` + serial + `,
+			project_id BIGINT NOT NULL,
+			item       TEXT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS project_items_project_idx ON project_items (project_id)`,
+		// RC-004 out-of-order jobs (jobs.go): rows appear with their first job.
+		`CREATE TABLE IF NOT EXISTS reports (
+			id     BIGINT PRIMARY KEY,
+			job    BIGINT NOT NULL,
+			result TEXT NOT NULL DEFAULT ''
+		)`,
+		// RC-005 bulk + individual (bulk.go).
+		`CREATE TABLE IF NOT EXISTS items (
+			id    BIGINT PRIMARY KEY,
+			price BIGINT NOT NULL DEFAULT 0,
+			batch BIGINT NOT NULL DEFAULT 0,
+			edits BIGINT NOT NULL DEFAULT 0
+		)`,
+		`INSERT INTO items (id, price, batch, edits) VALUES
+			(1, 0, 0, 0), (2, 0, 0, 0), (3, 0, 0, 0), (4, 0, 0, 0), (5, 0, 0, 0),
+			(6, 0, 0, 0), (7, 0, 0, 0), (8, 0, 0, 0), (9, 0, 0, 0), (10, 0, 0, 0)
+			ON CONFLICT DO NOTHING`,
+		// TOCTOU debit and transfer (accounts.go).
+		`CREATE TABLE IF NOT EXISTS accounts (
+			id      BIGINT PRIMARY KEY,
+			balance BIGINT NOT NULL
+		)`,
+		`INSERT INTO accounts (id, balance) VALUES (1, 100), (2, 100) ON CONFLICT DO NOTHING`,
+		// Oversell (inventory.go).
+		`CREATE TABLE IF NOT EXISTS products (
+			id    BIGINT PRIMARY KEY,
+			stock BIGINT NOT NULL
+		)`,
+		`INSERT INTO products (id, stock) VALUES (1, 10) ON CONFLICT DO NOTHING`,
+		`CREATE TABLE IF NOT EXISTS purchases (
+			id         ` + serial + `,
+			product_id BIGINT NOT NULL,
+			buyer      TEXT NOT NULL DEFAULT ''
+		)`,
+		`CREATE INDEX IF NOT EXISTS purchases_product_idx ON purchases (product_id)`,
+		// Webhook replay (webhooks.go): no UNIQUE on event_id, on purpose;
+		// processed_events is the safe path's dedupe table.
+		`CREATE TABLE IF NOT EXISTS wallets (
+			id      BIGINT PRIMARY KEY,
+			balance BIGINT NOT NULL
+		)`,
+		`INSERT INTO wallets (id, balance) VALUES (1, 0) ON CONFLICT DO NOTHING`,
+		`CREATE TABLE IF NOT EXISTS webhook_events (
+			id       ` + serial + `,
+			event_id TEXT NOT NULL,
+			wallet   BIGINT NOT NULL,
+			amount   BIGINT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS webhook_events_event_idx ON webhook_events (event_id)`,
+		`CREATE TABLE IF NOT EXISTS processed_events (
+			event_id TEXT PRIMARY KEY
+		)`,
+		// RC-007 locks (locks.go): the table lock's rows, and every hold.
+		`CREATE TABLE IF NOT EXISTS locks (
+			name       TEXT PRIMARY KEY,
+			holder     TEXT NOT NULL,
+			expires_us BIGINT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS lock_log (
+			id          ` + serial + `,
+			name        TEXT NOT NULL,
+			holder      TEXT NOT NULL,
+			backend     TEXT NOT NULL,
+			acquired_us BIGINT NOT NULL,
+			released_us BIGINT NULL,
+			status      TEXT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS lock_log_name_idx ON lock_log (name)`,
+		// Linearizable register (kv.go).
+		`CREATE TABLE IF NOT EXISTS kv (
+			key   TEXT PRIMARY KEY,
+			value BIGINT NOT NULL
+		)`,
+	}
 }
 
 // q rewrites a query written with ? placeholders for the dialect. Queries in

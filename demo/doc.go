@@ -1,35 +1,85 @@
 // Package demo owns the built-in service under test: a small JSON-over-HTTP
-// service with one endpoint per race class, each in a "racy" and a "safe"
-// implementation, on SQLite (modernc.org/sqlite) or PostgreSQL (pgx).
-// collide attacks it to prove its checkers: under concurrency the racy
-// implementation really loses updates and creates duplicates, the safe one
-// never does.
+// service with endpoints for every race class, each in a "racy" and a
+// "safe" implementation (Config.Mode picks one for the whole service), on
+// SQLite (modernc.org/sqlite) or PostgreSQL (pgx), with Redis optionally
+// serving the locks. collide attacks it to prove its checkers: under
+// concurrency the racy implementation really shows each anomaly, the safe
+// one never does.
 //
-// Race classes and endpoints (see Service.Handler for the wire format):
+// Race classes (one file each; Service.Handler lists the wire format):
 //
-//   - counters (counter.go): POST /counters/{id}/increment. racy reads the
-//     value, thinks, and writes back value+1 (lost updates); safe runs one
-//     atomic UPDATE ... SET value = value + 1 RETURNING value.
-//   - double submit (orders.go): POST /orders with an Idempotency-Key
-//     header. racy checks for an order with the key, thinks, then inserts
-//     (duplicates); safe reserves the key in idempotency_keys first, in one
-//     transaction with the order. Concurrent copies wait on the key
-//     (PostgreSQL's unique index, SQLite's write lock) and are answered with
-//     the first copy's id (200, "replayed"); a key reserved without a
-//     visible order gets 409.
+//	class (audit)            endpoint(s)                        racy                                   safe fix
+//	counters (RC-006)        POST /counters/{id}/increment      SELECT, think, write read+1            UPDATE ... value = value + 1
+//	double submit (RC-001)   POST /orders + Idempotency-Key     look up key, think, INSERT             reserve key in idempotency_keys first
+//	two-tab edit (RC-002)    GET, PUT /docs/{id}                read, think, version = read+1,         UPDATE ... WHERE version = client's;
+//	                                                            client's version ignored               0 rows → 409
+//	collection add (RC-003)  GET, POST /projects/{id}/items     read list, think, DELETE all +          INSERT the one row
+//	                                                            re-INSERT list + item (one tx)
+//	out-of-order jobs        GET /reports/{id},                 run [0, 2×Think), upsert                upsert ... WHERE reports.job < new job
+//	(RC-004)                 POST /reports/{id}/regenerate      unconditionally                         ("applied":false when superseded)
+//	bulk + edit (RC-005)     POST /items/bulk, GET /items,      read all, think, write rows back        one UPDATE of price, batch (rows
+//	                         POST /items/{id}/edit              whole one by one (shuffled, paused)     locked in id order on PostgreSQL)
+//	TOCTOU debit             POST /accounts/{id}/debit          SELECT, check, think, debit             UPDATE ... WHERE balance >= amount
+//	TOCTOU transfer          POST /accounts/transfer            read both, think, write both absolute   one tx: lock rows in id order,
+//	                                                                                                    conditional debit, credit
+//	oversell                 GET /products/{id},                SELECT stock, check, think, sell        one tx: UPDATE ... WHERE stock > 0,
+//	                         POST /products/{id}/purchase                                               then INSERT the purchase
+//	webhook replay           POST /webhooks, GET /wallets/{id}  look up event, think, log + credit      one tx: INSERT processed_events
+//	                                                                                                    ON CONFLICT DO NOTHING first
+//	locks (RC-007)           POST /locks/{name}/run             check, think, set (no NX); plain DEL    SET NX PX + watchdog + compare-and-
+//	                                                                                                    delete; PG advisory lock; atomic lease
+//	linearizable register    GET, PUT /kv/{key}                 reads via a 200 ms cache never          reads hit the database
+//	                                                            invalidated on write
 //
-// Both modes pause for Config.Think between a handler's read and its write,
-// so the two differ only in correctness, not in latency.
+// Each file's comment describes its two paths exactly. Both modes pause for
+// Config.Think between a handler's read and its write (the safe paths
+// before their atomic statement or transaction), so the two differ only in
+// correctness, not in latency; the exceptions are spelled out (jobs run
+// [0, 2×Think) in both modes; the racy bulk and transfer also pause a random
+// [0, Think) between their writes; the register does not think). Random
+// durations come from one source seeded by Config.Seed.
 //
-// Open creates the schema idempotently, the same on both drivers:
+// Schema: Open creates it idempotently (CREATE ... IF NOT EXISTS, seed rows
+// inserted only if absent), the same on both drivers except that the
+// auto-increment key is INTEGER PRIMARY KEY AUTOINCREMENT on SQLite and
+// BIGSERIAL PRIMARY KEY on PostgreSQL ("serial" below):
 //
-//	counters(id BIGINT PRIMARY KEY, value BIGINT NOT NULL)          -- row (1, 0) seeded if absent
-//	orders(id autoincrement PRIMARY KEY, idempotency_key TEXT NOT NULL,
-//	       item TEXT NOT NULL DEFAULT '', created_at TIMESTAMP (UTC))  -- no UNIQUE on the key, on purpose
-//	idempotency_keys(key TEXT PRIMARY KEY, order_id BIGINT NULL)
+//	counters(id BIGINT PK, value BIGINT)                       seed (1, 0)
+//	orders(id serial, idempotency_key TEXT, item TEXT, created_at TIMESTAMP)  no UNIQUE on the key
+//	idempotency_keys(key TEXT PK, order_id BIGINT NULL)
+//	docs(id BIGINT PK, title TEXT, version BIGINT)              seed (1, '', 0)
+//	project_items(id serial, project_id BIGINT, item TEXT)      no unique: items may repeat
+//	reports(id BIGINT PK, job BIGINT, result TEXT)              rows appear with their first job
+//	items(id BIGINT PK, price BIGINT, batch BIGINT, edits BIGINT)  seed ids 1..10, all 0
+//	accounts(id BIGINT PK, balance BIGINT)                      seed (1, 100), (2, 100)
+//	products(id BIGINT PK, stock BIGINT)                        seed (1, 10)
+//	purchases(id serial, product_id BIGINT, buyer TEXT)
+//	wallets(id BIGINT PK, balance BIGINT)                       seed (1, 0)
+//	webhook_events(id serial, event_id TEXT, wallet BIGINT, amount BIGINT)  one row per application; no UNIQUE
+//	processed_events(event_id TEXT PK)                          the safe webhook path's dedupe table
+//	locks(name TEXT PK, holder TEXT, expires_us BIGINT)         the table lock (racy; safe on SQLite)
+//	lock_log(id serial, name TEXT, holder TEXT, backend TEXT, acquired_us BIGINT,
+//	         released_us BIGINT NULL, status TEXT)              every hold: released | crashed | lost
+//	kv(key TEXT PK, value BIGINT)
 //
-// Profiles reset it with e.g. "DELETE FROM counters; INSERT INTO
+// No constraint exists that only the safe path relies on and the racy path
+// would trip over: the fixes live in the code paths. Profiles reset the
+// tables they use in setup, e.g. "DELETE FROM counters; INSERT INTO
 // counters(id, value) VALUES (1, 0)".
+//
+// Locks: with Config.RedisURL the locks live in Redis (either driver);
+// without it on PostgreSQL in advisory locks (safe) or the locks table
+// (racy), and on SQLite in the locks table (racy: check-then-set; safe: an
+// atomic lease). lock_log times are Unix microseconds, taken so that the
+// recorded interval lies inside the real hold; the safe paths answer 200
+// only when the release proved the lock was still theirs (else 500, status
+// "lost"). See locks.go.
+//
+// Statuses: 2xx means the operation took effect (200, or 201 for a
+// created item, purchase, order); 409 (conflict, insufficient funds, sold
+// out, key in progress) and 423 (lock busy) are clean refusals that
+// changed nothing, as are 400 and 404; 500 is a database error or timeout
+// whose effect is unknown (and a safe lock "lost during hold").
 //
 // Robustness: every request runs under a 15 s timeout and its queries use
 // the request's context, so a database behind a stalled or resetting proxy

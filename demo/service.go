@@ -6,10 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Modes accepted in Config.Mode.
@@ -56,6 +61,15 @@ type Config struct {
 	// connections, all opened by Open and kept idle between requests;
 	// 0 means 32.
 	MaxConns int
+	// RedisURL, if set (e.g. redis://127.0.0.1:6379/0), is the Redis
+	// server of the locks endpoint (POST /locks/{name}/run), on either
+	// driver. Without it the locks use PostgreSQL (advisory locks) or, on
+	// SQLite, a lease table. Open pings it.
+	RedisURL string
+	// Seed seeds the service's random source (the run time of the
+	// regenerate jobs, the pauses between a racy bulk update's rows), so a
+	// run can be replayed; 0 picks a random seed.
+	Seed uint64
 }
 
 // Validate reports the first problem with c, or nil.
@@ -88,6 +102,11 @@ func (c Config) Validate() error {
 	if c.MaxConns < 0 {
 		return fmt.Errorf("demo: max conns %d is negative (0 means %d)", c.MaxConns, defaultMaxConns)
 	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			return fmt.Errorf("demo: redis URL: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -102,14 +121,26 @@ type Service struct {
 	// timeout bounds each request (requestTimeout; tests shorten it).
 	timeout time.Duration
 
+	// rng drives the random durations (jobs, racy bulk pauses); it is not
+	// safe for concurrent use, hence rngMu.
+	rngMu sync.Mutex
+	rng   *rand.Rand
+
+	// rdb is the client of Config.RedisURL, or nil.
+	rdb *redis.Client
+	// locks is the backend of POST /locks/{name}/run.
+	locks lockBackend
+	// cache is the racy mode's read cache of GET /kv/{key}.
+	cache kvCache
+
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Open validates cfg, opens and pings the database, creates the schema if it
-// is missing (tables counters, orders and idempotency_keys, and the counter
-// row id 1 with value 0 if absent) and returns the service. ctx bounds only
-// the opening, not the service's life. Call Close when done.
+// Open validates cfg, opens and pings the database (and Redis, if
+// cfg.RedisURL is set), creates the schema if it is missing (the tables and
+// seed rows listed in the package documentation) and returns the service.
+// ctx bounds only the opening, not the service's life. Call Close when done.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -126,13 +157,29 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, dialect: d, db: db, timeout: requestTimeout}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	s := &Service{cfg: cfg, dialect: d, db: db, timeout: requestTimeout,
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	if cfg.RedisURL != "" {
+		if s.rdb, err = openRedis(ctx, cfg.RedisURL, maxConns); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	s.locks = s.newLockBackend()
 	s.handler = s.routes()
 	return s, nil
 }
 
 // Mode returns the service's mode: "racy" or "safe".
 func (s *Service) Mode() string { return s.cfg.Mode }
+
+// LockBackend names the backend of POST /locks/{name}/run: "redis",
+// "postgres" or "sqlite".
+func (s *Service) LockBackend() string { return s.locks.name() }
 
 // Handler returns the service's HTTP handler:
 //
@@ -142,16 +189,46 @@ func (s *Service) Mode() string { return s.cfg.Mode }
 //	POST /orders                   header Idempotency-Key, body {"item":"..."} (optional):
 //	                               201 created, 200 replayed, 409 in progress, 400 no key
 //	GET  /orders?key=K             the orders stored for key K
+//	GET  /docs/{id}                {"id":1,"title":"...","version":V}
+//	PUT  /docs/{id}                {"version":V,"title":"..."}: 200 {"id","title","version"} (new version);
+//	                               safe: 409 {"error":"resource was modified, refresh","version":current}
+//	GET  /projects/{id}/items      {"project_id":1,"count":N,"items":["..."]}
+//	POST /projects/{id}/items      {"item":"..."}: 201 {"project_id","item","count"}
+//	GET  /reports/{id}             {"id":1,"job":N,"result":"..."}; 404 before the first job
+//	POST /reports/{id}/regenerate  {"job":N}: 200 {"id","job","applied","result","took_ms"}
+//	GET  /items                    {"count":N,"items":[{"id","price","batch","edits"}]}
+//	POST /items/bulk               {"batch":B,"price":P}: 200 {"batch","price","rows"}
+//	POST /items/{id}/edit          200 {"id","price","batch","edits"} (the new edits)
+//	GET  /accounts/{id}            {"id":1,"balance":N}
+//	POST /accounts/{id}/debit      {"amount":A}: 200 {"id","amount","balance"}; 409 insufficient funds
+//	POST /accounts/transfer        {"from":1,"to":2,"amount":A}: 200 {"from","to","amount","from_balance","to_balance"};
+//	                               409 insufficient funds
+//	GET  /products/{id}            {"id":1,"stock":N,"purchases":M}
+//	POST /products/{id}/purchase   {"buyer":"..."}: 201 {"purchase_id","product_id","buyer","stock"}; 409 sold out
+//	GET  /wallets/{id}             {"id":1,"balance":N}
+//	POST /webhooks                 {"event_id":"...","wallet":1,"amount":A}: 200 {"event_id","wallet","amount","applied","balance"}
+//	POST /locks/{name}/run         {"hold":"30ms","ttl":"500ms","wait":"0s","crash":false} (all optional): 200 {"name",
+//	                               "holder","acquired_at","released_at","backend","crashed","attempts"}; 423 locked;
+//	                               500 "lock lost during hold" (safe)
+//	GET  /kv/{key}                 {"key":"k","value":N}, value null when absent
+//	PUT  /kv/{key}                 {"value":N}: 200 {"key","value"}
 //
 // Every response is JSON; errors are {"error":"..."} with status 400, 404,
-// 409 or 500 (database errors). Each request is bounded by a 15 s timeout.
+// 409, 423 or 500 (database errors, timeouts). Each request is bounded
+// by a 15 s timeout.
 func (s *Service) Handler() http.Handler { return s.handler }
 
-// Close closes the database pool. It is safe to call more than once.
+// Close closes the database pool and the Redis client. It is safe to call
+// more than once.
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("demo: close %s: %w", s.cfg.Driver, err)
+		}
+		if s.rdb != nil {
+			if err := s.rdb.Close(); err != nil && s.closeErr == nil {
+				s.closeErr = fmt.Errorf("demo: close redis: %w", err)
+			}
 		}
 	})
 	return s.closeErr
@@ -164,6 +241,25 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("POST /counters/{id}/increment", s.handleIncrement)
 	mux.HandleFunc("POST /orders", s.handleCreateOrder)
 	mux.HandleFunc("GET /orders", s.handleListOrders)
+	mux.HandleFunc("GET /docs/{id}", s.handleGetDoc)
+	mux.HandleFunc("PUT /docs/{id}", s.handlePutDoc)
+	mux.HandleFunc("GET /projects/{id}/items", s.handleListItems)
+	mux.HandleFunc("POST /projects/{id}/items", s.handleAddItem)
+	mux.HandleFunc("GET /reports/{id}", s.handleGetReport)
+	mux.HandleFunc("POST /reports/{id}/regenerate", s.handleRegenerate)
+	mux.HandleFunc("GET /items", s.handleListBulkItems)
+	mux.HandleFunc("POST /items/bulk", s.handleBulk)
+	mux.HandleFunc("POST /items/{id}/edit", s.handleEditItem)
+	mux.HandleFunc("GET /accounts/{id}", s.handleGetAccount)
+	mux.HandleFunc("POST /accounts/{id}/debit", s.handleDebit)
+	mux.HandleFunc("POST /accounts/transfer", s.handleTransfer)
+	mux.HandleFunc("GET /products/{id}", s.handleGetProduct)
+	mux.HandleFunc("POST /products/{id}/purchase", s.handlePurchase)
+	mux.HandleFunc("GET /wallets/{id}", s.handleGetWallet)
+	mux.HandleFunc("POST /webhooks", s.handleWebhook)
+	mux.HandleFunc("POST /locks/{name}/run", s.handleLockRun)
+	mux.HandleFunc("GET /kv/{key}", s.handleGetKV)
+	mux.HandleFunc("PUT /kv/{key}", s.handlePutKV)
 	return s.guard(mux)
 }
 
@@ -207,18 +303,89 @@ func (s *Service) handleHealthz(w http.ResponseWriter, r *http.Request) {
 // think pauses for cfg.Think, the simulated work between a handler's read
 // and its write. It returns early with ctx's error if ctx ends first.
 func (s *Service) think(ctx context.Context) error {
-	if s.cfg.Think <= 0 {
+	if err := sleep(ctx, s.cfg.Think); err != nil {
+		return fmt.Errorf("think: %w", err)
+	}
+	return nil
+}
+
+// sleep pauses for d, returning early with ctx's error if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(s.cfg.Think)
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("think: %w", context.Cause(ctx))
+		return context.Cause(ctx)
 	}
 }
+
+// randDuration returns a duration drawn uniformly from [0, upTo) with the
+// service's seeded source; 0 if upTo <= 0.
+func (s *Service) randDuration(upTo time.Duration) time.Duration {
+	if upTo <= 0 {
+		return 0
+	}
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return time.Duration(s.rng.Int64N(int64(upTo)))
+}
+
+// decodeBody decodes the JSON request body into v, rejecting unknown
+// fields and trailing data; on failure it writes a 400 naming the expected
+// shape and returns false.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, shape string) bool {
+	return decodeJSON(w, r, v, shape, false)
+}
+
+// decodeOptionalBody is decodeBody for a body that may be empty (v is then
+// left as it is).
+func decodeOptionalBody(w http.ResponseWriter, r *http.Request, v any, shape string) bool {
+	return decodeJSON(w, r, v, shape, true)
+}
+
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any, shape string, optional bool) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		if optional {
+			return true
+		}
+		err = errors.New("empty body")
+	}
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON value")
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("body must be %s: %v", shape, err))
+		return false
+	}
+	return true
+}
+
+// pathID parses the integer path value {id}; what names the resource in
+// the 400 it writes on failure.
+func pathID(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s id %q is not an integer", what, r.PathValue("id")))
+		return 0, false
+	}
+	return id, true
+}
+
+// missing writes a 400 for a required body field that is absent.
+func missing(w http.ResponseWriter, field, shape string) {
+	writeError(w, http.StatusBadRequest, fmt.Sprintf("body must be %s: field %q is missing", shape, field))
+}
+
+// rollback ends tx when it was not committed; its error is irrelevant then.
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }
 
 // writeJSON writes v as the JSON response body with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {

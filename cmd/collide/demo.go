@@ -46,6 +46,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.cfg.Driver, "db", "sqlite", "sqlite or postgres")
 	fs.StringVar(&o.cfg.DSN, "dsn", "collide-demo.db", "database file (sqlite) or DSN (postgres)")
 	fs.DurationVar(&o.cfg.Think, "think", 2*time.Millisecond, "work time between a handler's read and write")
+	fs.StringVar(&o.cfg.RedisURL, "redis", "", "Redis URL for the locks endpoint, e.g. redis://127.0.0.1:6379/0 (default: PostgreSQL advisory locks, or a lease table on SQLite)")
+	fs.Uint64Var(&o.cfg.Seed, "seed", 0, "seed of the random job durations and bulk pauses (0: random)")
+	fs.IntVar(&o.cfg.MaxConns, "max-conns", 0, "database connection pool size (0: 32)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to serve on")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a listen address outside loopback")
 	if err := fs.Parse(args); err != nil {
@@ -67,7 +70,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return harness.ExitEnv
 	}
 	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "demo service (%s, %s) on http://%s — Ctrl-C to stop\n", o.cfg.Mode, o.cfg.Driver, ln.Addr())
+	fmt.Fprintf(stdout, "demo service (%s, %s, locks on %s) on http://%s — Ctrl-C to stop\n", o.cfg.Mode, o.cfg.Driver, svc.LockBackend(), ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

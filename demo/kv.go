@@ -1,0 +1,127 @@
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// The linearizable register class (audit: "cache not invalidated on
+// write"): PUT /kv/{key} writes a value, GET /kv/{key} reads it. Once a
+// write is acknowledged, every read that starts afterwards must see it (or
+// a later write): the register must be linearizable.
+//
+// racy: reads go through an in-process cache that is filled on read (the
+// value, or its absence) and NOT invalidated on write; an entry lives
+// kvCacheTTL (200 ms). A read within 200 ms of an earlier read returns
+// that earlier value even after an acknowledged write: a stale read.
+//
+// safe: reads hit the database.
+//
+// Writes are one upsert in both modes. Neither path thinks: the race window
+// is the cache lifetime. A key never written reads as 200 {"key":"k",
+// "value":null}, not 404, so that a checker sees the read of the initial
+// (absent) value as a successful operation.
+
+// kvCacheTTL is how long the racy cache serves an entry.
+const kvCacheTTL = 200 * time.Millisecond
+
+// kvBody is the response of GET and PUT /kv/{key}.
+type kvBody struct {
+	Key   string `json:"key"`
+	Value *int64 `json:"value"` // null: never written
+}
+
+const kvShape = `{"value":N}`
+
+// kvCache is the racy read cache. The zero value is empty and ready.
+type kvCache struct {
+	mu sync.Mutex
+	m  map[string]kvEntry
+}
+
+type kvEntry struct {
+	value   *int64
+	expires time.Time
+}
+
+func (c *kvCache) get(key string, now time.Time) (*int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || !now.Before(e.expires) {
+		return nil, false
+	}
+	return e.value, true
+}
+
+func (c *kvCache) put(key string, value *int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]kvEntry{}
+	}
+	for k, e := range c.m { // keep the map bounded by the live keys
+		if !now.Before(e.expires) {
+			delete(c.m, k)
+		}
+	}
+	c.m[key] = kvEntry{value: value, expires: now.Add(kvCacheTTL)}
+}
+
+func (s *Service) handleGetKV(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	if s.cfg.Mode == modeRacy {
+		if v, ok := s.cache.get(key, time.Now()); ok {
+			writeJSON(w, http.StatusOK, kvBody{Key: key, Value: v})
+			return
+		}
+	}
+	v, err := s.readKV(r.Context(), key)
+	if err != nil {
+		writeDBError(w, fmt.Sprintf("read key %q", key), err)
+		return
+	}
+	if s.cfg.Mode == modeRacy {
+		s.cache.put(key, v, time.Now())
+	}
+	writeJSON(w, http.StatusOK, kvBody{Key: key, Value: v})
+}
+
+// readKV returns the stored value of key, or nil if there is none.
+func (s *Service) readKV(ctx context.Context, key string) (*int64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, s.dialect.q(`SELECT value FROM kv WHERE key = ?`), key).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return &v, nil
+}
+
+func (s *Service) handlePutKV(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	var body struct {
+		Value *int64 `json:"value"`
+	}
+	if !decodeBody(w, r, &body, kvShape) {
+		return
+	}
+	if body.Value == nil {
+		missing(w, "value", kvShape)
+		return
+	}
+	_, err := s.db.ExecContext(r.Context(), s.dialect.q(
+		`INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, *body.Value)
+	if err != nil {
+		writeDBError(w, fmt.Sprintf("write key %q", key), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, kvBody{Key: key, Value: body.Value})
+}

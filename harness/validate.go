@@ -40,8 +40,8 @@ func compile(p *profiles.Profile) (*plan, error) {
 		if f.Link == "database" && p.Database.Driver == "sqlite" {
 			return nil, &ProfileError{p.Errorf(field+".link", "the database link needs a networked database: sqlite runs inside the service (use driver: postgres)")}
 		}
-		if f.Link == "database" && p.Target.Demo == nil {
-			return nil, &ProfileError{p.Errorf(field+".link", "the database link needs a service collide starts (target.demo), so that the service connects through the link")}
+		if f.Link == "database" && !startsService(p) {
+			return nil, &ProfileError{p.Errorf(field+".link", "the database link needs a service collide starts (target.demo, target.command or target.container), so that the service connects through the link")}
 		}
 		pl.links[f.Link] = true
 	}

@@ -72,6 +72,10 @@ type DemoTarget struct {
 	// Think is the work time the demo spends between reading and writing
 	// (default 2ms); it widens race windows as real handlers do.
 	Think Duration `yaml:"think" json:"think,omitempty"`
+	// Redis is the Redis URL the demo's locks endpoint uses (e.g.
+	// redis://127.0.0.1:6379/0); ${ENV} is expanded. Without it locks use
+	// PostgreSQL advisory locks or, on SQLite, a lease table.
+	Redis string `yaml:"redis" json:"redis,omitempty"`
 }
 
 // Database names the database the service uses.

@@ -300,3 +300,23 @@ func TestSecretsRedacted(t *testing.T) {
 		t.Fatalf("non-secret header lost:\n%s", b)
 	}
 }
+
+func TestRedactedProfileHidesStackSecrets(t *testing.T) {
+	p := parse(t, counterProfile)
+	p.Target.Demo = nil
+	p.Target.Command = &profiles.CommandTarget{Env: map[string]string{
+		"DATABASE_URL": "postgres://app:hunter2@127.0.0.1/db", "API_TOKEN": "hunter2", "LOG_LEVEL": "debug"}}
+	p.Database.Container = &profiles.DatabaseContainer{Password: "hunter2"}
+	c := redactedProfile(p)
+	for k, v := range c.Target.Command.Env {
+		if strings.Contains(v, "hunter2") {
+			t.Fatalf("%s=%s leaks", k, v)
+		}
+	}
+	if c.Target.Command.Env["LOG_LEVEL"] != "debug" || c.Database.Container.Password != Redacted {
+		t.Fatalf("redacted too much or too little: %+v %+v", c.Target.Command.Env, c.Database.Container)
+	}
+	if p.Target.Command.Env["API_TOKEN"] != "hunter2" {
+		t.Fatal("redaction modified the profile being run")
+	}
+}

@@ -42,6 +42,23 @@ func redactedProfile(p *profiles.Profile) *profiles.Profile {
 	c := *p
 	c.Database.DSN = invariants.RedactDSN(p.Database.DSN)
 	c.Target.URL = redactURL(p.Target.URL)
+	if cmd := p.Target.Command; cmd != nil {
+		cc := *cmd
+		cc.Env = redactEnv(cmd.Env)
+		c.Target.Command = &cc
+	}
+	if ct := p.Target.Container; ct != nil {
+		cc := *ct
+		cc.Env = redactEnv(ct.Env)
+		c.Target.Container = &cc
+	}
+	if dc := p.Database.Container; dc != nil {
+		cc := *dc
+		if cc.Password != "" {
+			cc.Password = Redacted
+		}
+		c.Database.Container = &cc
+	}
 	c.Operations = make([]profiles.Operation, len(p.Operations))
 	for i, op := range p.Operations {
 		if len(op.Request.Headers) > 0 {
@@ -57,4 +74,23 @@ func redactedProfile(p *profiles.Profile) *profiles.Profile {
 		c.Operations[i] = op
 	}
 	return &c
+}
+
+// redactEnv hides environment values whose name marks a secret, and the
+// password of any value that is a URL or DSN with credentials.
+func redactEnv(env map[string]string) map[string]string {
+	if len(env) == 0 {
+		return env
+	}
+	out := make(map[string]string, len(env))
+	for k, v := range env {
+		switch {
+		case secretHeader(strings.ReplaceAll(k, "_", "-")):
+			v = Redacted
+		default:
+			v = invariants.RedactDSN(redactURL(v))
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -29,43 +29,6 @@ func profile(name string) string {
 	return filepath.Join("..", "..", "testdata", "profiles", name+".yaml")
 }
 
-// TestBuiltinProfiles: on SQLite and on a real PostgreSQL, each built-in
-// profile fails against the racy demo (exit 1, the invariant named) and
-// passes against the safe one (exit 0).
-func TestBuiltinProfiles(t *testing.T) {
-	for _, db := range []string{"sqlite", "postgres"} {
-		for _, name := range []string{"counter", "double-submit"} {
-			for _, mode := range []string{"racy", "safe"} {
-				t.Run(db+"/"+name+"/"+mode, func(t *testing.T) {
-					args := []string{"run", "-q", "-out", t.TempDir(), "-set", "target.demo.mode=" + mode}
-					if db == "postgres" {
-						args = append(args, "-set", "database.driver=postgres", "-set", "database.dsn="+testpg.New(t))
-					}
-					code, out, errOut := collide(t, append(args, name)...)
-					want := 0
-					if mode == "racy" {
-						want = 1
-					}
-					if code != want {
-						t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
-					}
-					if mode == "racy" && !strings.Contains(out, "FAIL") || !strings.Contains(out, "verdict:") {
-						t.Fatalf("table lacks the verdict:\n%s", out)
-					}
-					if mode == "racy" && !strings.Contains(lastLine(out), "violated") {
-						t.Fatalf("verdict line does not name the violated invariant: %q", lastLine(out))
-					}
-				})
-			}
-		}
-	}
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
-}
-
 // TestLatencyOnEachLink: a latency toxic on each link measurably delays the
 // requests that cross it, and every toxic and proxy of the run is gone from
 // the toxiproxy server afterwards.
@@ -220,16 +183,5 @@ func TestExitCodes(t *testing.T) {
 				t.Fatalf("password leaked:\n%s\n%s", stdout, stderr)
 			}
 		})
-	}
-}
-
-func TestListAndValidateBuiltins(t *testing.T) {
-	code, out, _ := collide(t, "list")
-	if code != 0 || !strings.Contains(out, "counter") || !strings.Contains(out, "double-submit") {
-		t.Fatalf("list: exit %d\n%s", code, out)
-	}
-	code, out, errOut := collide(t, "validate", "counter", "double-submit")
-	if code != 0 {
-		t.Fatalf("validate builtins: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -6,7 +6,7 @@ export TESTCONTAINERS_RYUK_DISABLED ?= true
 PROFILE ?= counter
 ARGS ?=
 
-.PHONY: build run test lint services bench fuzz clean
+.PHONY: build run test lint services bench bench-load bench-memory bench-checkers bench-hot bench-detect fuzz clean
 
 build:
 	$(GO) build -o bin/collide ./cmd/collide
@@ -28,8 +28,27 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./profiles
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Benchmarks against vegeta and wrk, at scale and of the hot paths; results
+# under bench/out/, figures and commands in docs/benchmarks.md (~10 min).
+bench: services
+	@GO=$(GO) ./bench/run.sh all
+
+bench-load bench-memory:
+	@GO=$(GO) ./bench/run.sh tools $(@:bench-%=%) report
+
+bench-checkers: services
+	@GO=$(GO) ./bench/run.sh checkers report
+
+bench-hot:
+	@GO=$(GO) ./bench/run.sh hot report
+
+# Detection rate of every built-in profile: DETECT_N racy and DETECT_N safe
+# runs each against the demo (DETECT_DB=sqlite or postgres); the table and
+# the command are in docs/benchmarks.md#detection (~20 min at N=20).
+DETECT_N ?= 20
+DETECT_DB ?= sqlite
+bench-detect:
+	$(GO) run ./bench/detect -n $(DETECT_N) -db $(DETECT_DB)
 
 clean:
 	rm -rf bin runs

@@ -18,7 +18,9 @@
 // for locks, acquired), from the first request of the run. The other
 // checkers judge the database's final state, whose history does not say when
 // it went wrong: for them the figure is the time from the first request to
-// the verdict, marked "verdict" in the basis column.
+// the verdict, an upper bound, marked "verdict (bound)" in the basis column.
+// The last column is a run's wall time, from starting the demo to the
+// written result.
 //
 // On PostgreSQL the program creates a database of its own on the server of
 // -dsn (default $COLLIDE_TEST_PG_DSN, else the local test server) and drops

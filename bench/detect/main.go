@@ -156,7 +156,7 @@ type runResult struct {
 	// firstViolation); fromHistory tells how it was found.
 	first       time.Duration
 	fromHistory bool
-	took        time.Duration // first request to verdict
+	took        time.Duration // the run's wall time
 	err         string
 }
 
@@ -227,7 +227,7 @@ func renderTable(w io.Writer, stats []*profileStats, markdown bool) error {
 			tablewriter.WithHeaderAlignment(tw.AlignLeft), tablewriter.WithRowAlignment(tw.AlignLeft))
 	}
 	t := tablewriter.NewTable(w, opts...)
-	t.Header("Profile", "Racy detected", "First violation (median)", "Basis", "Safe false positives", "Errors / unknown", "Run (median)")
+	t.Header("Profile", "Racy runs failed", "First violation (median)", "Basis", "Safe false positives", "Error / unknown runs", "Run wall time (median)")
 	for _, ps := range stats {
 		n := len(ps.racy)
 		det := count(ps.racy, report.Fail)
@@ -237,7 +237,7 @@ func renderTable(w io.Writer, stats []*profileStats, markdown bool) error {
 			if r.verdict == report.Fail {
 				firsts = append(firsts, r.first)
 				if !r.fromHistory {
-					basis = "verdict"
+					basis = "verdict (bound)"
 				}
 			}
 		}

@@ -44,7 +44,7 @@ bench-hot:
 
 # Detection rate of every built-in profile: DETECT_N racy and DETECT_N safe
 # runs each against the demo (DETECT_DB=sqlite or postgres); the table and
-# the command are in docs/benchmarks.md#detection (~20 min at N=20).
+# the command are in docs/benchmarks.md#detection (~15 min at N=20).
 DETECT_N ?= 20
 DETECT_DB ?= sqlite
 bench-detect:

@@ -21,6 +21,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/collide-dev/collide/harness"
+	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
 	"github.com/collide-dev/collide/report"
 )
@@ -133,6 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	notes(stdout, stats)
+	perInvariant(stdout, stats)
 	if o.markdown != "" {
 		var b strings.Builder
 		if err := renderTable(&b, stats, true); err != nil {
@@ -140,6 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 3
 		}
 		notes(&b, stats)
+		perInvariant(&b, stats)
 		if err := os.WriteFile(o.markdown, []byte(b.String()), 0o644); err != nil {
 			fmt.Fprintln(stderr, "detect:", err)
 			return 3
@@ -158,6 +161,8 @@ type runResult struct {
 	fromHistory bool
 	took        time.Duration // the run's wall time
 	err         string
+	// failed names the invariants that failed.
+	failed []string
 }
 
 func (r runResult) note() string {
@@ -183,6 +188,11 @@ func runOnce(ctx context.Context, name, mode, dir string, sets []string) runResu
 		return runResult{verdict: report.Error, err: fmt.Sprint(err)}
 	}
 	r := runResult{verdict: res.Verdict, seed: res.Seed}
+	for _, inv := range res.Invariants {
+		if inv.Verdict == invariants.Fail {
+			r.failed = append(r.failed, inv.Name)
+		}
+	}
 	if err != nil {
 		r.err = firstLine(err.Error())
 	} else if res.Error != "" {
@@ -326,3 +336,26 @@ func firstLine(s string) string {
 }
 
 var errNoHistory = errors.New("no history")
+
+// perInvariant lists, per profile, how many racy runs each invariant
+// failed in (a profile's run fails when any one does).
+func perInvariant(w io.Writer, stats []*profileStats) {
+	fmt.Fprintln(w, "\nRacy runs failed, per invariant:")
+	for _, ps := range stats {
+		p, err := profiles.Load(ps.name, nil)
+		if err != nil {
+			continue
+		}
+		var parts []string
+		for _, inv := range p.Invariants {
+			n := 0
+			for _, r := range ps.racy {
+				if slices.Contains(r.failed, inv.Name) {
+					n++
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%q %d/%d", inv.Name, n, len(ps.racy)))
+		}
+		fmt.Fprintf(w, "- %s: %s\n", ps.name, strings.Join(parts, "; "))
+	}
+}

@@ -2,7 +2,6 @@ package history
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -15,17 +14,17 @@ import (
 type Writer struct {
 	mu    sync.Mutex
 	bw    *bufio.Writer
-	enc   *json.Encoder
 	file  *os.File // nil unless created by Create
 	err   error
 	n     int
 	tally *Tally
+	buf   []byte // one encoded line
 }
 
 // NewWriter returns a Writer that writes to w. Close flushes it.
 func NewWriter(w io.Writer) *Writer {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	return &Writer{bw: bw, enc: json.NewEncoder(bw), tally: NewTally()}
+	return &Writer{bw: bw, tally: NewTally()}
 }
 
 // Create creates (or truncates) the file at path and returns a Writer on it.
@@ -48,7 +47,11 @@ func (w *Writer) Append(op *Op) error {
 	if w.err != nil {
 		return w.err
 	}
-	if err := w.enc.Encode(op); err != nil {
+	var err error
+	if w.buf, err = appendOpJSON(w.buf[:0], op); err == nil {
+		_, err = w.bw.Write(w.buf)
+	}
+	if err != nil {
 		w.err = fmt.Errorf("history: write op %d: %w", op.ID, err)
 		return w.err
 	}

@@ -346,7 +346,14 @@ func (r *opRun) record(m *Metrics, vm *vegeta.Metrics, op *history.Op, res *vege
 	if op.Error != "" && len(m.Errors) < 10 && !contains(m.Errors, op.Error) {
 		m.Errors = append(m.Errors, op.Error)
 	}
+	// vegeta.Metrics keeps every distinct error text, and a transport error
+	// quotes the URL: with a templated URL that is one string per failed
+	// request, kept to the end of the attack. collide lists its own first
+	// ten (m.Errors) and reads nothing else Error feeds, so vm never sees it.
+	errText := res.Error
+	res.Error = ""
 	vm.Add(res)
+	res.Error = errText
 	r.mu.Unlock()
 	if l := r.opts.Live; l != nil {
 		switch op.Outcome {

@@ -143,6 +143,31 @@ var historyCheckCases = []checkCase{
 		hist: []hOp{hop(1, "incr", "", hOK, 0, 5).val("n", "2"), hop(2, "incr", "", hOK, 1, 5).val("n", "3"), hop(3, "incr", "", hUnk, 2, 5).val("n", "4")},
 		want: Pass,
 	},
+	{
+		// Integral amounts take the int64 path, the rest big.Rat: the
+		// sum must be exact across both and across the 2^40 boundary.
+		name: "counter amounts mixing integers, decimals and huge values", inv: with(counterInv, func(i *profiles.Invariant) { i.ValueFrom = "n" }),
+		setup: counterAt("0"), attack: []string{`UPDATE counters SET value = 1099511627778 WHERE id = 1`},
+		hist: []hOp{hop(1, "incr", "", hOK, 0, 5).val("n", "0.5"), hop(2, "incr", "", hOK, 1, 5).val("n", "1.5"), hop(3, "incr", "", hOK, 2, 5).val("n", "1099511627776"),
+			hop(4, "incr", "", hOK, 3, 5).val("n", "010"), hop(5, "incr", "", hOK, 4, 5).val("n", "-10")},
+		want: Pass,
+	},
+	{
+		name: "counter amounts mixing integers and decimals, one short", inv: with(counterInv, func(i *profiles.Invariant) { i.ValueFrom = "n" }),
+		setup: counterAt("0"), attack: []string{`UPDATE counters SET value = 1 WHERE id = 1`},
+		hist: []hOp{hop(1, "incr", "", hOK, 0, 5).val("n", "0.5"), hop(2, "incr", "", hOK, 1, 5).val("n", "2"), hop(3, "incr", "", hUnk, 2, 5).val("n", "-1")},
+		want: Fail, wantAnomaly: "lost update", wantActual: "acknowledged increments worth 0.5 missing",
+	},
+	{
+		name: "counter amount that is not a number is an error", inv: with(counterInv, func(i *profiles.Invariant) { i.ValueFrom = "n" }),
+		setup: counterAt("0"), hist: []hOp{hop(1, "incr", "", hOK, 0, 5).val("n", "1"), hop(2, "incr", "", hOK, 1, 5).val("n", "ten")},
+		want: Error, wantError: `op #2 of "incr": n "ten" is not a number`,
+	},
+	{
+		name: "counter op without the amount is an error", inv: with(counterInv, func(i *profiles.Invariant) { i.ValueFrom = "n" }),
+		setup: counterAt("0"), hist: []hOp{hop(1, "incr", "", hOK, 0, 5).val("m", "1")},
+		want: Error, wantError: `op #1 (ok) of "incr" has no value or capture "n"`,
+	},
 	{name: "counter without Prepare is an error", inv: counterInv, setup: counterAt("1"), tally: incr8ok3unknown, skipPrepare: true, want: Error, wantError: "Prepare"},
 	{name: "counter query error is an error", inv: counterInv, setup: counterAt("1"), attack: []string{`DROP TABLE counters`}, tally: incr8ok3unknown, want: Error, wantError: "counters"},
 	{name: "counter on a closed database is an error", inv: counterInv, setup: counterAt("1"), tally: incr8ok3unknown, closeDB: true, want: Error},

@@ -3,7 +3,11 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"io"
+	"math"
 	"math/big"
+	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -128,6 +132,107 @@ func readOps(env *Env, names ...string) ([]*history.Op, error) {
 		return nil, err
 	}
 	return ops, nil
+}
+
+// streamOps calls fn for every op whose name is in names, in file order,
+// decoding each line into one reused Op (fn must not keep it) and leaving
+// Invoke and Complete zero: for checkers that aggregate and keep nothing
+// per op, whatever the history's length.
+func streamOps(env *Env, fn func(*history.Op) error, names ...string) error {
+	if env.HistoryPath == "" {
+		return fmt.Errorf("no history file to read (Env.HistoryPath is empty)")
+	}
+	f, err := os.Open(env.HistoryPath)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	defer f.Close()
+	r := history.NewReader(f)
+	r.SkipTimes()
+	var op history.Op
+	for {
+		err := r.Read(&op)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", env.HistoryPath, err)
+		}
+		if slices.Contains(names, op.Op) {
+			if err := fn(&op); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// intSum adds integers exactly: in an int64 while that cannot overflow,
+// then into a big.Rat. Adding a million amounts as big.Rats took a quarter
+// of a counter check's time.
+type intSum struct {
+	n int64
+	r *big.Rat // nil until the int64 would overflow
+}
+
+func (s *intSum) add(v int64) {
+	const limit = 1 << 61
+	if s.n > limit || s.n < -limit {
+		if s.r == nil {
+			s.r = new(big.Rat)
+		}
+		s.r.Add(s.r, big.NewRat(s.n, 1))
+		s.n = 0
+	}
+	s.n += v
+}
+
+// addTo adds the sum to r.
+func (s *intSum) addTo(r *big.Rat) {
+	if s.r != nil {
+		r.Add(r, s.r)
+	}
+	r.Add(r, big.NewRat(s.n, 1))
+}
+
+// smallInt returns v as an int64 when it is an integer of magnitude below
+// 2^40 written the one way toRat can only read as that integer (a string
+// of decimal digits without leading zeros, or an integral number); other
+// values go through toRat.
+func smallInt(v any) (int64, bool) {
+	const limit = 1 << 40
+	switch x := v.(type) {
+	case string:
+		s := x
+		if len(s) > 0 && s[0] == '-' {
+			s = s[1:]
+		}
+		if len(s) == 0 || len(s) > 12 || (s[0] == '0' && len(s) > 1) {
+			return 0, false
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+		}
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil || n >= limit || n <= -limit {
+			return 0, false
+		}
+		return n, true
+	case float64:
+		if x == math.Trunc(x) && x < limit && x > -limit {
+			return int64(x), true
+		}
+	case int64:
+		if x < limit && x > -limit {
+			return x, true
+		}
+	case int:
+		if x < limit && x > -limit {
+			return int64(x), true
+		}
+	}
+	return 0, false
 }
 
 // outcomeCounts counts ops by outcome.

@@ -146,22 +146,34 @@ func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, err
 		}
 		return e, nil
 	}
-	ops, err := readOps(env, op)
-	if err != nil {
-		return e, err
-	}
-	for _, o := range ops {
+	// Each op's amount goes into ok, lo and hi as it streams past: nothing
+	// is kept per op, so a million-op history takes a fraction of a second.
+	var okI, loI, hiI intSum
+	err := streamOps(env, func(o *history.Op) error {
 		e.counts.add(o.Outcome)
 		if o.Outcome == history.Fail {
-			continue
+			return nil
 		}
 		v, ok := opValue(o, valueFrom)
 		if !ok {
-			return e, fmt.Errorf("op %s of %q has no value or capture %q to take its amount from", fmtOp(o), op, valueFrom)
+			return fmt.Errorf("op #%d (%s) of %q has no value or capture %q to take its amount from", o.ID, o.Outcome, op, valueFrom)
+		}
+		if n, ok := smallInt(v); ok {
+			switch {
+			case o.Outcome == history.OK:
+				okI.add(n)
+				loI.add(n)
+				hiI.add(n)
+			case n < 0:
+				loI.add(n)
+			default:
+				hiI.add(n)
+			}
+			return nil
 		}
 		a, err := toRat(v)
 		if err != nil {
-			return e, fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
+			return fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
 		}
 		switch {
 		case o.Outcome == history.OK:
@@ -173,7 +185,14 @@ func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, err
 		default:
 			e.hi.Add(e.hi, a)
 		}
+		return nil
+	}, op)
+	if err != nil {
+		return e, err
 	}
+	okI.addTo(e.ok)
+	loI.addTo(e.lo)
+	hiI.addTo(e.hi)
 	return e, nil
 }
 

@@ -68,8 +68,12 @@ type exprRefs struct {
 	usesBefore bool
 	beforeKeys []string // X of every before.X
 	history    bool     // calls ok(), fail(), unknown() or total()
-	ops        []string // constant operation names passed to them
-	refs       []exprRef
+	// rows: the expression reads rows (or all of $env), so every row must
+	// be held; otherwise the rows stream past and only the count, the first
+	// row and the evidence rows are kept.
+	rows bool
+	ops  []string // constant operation names passed to them
+	refs []exprRef
 }
 
 type refKind int
@@ -212,6 +216,8 @@ func analyze(root ast.Node, hasQuery bool) (exprRefs, map[string]bool, error) {
 		case *ast.IdentifierNode:
 			name := n.Value
 			switch {
+			case name == "$env" && !bases[n]:
+				refs.rows = true // all of $env, rows included
 			case callees[n], bases[n], lets[name], name == "$env":
 			case historyFuncs[name] != nil:
 				err = fmt.Errorf("%s is a function: write %s(\"operation\") or %s()", name, name, name)
@@ -221,6 +227,7 @@ func analyze(root ast.Node, hasQuery bool) (exprRefs, map[string]bool, error) {
 				add(exprRef{kind: refIdent, name: name})
 			case reservedVars[name]:
 				needQuery(name)
+				refs.rows = refs.rows || name == "rows"
 				add(exprRef{kind: refIdent, name: name})
 			default:
 				if !hasQuery {
@@ -244,6 +251,7 @@ func analyze(root ast.Node, hasQuery bool) (exprRefs, map[string]bool, error) {
 				return
 			}
 			// $env["x"]
+			refs.rows = refs.rows || key == "rows"
 			if historyFuncs[key] == nil && !reservedVars[key] {
 				needQuery(`$env["` + key + `"]`)
 				free[key] = true
@@ -326,13 +334,21 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 		return errorf("no environment")
 	}
 	vars := map[string]any{"rows": []any{}, "before": map[string]any{}}
-	var rows *Rows
+	var rows *Rows // all rows, or (when the expression does not read rows) the first MaxEvidence
+	total := 0     // rows the query returned
 	if strings.TrimSpace(c.inv.Query) != "" {
 		if env.DB == nil {
 			return errorf("no database to query")
 		}
 		var err error
-		if rows, err = env.DB.Query(ctx, c.inv.Query); err != nil {
+		if c.refs.rows {
+			if rows, err = env.DB.Query(ctx, c.inv.Query); err == nil {
+				total = len(rows.Values)
+			}
+		} else {
+			rows, total, err = queryFirst(ctx, env.DB, c.inv.Query, MaxEvidence)
+		}
+		if err != nil {
 			return errorf("query: %v", err)
 		}
 		cols := map[string]bool{}
@@ -347,12 +363,14 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 		if len(rows.Values) == 0 && len(c.refs.free) > 0 {
 			return errorf("the query returned no rows, so %s has no value", strings.Join(c.refs.free, ", "))
 		}
-		list := make([]any, len(rows.Values))
-		for i, v := range rows.Values {
-			list[i] = rowMap(rows.Columns, v)
+		if c.refs.rows {
+			list := make([]any, len(rows.Values))
+			for i, v := range rows.Values {
+				list[i] = rowMap(rows.Columns, v)
+			}
+			vars["rows"] = list
 		}
-		vars["rows"] = list
-		vars["count"] = len(rows.Values)
+		vars["count"] = total
 		if len(rows.Values) > 0 {
 			for i, col := range rows.Columns {
 				if !reservedVars[col] || col == "count" {
@@ -431,10 +449,10 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	if !ok {
 		res.Verdict = Fail
-		if rows != nil && len(rows.Values) > 1 {
+		if rows != nil && total > 1 {
 			for i, row := range rows.Values {
-				if i == MaxEvidence-1 && len(rows.Values) > MaxEvidence {
-					res.addEvidence(fmt.Sprintf("… %d more rows", len(rows.Values)-i))
+				if i == MaxEvidence-1 && total > MaxEvidence {
+					res.addEvidence(fmt.Sprintf("… %d more rows", total-i))
 					break
 				}
 				res.addEvidence(formatRow(rows.Columns, row))
@@ -526,4 +544,24 @@ func joinSorted(set map[string]bool) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// queryFirst runs q and keeps its first max rows, counting the rest as they
+// stream past: an expression that reads count or the first row's columns
+// over a million-row query needs a few MB, not every row as a map.
+func queryFirst(ctx context.Context, db DB, q string, max int) (*Rows, int, error) {
+	res := &Rows{}
+	n := 0
+	cols, err := db.Each(ctx, q, func(row []any) error {
+		if n < max {
+			res.Values = append(res.Values, append([]any(nil), row...))
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	res.Columns = cols
+	return res, n, nil
 }

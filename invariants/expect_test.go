@@ -183,3 +183,37 @@ func TestResultJSON(t *testing.T) {
 		t.Errorf("json = %s, want %s", b, want)
 	}
 }
+
+// TestExpectHoldsRowsOnlyWhenRead: an expression that reads rows (by name,
+// through $env["rows"] or all of $env) sees every row; any other streams
+// them and sees the same count and first row.
+func TestExpectHoldsRowsOnlyWhenRead(t *testing.T) {
+	db := openSQLiteTest(t)
+	mustExec(t, db, counterSetup)
+	for i := 1; i <= 30; i++ {
+		mustExec(t, db, fmt.Sprintf(`INSERT INTO counters VALUES (%d, %d)`, i, i))
+	}
+	env := &Env{DB: db, Tally: newTally(nil)}
+	for _, tc := range []struct {
+		name, expect string
+		readsRows    bool
+	}{
+		{"count", `count == 30`, false},
+		{"first row", `id == 1 && value == 1 && count == 30`, false},
+		{"history call", `count == 30 && total() == 0`, false},
+		{"rows", `len(rows) == 30 && rows[29].value == 30`, true},
+		{"rows in a builtin", `all(rows, .value > 0) && count == 30`, true},
+		{"$env rows", `len($env["rows"]) == 30`, true},
+		{"all of $env", `len($env) > 0 && count == 30`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustNew(t, profiles.Invariant{Query: "SELECT id, value FROM counters ORDER BY id", Expect: tc.expect})
+			if got := c.(*expectChecker).refs.rows; got != tc.readsRows {
+				t.Errorf("reads rows = %v, want %v", got, tc.readsRows)
+			}
+			if res := c.Check(context.Background(), env); res.Verdict != Pass {
+				t.Errorf("%s (error %q, actual %q), want pass", res.Verdict, res.Error, res.Actual)
+			}
+		})
+	}
+}

@@ -105,14 +105,14 @@ func BenchmarkCheckers1M(b *testing.B) {
 	// the unique query), measured on the same data as an alternative to
 	// unique's client-side map (docs/benchmarks.md says why unique keeps
 	// the map).
-	proposals := []struct {
+	alternatives := []struct {
 		name, query string
 		want        int
 	}{
-		{"proposal/unique_group_by_in_sql/one_text_column", "SELECT idempotency_key, count(*) FROM (SELECT idempotency_key FROM orders) q GROUP BY 1 HAVING count(*) > 1", 0},
-		{"proposal/unique_group_by_in_sql/two_columns", "SELECT customer, idempotency_key, count(*) FROM (SELECT customer, idempotency_key FROM orders) q GROUP BY 1, 2 HAVING count(*) > 1", 0},
+		{"alternative/unique_group_by_in_sql/one_text_column", "SELECT idempotency_key, count(*) FROM (SELECT idempotency_key FROM orders) q GROUP BY 1 HAVING count(*) > 1", 0},
+		{"alternative/unique_group_by_in_sql/two_columns", "SELECT customer, idempotency_key, count(*) FROM (SELECT customer, idempotency_key FROM orders) q GROUP BY 1, 2 HAVING count(*) > 1", 0},
 	}
-	for _, p := range proposals {
+	for _, p := range alternatives {
 		b.Run(p.name, func(b *testing.B) {
 			runtime.GC()
 			stop := heapPeak()

@@ -60,8 +60,6 @@ step_tools() {
 step_hot() {
   log hot
   "$GO" test -run '^$' -bench . -benchmem -count 6 -benchtime 200ms -timeout 20m ./history ./attacks >"$OUT/hot.txt" || return 1
-  # The proposed history decoder (bench/proposal_test.go) beside encoding/json.
-  "$GO" test -run '^$' -bench 'DecodeOp' -benchmem -count 6 -benchtime 200ms ./bench >>"$OUT/hot.txt" || return 1
   if (cd "${TMPDIR:-/tmp}" && timeout 300 "$GO" run "$BENCHSTAT" "$OUT/hot.txt") >"$OUT/hot-benchstat.txt" 2>"$OUT/benchstat.log"; then
     cat "$OUT/hot-benchstat.txt"
   else

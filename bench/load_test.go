@@ -426,7 +426,7 @@ var profileRows = []struct{ fn, what string }{
 	{"net/http.(*persistConn).readLoop", "net/http reading responses"},
 	{"github.com/collide-dev/collide/attacks.(*opRun).run", "collide's result loop (op, metrics, history)"},
 	{"main.processAttack", "vegeta CLI's result loop (gob encoding)"},
-	{"github.com/collide-dev/collide/history.(*Writer).Append", "history line encoding (encoding/json)"},
+	{"github.com/collide-dev/collide/history.(*Writer).Append", "history line encoding (appendOpJSON)"},
 	{"github.com/tsenart/vegeta/v12/lib.(*Metrics).Add", "vegeta.Metrics.Add"},
 	{"runtime.gcBgMarkWorker", "garbage collector (background)"},
 	{"runtime.gcAssistAlloc", "garbage collector (assists)"},

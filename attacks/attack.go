@@ -215,8 +215,15 @@ func (r *opRun) RoundTrip(req *http.Request) (*http.Response, error) {
 	// *http.Transport (this one), net/http enforces Client.Timeout with a
 	// timer and a goroutine per request (setRequestCancel), which cost the
 	// attack a sixth of its throughput at saturation (docs/benchmarks.md).
-	ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(req.Context(), trace), r.spec.Timeout)
-	resp, err := r.transport.RoundTrip(req.WithContext(ctx))
+	return roundTripWithin(httptrace.WithClientTrace(req.Context(), trace), r.transport, req, r.spec.Timeout)
+}
+
+// roundTripWithin sends req through rt with ctx, under a deadline of timeout
+// from now that ends when the response body is closed — what http.Client
+// does for the timeouts it enforces on an *http.Transport.
+func roundTripWithin(ctx context.Context, rt http.RoundTripper, req *http.Request, timeout time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	resp, err := rt.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
 		return nil, err

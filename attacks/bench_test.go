@@ -193,25 +193,7 @@ type ctxTimeout struct {
 }
 
 func (c ctxTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(req.Context(), c.timeout)
-	resp, err := c.rt.RoundTrip(req.WithContext(ctx))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp.Body = &benchCancelBody{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-type benchCancelBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *benchCancelBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
+	return roundTripWithin(req.Context(), c.rt, req, c.timeout)
 }
 
 // vegetaAttack runs b.N requests through vegeta's Attacker with the client

@@ -309,4 +309,3 @@ func (s *scan) end() error {
 	}
 	return nil
 }
-

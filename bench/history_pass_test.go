@@ -5,9 +5,8 @@ package bench
 // used to read it (every op into a slice) against a streaming pass.
 
 import (
-	"io"
+	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -19,7 +18,7 @@ import (
 )
 
 // BenchmarkHistoryPass1M is the history half of a counter check with
-// value_from over a one-million-op history: "readOps" is today's way (every
+// value_from over a one-million-op history: "readOps" is the old way (every
 // matching op decoded with encoding/json into a slice, then each amount
 // added as a big.Rat); "streaming" decodes each line with decodeOp into one
 // reused Op and adds integral amounts in an int64 (big.Rat only for the
@@ -90,40 +89,27 @@ func BenchmarkHistoryPass1M(b *testing.B) {
 // streamSum adds the value name of every op named op in the history at
 // path, line by line, keeping nothing per op.
 func streamSum(b *testing.B, path, opName, name string, skipTimes bool) *big.Rat {
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	r := history.NewReader(f)
-	if skipTimes {
-		r.SkipTimes()
-	}
-	var op history.Op
 	var isum int64
 	rsum := new(big.Rat)
-	for {
-		err := r.Read(&op)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
+	err := history.Stream(path, skipTimes, func(op *history.Op) error {
 		if op.Op != opName {
-			continue
+			return nil
 		}
 		v := op.Values[name]
 		// Integral amounts add up in an int64 while they safely fit.
 		if i, err := strconv.ParseInt(v, 10, 64); err == nil && i < 1<<40 && i > -(1<<40) && isum < 1<<62 && isum > -(1<<62) {
 			isum += i
-			continue
+			return nil
 		}
 		a, ok := new(big.Rat).SetString(v)
 		if !ok {
-			b.Fatalf("amount %q", v)
+			return fmt.Errorf("amount %q", v)
 		}
 		rsum.Add(rsum, a)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 	return rsum.Add(rsum, big.NewRat(isum, 1))
 }

@@ -59,21 +59,35 @@ func (r *Reader) SkipTimes() { r.dec.skipTimes = true }
 // Each calls fn for every op in the file at path, in file order, stopping at
 // the first error fn returns.
 func Each(path string, fn func(*Op) error) error {
+	return Stream(path, false, func(op *Op) error {
+		kept := *op // fn may keep it
+		return fn(&kept)
+	})
+}
+
+// Stream is Each for passes that keep nothing per op: every line is decoded
+// into one reused Op, so fn must not keep op (its strings and maps are its
+// own and may be kept). skipTimes leaves Invoke and Complete zero.
+func Stream(path string, skipTimes bool, fn func(*Op) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	defer f.Close()
 	r := NewReader(f)
+	if skipTimes {
+		r.SkipTimes()
+	}
+	var op Op
 	for {
-		op, err := r.Next()
+		err := r.Read(&op)
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if err := fn(op); err != nil {
+		if err := fn(&op); err != nil {
 			return err
 		}
 	}

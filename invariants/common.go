@@ -3,10 +3,8 @@ package invariants
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,28 +140,12 @@ func streamOps(env *Env, fn func(*history.Op) error, names ...string) error {
 	if env.HistoryPath == "" {
 		return fmt.Errorf("no history file to read (Env.HistoryPath is empty)")
 	}
-	f, err := os.Open(env.HistoryPath)
-	if err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	defer f.Close()
-	r := history.NewReader(f)
-	r.SkipTimes()
-	var op history.Op
-	for {
-		err := r.Read(&op)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", env.HistoryPath, err)
-		}
+	return history.Stream(env.HistoryPath, true, func(op *history.Op) error {
 		if slices.Contains(names, op.Op) {
-			if err := fn(&op); err != nil {
-				return err
-			}
+			return fn(op)
 		}
-	}
+		return nil
+	})
 }
 
 // intSum adds integers exactly: in an int64 while that cannot overflow,

@@ -39,7 +39,7 @@ func WriteVegetaResults(historyPath, outPath string) error {
 	}
 	bw := bufio.NewWriterSize(f, 64<<10)
 	enc := vegeta.NewEncoder(bw)
-	err = history.Each(historyPath, func(op *history.Op) error {
+	err = history.Stream(historyPath, false, func(op *history.Op) error {
 		res := VegetaResult(op)
 		if err := enc.Encode(&res); err != nil {
 			return fmt.Errorf("encode op #%d: %w", op.ID, err)

@@ -112,35 +112,27 @@ func checkOpNames(env *Env, names ...string) error {
 // readOps reads the ops whose name is in names from the run's history file,
 // in file order.
 func readOps(env *Env, names ...string) ([]*history.Op, error) {
-	if env.HistoryPath == "" {
-		return nil, fmt.Errorf("no history file to read (Env.HistoryPath is empty)")
-	}
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
 	var ops []*history.Op
-	err := history.Each(env.HistoryPath, func(op *history.Op) error {
-		if want[op.Op] {
-			ops = append(ops, op)
-		}
+	err := eachOp(env, false, func(op *history.Op) error {
+		kept := *op
+		ops = append(ops, &kept)
 		return nil
-	})
+	}, names...)
 	if err != nil {
 		return nil, err
 	}
 	return ops, nil
 }
 
-// streamOps calls fn for every op whose name is in names, in file order,
-// decoding each line into one reused Op (fn must not keep it) and leaving
-// Invoke and Complete zero: for checkers that aggregate and keep nothing
-// per op, whatever the history's length.
-func streamOps(env *Env, fn func(*history.Op) error, names ...string) error {
+// eachOp calls fn for every op whose name is in names, in file order,
+// decoding each line into one reused Op (fn must not keep it): checkers that
+// aggregate keep nothing per op, whatever the history's length. skipTimes
+// leaves Invoke and Complete zero.
+func eachOp(env *Env, skipTimes bool, fn func(*history.Op) error, names ...string) error {
 	if env.HistoryPath == "" {
 		return fmt.Errorf("no history file to read (Env.HistoryPath is empty)")
 	}
-	return history.Stream(env.HistoryPath, true, func(op *history.Op) error {
+	return history.Stream(env.HistoryPath, skipTimes, func(op *history.Op) error {
 		if slices.Contains(names, op.Op) {
 			return fn(op)
 		}
@@ -148,31 +140,32 @@ func streamOps(env *Env, fn func(*history.Op) error, names ...string) error {
 	})
 }
 
-// intSum adds integers exactly: in an int64 while that cannot overflow,
-// then into a big.Rat. Adding a million amounts as big.Rats took a quarter
-// of a counter check's time.
-type intSum struct {
+// exactSum adds amounts exactly: integers in an int64 while that cannot
+// overflow, everything else (and the int64 when it grows large) in a
+// big.Rat. Adding a million amounts as big.Rats took a quarter of a counter
+// check's time.
+type exactSum struct {
 	n int64
-	r *big.Rat // nil until the int64 would overflow
+	r big.Rat
 }
 
-func (s *intSum) add(v int64) {
+// add adds a, or n when a is nil (see smallInt).
+func (s *exactSum) add(n int64, a *big.Rat) {
+	if a != nil {
+		s.r.Add(&s.r, a)
+		return
+	}
 	const limit = 1 << 61
 	if s.n > limit || s.n < -limit {
-		if s.r == nil {
-			s.r = new(big.Rat)
-		}
-		s.r.Add(s.r, big.NewRat(s.n, 1))
+		s.r.Add(&s.r, big.NewRat(s.n, 1))
 		s.n = 0
 	}
-	s.n += v
+	s.n += n
 }
 
 // addTo adds the sum to r.
-func (s *intSum) addTo(r *big.Rat) {
-	if s.r != nil {
-		r.Add(r, s.r)
-	}
+func (s *exactSum) addTo(r *big.Rat) {
+	r.Add(r, &s.r)
 	r.Add(r, big.NewRat(s.n, 1))
 }
 

@@ -148,8 +148,8 @@ func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, err
 	}
 	// Each op's amount goes into ok, lo and hi as it streams past: nothing
 	// is kept per op, so a million-op history takes a fraction of a second.
-	var okI, loI, hiI intSum
-	err := streamOps(env, func(o *history.Op) error {
+	var okSum, loSum, hiSum exactSum
+	err := eachOp(env, true, func(o *history.Op) error {
 		e.counts.add(o.Outcome)
 		if o.Outcome == history.Fail {
 			return nil
@@ -158,41 +158,32 @@ func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, err
 		if !ok {
 			return fmt.Errorf("op #%d (%s) of %q has no value or capture %q to take its amount from", o.ID, o.Outcome, op, valueFrom)
 		}
-		if n, ok := smallInt(v); ok {
-			switch {
-			case o.Outcome == history.OK:
-				okI.add(n)
-				loI.add(n)
-				hiI.add(n)
-			case n < 0:
-				loI.add(n)
-			default:
-				hiI.add(n)
+		n, isInt := smallInt(v)
+		var a *big.Rat // nil when the amount is the integer n
+		if !isInt {
+			var err error
+			if a, err = toRat(v); err != nil {
+				return fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
 			}
-			return nil
-		}
-		a, err := toRat(v)
-		if err != nil {
-			return fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
 		}
 		switch {
 		case o.Outcome == history.OK:
-			e.ok.Add(e.ok, a)
-			e.lo.Add(e.lo, a)
-			e.hi.Add(e.hi, a)
-		case a.Sign() < 0:
-			e.lo.Add(e.lo, a)
+			okSum.add(n, a)
+			loSum.add(n, a)
+			hiSum.add(n, a)
+		case n < 0 || (a != nil && a.Sign() < 0):
+			loSum.add(n, a)
 		default:
-			e.hi.Add(e.hi, a)
+			hiSum.add(n, a)
 		}
 		return nil
 	}, op)
 	if err != nil {
 		return e, err
 	}
-	okI.addTo(e.ok)
-	loI.addTo(e.lo)
-	hiI.addTo(e.hi)
+	okSum.addTo(e.ok)
+	loSum.addTo(e.lo)
+	hiSum.addTo(e.hi)
 	return e, nil
 }
 

@@ -3,6 +3,7 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strings"
@@ -340,15 +341,12 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 		if env.DB == nil {
 			return errorf("no database to query")
 		}
-		var err error
+		keep := MaxEvidence
 		if c.refs.rows {
-			if rows, err = env.DB.Query(ctx, c.inv.Query); err == nil {
-				total = len(rows.Values)
-			}
-		} else {
-			rows, total, err = queryFirst(ctx, env.DB, c.inv.Query, MaxEvidence)
+			keep = math.MaxInt
 		}
-		if err != nil {
+		var err error
+		if rows, total, err = queryFirst(ctx, env.DB, c.inv.Query, keep); err != nil {
 			return errorf("query: %v", err)
 		}
 		cols := map[string]bool{}
@@ -546,8 +544,8 @@ func firstLine(s string) string {
 	return line
 }
 
-// queryFirst runs q and keeps its first max rows, counting the rest as they
-// stream past: an expression that reads count or the first row's columns
+// queryFirst runs q and keeps its first max rows (all with math.MaxInt),
+// counting the rest as they stream past: an expression that reads count or the first row's columns
 // over a million-row query needs a few MB, not every row as a map.
 func queryFirst(ctx context.Context, db DB, q string, max int) (*Rows, int, error) {
 	res := &Rows{}

@@ -20,10 +20,6 @@ import (
 
 var errFallback = errors.New("fallback")
 
-// decodeOp decodes one history line into op (which it resets), exactly as
-// json.Unmarshal(line, op) does.
-func decodeOp(line []byte, op *Op) error { return (&opDecoder{}).decode(line, op) }
-
 // opDecoder decodes history lines, sharing the strings that repeat from
 // line to line (op names, keys, value names) instead of allocating each.
 type opDecoder struct {

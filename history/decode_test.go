@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// decodeOp decodes one line with a fresh decoder, as the first line of a
+// Reader is.
+func decodeOp(line []byte, op *Op) error { return (&opDecoder{}).decode(line, op) }
+
 // TestDecodeMatchesEncodingJSON holds decodeOp to json.Unmarshal: the same
 // Op, or the same error text, for Writer's lines and for hand-made edge
 // cases that must fall back.

@@ -42,23 +42,8 @@ func BenchmarkCheckers1M(b *testing.B) {
 
 	// The history: one ok "insert" op per event row, each carrying its
 	// amount, written as an attack writes it.
-	hpath := filepath.Join(b.TempDir(), "history.jsonl")
-	hw, err := history.Create(hpath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	t0 := time.Now()
-	for i := range rows {
-		op := &history.Op{ID: uint64(i + 1), Op: "insert", Worker: i % 32, Invoke: t0, Complete: t0.Add(time.Millisecond),
-			Outcome: history.OK, Status: 201, Sent: true, Values: map[string]string{"seq": strconv.Itoa(i), "amount": "1"}}
-		if err := hw.Append(op); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := hw.Close(); err != nil {
-		b.Fatal(err)
-	}
-	env := &invariants.Env{DB: db, HistoryPath: hpath, Tally: hw.Tally(), Operations: []string{"insert"}}
+	hpath, tally := writeInsertHistory(b, rows)
+	env := &invariants.Env{DB: db, HistoryPath: hpath, Tally: tally, Operations: []string{"insert"}}
 
 	checks := []struct {
 		name string
@@ -257,4 +242,28 @@ func writeRegisterHistory(path string, n, keys, clients int, rng *rand.Rand) (*h
 		}
 	}
 	return w.Tally(), w.Close()
+}
+
+// writeInsertHistory writes a history of n ok "insert" ops, each with its
+// seq and an amount of 1, as an attack writes it, and returns its path and
+// tally.
+func writeInsertHistory(b *testing.B, n int) (string, *history.Tally) {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "history.jsonl")
+	w, err := history.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	for i := range n {
+		op := &history.Op{ID: uint64(i + 1), Op: "insert", Worker: i % 32, Invoke: t0, Complete: t0.Add(time.Millisecond),
+			Outcome: history.OK, Status: 201, Sent: true, Values: map[string]string{"seq": strconv.Itoa(i), "amount": "1"}}
+		if err := w.Append(op); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path, w.Tally()
 }

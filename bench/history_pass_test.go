@@ -25,21 +25,7 @@ import (
 // rest), keeping nothing per op.
 func BenchmarkHistoryPass1M(b *testing.B) {
 	n := envInt("COLLIDE_BENCH_ROWS", 1_000_000)
-	path := filepath.Join(b.TempDir(), "history.jsonl")
-	w, err := history.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	t0 := time.Now()
-	for i := range n {
-		if err := w.Append(&history.Op{ID: uint64(i + 1), Op: "insert", Worker: i % 32, Invoke: t0, Complete: t0.Add(time.Millisecond),
-			Outcome: history.OK, Status: 201, Sent: true, Values: map[string]string{"seq": strconv.Itoa(i), "amount": "1"}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
+	path, _ := writeInsertHistory(b, n)
 	want := big.NewRat(int64(n), 1)
 	b.Run("readOps", func(b *testing.B) {
 		runtime.GC()

@@ -175,7 +175,8 @@ var postgresDialect = dialect{
 // orders, and their seed rows, for a dialect whose auto-increment primary
 // key column type is serial. No table has a constraint that only the safe
 // path relies on but the racy path would trip over: the fixes live in the
-// code paths. Seed rows are inserted only if absent.
+// code paths (the one exception is in modeSchema). Seed rows are inserted
+// only if absent.
 func classSchema(serial string) []string {
 	return []string{
 		// RC-002 two-tab edit (docs.go).
@@ -265,6 +266,50 @@ func classSchema(serial string) []string {
 			key   TEXT PRIMARY KEY,
 			value BIGINT NOT NULL
 		)`,
+		// Login and bearer tokens (auth.go).
+		`CREATE TABLE IF NOT EXISTS users (
+			id   ` + serial + `,
+			name TEXT NOT NULL UNIQUE
+		)`,
+		`CREATE TABLE IF NOT EXISTS tokens (
+			token   TEXT PRIMARY KEY,
+			user_id BIGINT NOT NULL
+		)`,
+		// First-or-create (favorites.go): the unique index of the safe
+		// path is in modeSchema; the plain one keeps the racy lookup cheap.
+		`CREATE TABLE IF NOT EXISTS resources (
+			id      ` + serial + `,
+			name    TEXT NOT NULL,
+			user_id BIGINT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS favorites (
+			id          ` + serial + `,
+			resource_id BIGINT NOT NULL,
+			user_id     BIGINT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS favorites_resource_user_idx ON favorites (resource_id, user_id)`,
+	}
+}
+
+// favoritesUniqueIndex is the safe first-or-create's unique index.
+const favoritesUniqueIndex = "favorites_resource_user_key"
+
+// modeSchema returns the statements, run after the dialect's schema, that
+// make the database match the mode where the two differ: the one exception
+// to "the fixes live in the code paths" is the first-or-create class,
+// whose safe fix is the unique index on favorites (resource_id, user_id)
+// that an ORM's find-or-create relies on. In racy mode Open drops it. In
+// safe mode Open first deletes the duplicates a racy run left (keeping the
+// oldest row of each pair), then creates it. A database is meant to be
+// served in one mode at a time: a racy Open drops the index under a safe
+// service still running on it.
+func modeSchema(mode string) []string {
+	if mode == modeRacy {
+		return []string{`DROP INDEX IF EXISTS ` + favoritesUniqueIndex}
+	}
+	return []string{
+		`DELETE FROM favorites WHERE id NOT IN (SELECT MIN(id) FROM favorites GROUP BY resource_id, user_id)`,
+		`CREATE UNIQUE INDEX IF NOT EXISTS ` + favoritesUniqueIndex + ` ON favorites (resource_id, user_id)`,
 	}
 }
 
@@ -308,7 +353,7 @@ func openDB(ctx context.Context, cfg Config, d dialect, maxConns int) (*sql.DB, 
 		db.Close()
 		return nil, fmt.Errorf("demo: ping %s: %w", d.name, err)
 	}
-	if err := createSchema(ctx, db, d); err != nil {
+	if err := createSchema(ctx, db, d, cfg.Mode); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -347,9 +392,9 @@ func warmPool(ctx context.Context, db *sql.DB, n int) {
 	}
 }
 
-// createSchema runs the dialect's idempotent schema statements in one
-// transaction.
-func createSchema(ctx context.Context, db *sql.DB, d dialect) (err error) {
+// createSchema runs the dialect's idempotent schema statements, then the
+// mode's (modeSchema), in one transaction.
+func createSchema(ctx context.Context, db *sql.DB, d dialect, mode string) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("demo: create schema: begin: %w", err)
@@ -359,7 +404,7 @@ func createSchema(ctx context.Context, db *sql.DB, d dialect) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	for _, stmt := range d.schema {
+	for _, stmt := range append(d.schema[:len(d.schema):len(d.schema)], modeSchema(mode)...) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("demo: create schema: %s: %w", firstLine(stmt), err)
 		}

@@ -92,12 +92,18 @@ func count(t *testing.T, s *Service, query string, args ...any) int64 {
 type response struct {
 	status int
 	ctype  string
+	header http.Header
 	body   []byte
 	err    error // transport error; status is 0
 }
 
 // call sends one request; header may be nil, body may be "".
 func call(method, url string, header map[string]string, body string) response {
+	return callWith(testClient, method, url, header, body)
+}
+
+// callWith is call with the given client.
+func callWith(c *http.Client, method, url string, header map[string]string, body string) response {
 	var rd io.Reader
 	if body != "" {
 		rd = bytes.NewBufferString(body)
@@ -109,13 +115,13 @@ func call(method, url string, header map[string]string, body string) response {
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := testClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return response{err: err}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: b, err: err}
+	return response{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), header: resp.Header, body: b, err: err}
 }
 
 // mustCall sends one request and fails the test on a transport error.

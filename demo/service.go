@@ -212,9 +212,18 @@ func (s *Service) LockBackend() string { return s.locks.name() }
 //	                               500 "lock lost during hold" (safe)
 //	GET  /kv/{key}                 {"key":"k","value":N}, value null when absent
 //	PUT  /kv/{key}                 {"value":N}: 200 {"key","value"}
+//	POST /login                    {"user":"alice"} ("password" optional, ignored): 200 {"token":"...",
+//	                               "user":{"id","name"}}; the user is created on first login
+//	POST /resources                * {"name":"..."}: 201 {"id","name"}
+//	GET  /resources/{id}           * {"id":1,"name":"..."}
+//	POST /resources/{id}/favorite  * 201 {"id","resource_id","user_id"} created; 200 (same shape) existed
+//	GET  /resources/{id}/favorites * {"resource_id":1,"count":N,"favorites":[{"id","resource_id","user_id"}]}
 //
-// Every response is JSON; errors are {"error":"..."} with status 400, 404,
-// 409, 423 or 500 (database errors, timeouts). Each request is bounded
+// Routes marked * need "Authorization: Bearer <token>" (a token from POST
+// /login), else 401.
+//
+// Every response is JSON; errors are {"error":"..."} with status 400, 401,
+// 404, 409, 423 or 500 (database errors, timeouts). Each request is bounded
 // by a 15 s timeout.
 func (s *Service) Handler() http.Handler { return s.handler }
 
@@ -260,6 +269,11 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("POST /locks/{name}/run", s.handleLockRun)
 	mux.HandleFunc("GET /kv/{key}", s.handleGetKV)
 	mux.HandleFunc("PUT /kv/{key}", s.handlePutKV)
+	mux.HandleFunc("POST /login", s.handleLogin)
+	mux.HandleFunc("POST /resources", s.authed(s.handleCreateResource))
+	mux.HandleFunc("GET /resources/{id}", s.authed(s.handleGetResource))
+	mux.HandleFunc("POST /resources/{id}/favorite", s.authed(s.handleFavorite))
+	mux.HandleFunc("GET /resources/{id}/favorites", s.authed(s.handleListFavorites))
 	return s.guard(mux)
 }
 

@@ -132,6 +132,8 @@ type Service struct {
 	locks lockBackend
 	// cache is the racy mode's read cache of GET /kv/{key}.
 	cache kvCache
+	// arrivals is the arrival log of collide's burst copies (arrivals.go).
+	arrivals arrivalLog
 
 	closeOnce sync.Once
 	closeErr  error
@@ -219,6 +221,10 @@ func (s *Service) LockBackend() string { return s.locks.name() }
 //	POST /resources/{id}/favorite  * 201 {"id","resource_id","user_id"} created; 200 (same shape) existed
 //	GET  /resources/{id}/favorites * {"resource_id":1,"count":N,"favorites":[{"id","resource_id","user_id"}]}
 //
+//	GET  /_collide/arrivals        {"arrivals":{"<op id>":"<RFC 3339 UTC, ns>"},"dropped":N}: when each request
+//	                               carrying X-Collide-Burst arrived, by its X-Collide-Op (see Arrivals)
+//	DELETE /_collide/arrivals      empties that log: 200 {"cleared":N}
+//
 // Routes marked * need "Authorization: Bearer <token>" (a token from POST
 // /login), else 401.
 //
@@ -274,7 +280,9 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /resources/{id}", s.authed(s.handleGetResource))
 	mux.HandleFunc("POST /resources/{id}/favorite", s.authed(s.handleFavorite))
 	mux.HandleFunc("GET /resources/{id}/favorites", s.authed(s.handleListFavorites))
-	return s.guard(mux)
+	mux.HandleFunc("GET /_collide/arrivals", s.handleGetArrivals)
+	mux.HandleFunc("DELETE /_collide/arrivals", s.handleResetArrivals)
+	return s.recordArrivals(s.guard(mux))
 }
 
 // guard bounds every request by s.timeout and turns a handler panic into a

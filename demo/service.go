@@ -233,6 +233,21 @@ func (s *Service) LockBackend() string { return s.locks.name() }
 // by a 15 s timeout.
 func (s *Service) Handler() http.Handler { return s.handler }
 
+// readHeaderTimeout bounds the reading of a request's header by the
+// server of HTTPServer.
+const readHeaderTimeout = 10 * time.Second
+
+// HTTPServer returns a new http.Server for Handler that speaks HTTP/1.1
+// and, over cleartext with prior knowledge (h2c, no Upgrade), HTTP/2 on the
+// same listener, so a client may multiplex a burst on one connection.
+// Serve it on a plain listener; the caller shuts it down.
+func (s *Service) HTTPServer() *http.Server {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return &http.Server{Handler: s.handler, ReadHeaderTimeout: readHeaderTimeout, Protocols: p}
+}
+
 // Close closes the database pool and the Redis client. It is safe to call
 // more than once.
 func (s *Service) Close() error {

@@ -20,7 +20,8 @@ type Demo struct {
 }
 
 // StartDemo opens the demo service on cfg's database and serves it on
-// 127.0.0.1 at a free port.
+// 127.0.0.1 at a free port, in HTTP/1.1 and cleartext HTTP/2 with prior
+// knowledge (h2c).
 func StartDemo(ctx context.Context, cfg demo.Config) (*Demo, error) {
 	svc, err := demo.Open(ctx, cfg)
 	if err != nil {
@@ -34,7 +35,7 @@ func StartDemo(ctx context.Context, cfg demo.Config) (*Demo, error) {
 	d := &Demo{
 		svc: svc,
 		ln:  ln,
-		srv: &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second},
+		srv: svc.HTTPServer(),
 		err: make(chan error, 1),
 	}
 	go func() { d.err <- d.srv.Serve(ln) }()

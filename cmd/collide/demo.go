@@ -69,7 +69,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "collide demo:", err)
 		return harness.ExitEnv
 	}
-	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := svc.HTTPServer() // HTTP/1.1 and h2c
 	fmt.Fprintf(stdout, "demo service (%s, %s, locks on %s) on http://%s — Ctrl-C to stop\n", o.cfg.Mode, o.cfg.Driver, svc.LockBackend(), ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

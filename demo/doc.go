@@ -30,6 +30,14 @@
 //	                                                                                                    delete; PG advisory lock; atomic lease
 //	linearizable register    GET, PUT /kv/{key}                 reads via a 200 ms cache never          reads hit the database
 //	                                                            invalidated on write
+//	first-or-create          POST /resources/{id}/favorite,     SELECT by (resource_id, user_id),       think, INSERT ... ON CONFLICT DO
+//	(natural window)         GET /resources/{id}/favorites      think, INSERT; no unique index          NOTHING on a unique index, then SELECT
+//
+// The first-or-create class races even with Think = 0: its window is the
+// natural one between a SELECT and an INSERT on pooled connections, a few
+// hundred microseconds. Its endpoints, like POST /resources (create, returns
+// the id), need a bearer token from POST /login {"user":"alice"}, which
+// creates the user on first login (auth.go; the same in both modes).
 //
 // Each file's comment describes its two paths exactly. Both modes pause for
 // Config.Think between a handler's read and its write (the safe paths
@@ -61,11 +69,19 @@
 //	lock_log(id serial, name TEXT, holder TEXT, backend TEXT, acquired_us BIGINT,
 //	         released_us BIGINT NULL, status TEXT)              every hold: released | crashed | lost
 //	kv(key TEXT PK, value BIGINT)
+//	users(id serial, name TEXT UNIQUE)
+//	tokens(token TEXT PK, user_id BIGINT)                       one row per login; tokens never expire
+//	resources(id serial, name TEXT, user_id BIGINT)             user_id: the creator
+//	favorites(id serial, resource_id BIGINT, user_id BIGINT)    UNIQUE (resource_id, user_id) in safe mode only
 //
 // No constraint exists that only the safe path relies on and the racy path
-// would trip over: the fixes live in the code paths. Profiles reset the
-// tables they use in setup, e.g. "DELETE FROM counters; INSERT INTO
-// counters(id, value) VALUES (1, 0)".
+// would trip over: the fixes live in the code paths. The one exception is
+// the unique index favorites_resource_user_key, the first-or-create's fix:
+// Open creates it in safe mode (after deleting the duplicates a racy run
+// left, keeping the oldest row of each pair) and drops it in racy mode, so
+// serve one database in one mode at a time. Profiles reset the tables they
+// use in setup, e.g. "DELETE FROM counters; INSERT INTO counters(id, value)
+// VALUES (1, 0)".
 //
 // Locks: with Config.RedisURL the locks live in Redis (either driver);
 // without it on PostgreSQL in advisory locks (safe) or the locks table
@@ -76,16 +92,27 @@
 // "lost"). See locks.go.
 //
 // Statuses: 2xx means the operation took effect (200, or 201 for a
-// created item, purchase, order); 409 (conflict, insufficient funds, sold
-// out, key in progress) and 423 (lock busy) are clean refusals that
-// changed nothing, as are 400 and 404; 500 is a database error or timeout
-// whose effect is unknown (and a safe lock "lost during hold").
+// created item, purchase, order, resource, favorite); 409 (conflict,
+// insufficient funds, sold out, key in progress) and 423 (lock busy) are
+// clean refusals that changed nothing, as are 400, 401 and 404; 500 is a
+// database error or timeout whose effect is unknown (and a safe lock "lost
+// during hold").
 //
 // Robustness: every request runs under a 15 s timeout and its queries use
 // the request's context, so a database behind a stalled or resetting proxy
 // turns into 500 responses, never a hung request or a panic. SQLite is
 // opened in WAL mode with a 10 s busy timeout and BEGIN IMMEDIATE
 // transactions, so lock contention waits rather than failing.
+//
+// Arrivals: a request carrying the header X-Collide-Burst (which collide
+// sets on burst copies) has the time its handling began logged under its
+// X-Collide-Op id, before routing; Service.Arrivals and GET
+// /_collide/arrivals read the log (at most 100 000 ops), DELETE empties
+// it. It measures how tightly a burst reached the server. See arrivals.go.
+//
+// Protocols: Service.HTTPServer (used by collide demo and stacks.StartDemo)
+// serves HTTP/1.1 and cleartext HTTP/2 with prior knowledge (h2c) on one
+// port.
 //
 // The package knows nothing of the harness: it is only a target.
 package demo

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,11 @@ import (
 // OpHeader carries the history op id on every request, so a service's logs
 // can be joined with collide's history.
 const OpHeader = "X-Collide-Op"
+
+// BurstHeader carries the burst's index on every request of a burst, so a
+// service can tell which requests were released together (the demo records
+// when each one's handler started: the arrival spread).
+const BurstHeader = "X-Collide-Burst"
 
 // Options configure an attack run.
 type Options struct {
@@ -61,12 +67,51 @@ type Metrics struct {
 	StatusCodes map[string]int `json:"status_codes"`
 	// Errors lists distinct transport errors (at most 10).
 	Errors []string `json:"errors,omitempty"`
-	// Bursts is the number of bursts sent; BurstSpreadP50 and BurstSpreadMax
-	// are the median and largest time between the first and the last copy of
-	// a burst being written to the wire.
-	Bursts         int           `json:"bursts,omitempty"`
-	BurstSpreadP50 time.Duration `json:"burst_spread_p50,omitempty"`
-	BurstSpreadMax time.Duration `json:"burst_spread_max,omitempty"`
+	// Bursts is the number of bursts sent, and Sync the release mode they
+	// used (last-byte, single-packet or barrier); SyncNote says why, when it
+	// is not the mode asked for.
+	Bursts   int    `json:"bursts,omitempty"`
+	Sync     string `json:"sync,omitempty"`
+	SyncNote string `json:"sync_note,omitempty"`
+	// ReleaseSpread* describe, over the bursts, the time from the first
+	// release write of a burst to the end of its last one (nanoseconds in
+	// JSON): the median, the 90th percentile, the largest, and the first
+	// burst's.
+	ReleaseSpreadP50   time.Duration `json:"release_spread_p50,omitempty"`
+	ReleaseSpreadP90   time.Duration `json:"release_spread_p90,omitempty"`
+	ReleaseSpreadMax   time.Duration `json:"release_spread_max,omitempty"`
+	ReleaseSpreadFirst time.Duration `json:"release_spread_first,omitempty"`
+	// ArrivalSpread* describe, when the service reports when each request
+	// reached its handler (the demo does), the time from a burst's first
+	// arrival to its last: median and largest; ArrivalBursts counts the
+	// bursts measured.
+	ArrivalSpreadP50 time.Duration `json:"arrival_spread_p50,omitempty"`
+	ArrivalSpreadMax time.Duration `json:"arrival_spread_max,omitempty"`
+	ArrivalBursts    int           `json:"arrival_bursts,omitempty"`
+
+	// bursts lists each burst's op ids, for SetArrivals.
+	burstIDs [][]uint64
+}
+
+// SetArrivals computes the arrival spreads from when the service saw each
+// op (by op id); ops it did not report are left out, and a burst with
+// fewer than two reported ops is not measured.
+func (m *Metrics) SetArrivals(arrivals map[uint64]time.Time) {
+	var sp spreads
+	for _, ids := range m.burstIDs {
+		var starts []time.Time
+		for _, id := range ids {
+			if t, ok := arrivals[id]; ok {
+				starts = append(starts, t)
+			}
+		}
+		if len(starts) < 2 {
+			continue
+		}
+		sp.add(1, spreadOf(starts, starts))
+	}
+	m.ArrivalSpreadP50, _, m.ArrivalSpreadMax = sp.summary()
+	m.ArrivalBursts = len(sp.all)
 }
 
 // lockedRand makes the run's *rand.Rand safe for the attack's goroutines.
@@ -90,32 +135,106 @@ func (l *lockedRand) IntN(n int) int {
 	return l.r.IntN(n)
 }
 
-// Run attacks with every spec at once and records every request in
-// opts.History. It returns when every operation has finished or ctx is done;
-// ops in flight at cancellation are recorded as unknown or fail by the usual
-// rule. The metrics are in spec order.
-func Run(ctx context.Context, opts Options, specs []*Spec) ([]*Metrics, error) {
+// Attack is an attack made ready: every burst's release mode chosen
+// against the target and its connections opened. Run it once, then Close.
+type Attack struct {
+	opts Options
+	runs []*opRun // one per spec, nil for members of another's burst
+}
+
+// Prepare readies an attack with every spec: for each burst operation it
+// resolves the release mode (asking the target whether it speaks HTTP/2
+// when the mode is single-packet or unset) and opens the connections of
+// its first burst. It sends no request; an error here (a mode the target
+// cannot do, a target that cannot be reached) comes before any load.
+func Prepare(ctx context.Context, opts Options, specs []*Spec) (*Attack, error) {
 	if opts.History == nil || opts.Rand == nil {
 		return nil, errors.New("attacks: Options.History and Options.Rand are required")
 	}
+	base, err := url.Parse(opts.BaseURL)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("attacks: base URL %q: want e.g. http://127.0.0.1:8080", opts.BaseURL)
+	}
+	a := &Attack{opts: opts, runs: make([]*opRun, len(specs))}
 	rng := &lockedRand{r: opts.Rand}
-	var ids atomic.Uint64
-	out := make([]*Metrics, len(specs))
-	errs := make([]error, len(specs))
-	var wg sync.WaitGroup
+	ids := new(atomic.Uint64)
 	for i, s := range specs {
+		if s.Member {
+			continue
+		}
+		r := &opRun{spec: s, opts: opts, rng: rng, ids: ids, usesUUID: s.uses(segUUID), usesKey: s.uses(segKey)}
+		r.client = r.newClient()
+		a.runs[i] = r
+		if s.Burst == nil {
+			continue
+		}
+		if r.sync, r.syncNote, err = resolveSync(ctx, s.Burst, base); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("operation %q: %w", s.Name, err)
+		}
+		newRel, _ := lookupSync(r.sync)
+		r.releaser = newRel(releaseConfig{base: base, timeout: s.Timeout, client: r.client})
+		if err := r.releaser.warm(ctx, s.Burst.Size()); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("operation %q: %s: %w", s.Name, r.sync, err)
+		}
+	}
+	return a, nil
+}
+
+// Close closes every connection the attack keeps.
+func (a *Attack) Close() {
+	for _, r := range a.runs {
+		if r == nil {
+			continue
+		}
+		if r.releaser != nil {
+			r.releaser.close()
+		}
+		r.httpTr.CloseIdleConnections()
+	}
+}
+
+// Run attacks with every operation at once and records every request in
+// the History. It returns when every operation has finished or ctx is done;
+// ops in flight at cancellation are recorded as unknown or fail by the
+// usual rule. The metrics are in spec order, one per operation that runs
+// (members of another's burst have none).
+func (a *Attack) Run(ctx context.Context) ([]*Metrics, error) {
+	out := make([]*Metrics, len(a.runs))
+	errs := make([]error, len(a.runs))
+	var wg sync.WaitGroup
+	for i, r := range a.runs {
+		if r == nil {
+			continue
+		}
 		wg.Go(func() {
 			defer func() {
 				if pv := recover(); pv != nil {
-					errs[i] = fmt.Errorf("attacks: %s: panic: %v", s.Name, pv)
+					errs[i] = fmt.Errorf("attacks: %s: panic: %v", r.spec.Name, pv)
 				}
 			}()
-			r := &opRun{spec: s, opts: opts, rng: rng, ids: &ids, usesUUID: s.uses(segUUID), usesKey: s.uses(segKey)}
 			out[i], errs[i] = r.run(ctx)
 		})
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	ms := make([]*Metrics, 0, len(out))
+	for _, m := range out {
+		if m != nil {
+			ms = append(ms, m)
+		}
+	}
+	return ms, errors.Join(errs...)
+}
+
+// Run prepares an attack with every spec, runs it and closes it.
+func Run(ctx context.Context, opts Options, specs []*Spec) ([]*Metrics, error) {
+	a, err := Prepare(ctx, opts, specs)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	return a.Run(ctx)
 }
 
 // reqMeta is what the targeter rendered for one request, and whether the
@@ -138,7 +257,18 @@ type opRun struct {
 	bySeq    sync.Map   // vegeta seq → *reqMeta
 	mu       sync.Mutex // guards metrics in record
 
-	transport http.RoundTripper
+	transport http.RoundTripper // what RoundTrip sends through: httpTr
+	httpTr    *http.Transport
+	client    *http.Client // the iterations' client (bursts retry with it)
+
+	// releaser sends the bursts, in mode sync (syncNote: why that mode);
+	// release collects their spreads.
+	releaser releaser
+	sync     string
+	syncNote string
+	release  spreads
+	burstIDs [][]uint64
+	burstMu  sync.Mutex
 }
 
 // targeter renders the next request. It runs on vegeta's worker goroutines.
@@ -147,7 +277,7 @@ func (r *opRun) targeter() vegeta.Targeter {
 	st := s.Steps[0]
 	return func(t *vegeta.Target) error {
 		n := r.seq.Add(1) - 1
-		if s.Requests > 0 && n >= uint64(s.Requests) {
+		if s.Iterations > 0 && n >= uint64(s.Iterations) {
 			return vegeta.ErrNoTargets
 		}
 		m := &reqMeta{id: r.ids.Add(1)}
@@ -245,24 +375,36 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
-func (r *opRun) run(ctx context.Context) (*Metrics, error) {
+// newClient makes the operation's transport and the client iterations
+// send with.
+func (r *opRun) newClient() *http.Client {
 	s := r.spec
 	dialer := &net.Dialer{Timeout: min(s.Timeout, 5*time.Second), KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
+	size := 0
+	if s.Burst != nil {
+		size = s.Burst.Size()
+	}
+	r.httpTr = &http.Transport{
 		DialContext:         dialer.DialContext,
-		MaxIdleConnsPerHost: max(s.MaxWorkers, s.Burst),
+		MaxIdleConnsPerHost: max(s.MaxWorkers, size),
 		DisableKeepAlives:   !s.KeepAlive,
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	r.transport = tr
-	defer tr.CloseIdleConnections()
+	r.transport = r.httpTr
+	return &http.Client{
+		Timeout:       s.Timeout,
+		Transport:     r.httpTr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func (r *opRun) run(ctx context.Context) (*Metrics, error) {
+	s := r.spec
 	if !s.vegetaPath() {
-		return r.runIterations(ctx, &http.Client{
-			Timeout:       s.Timeout,
-			Transport:     tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		})
+		m, err := r.runIterations(ctx, r.client)
+		m.burstIDs = r.burstIDs
+		return m, err
 	}
 	client := &http.Client{
 		Transport:     r, // RoundTrip applies s.Timeout as a context deadline

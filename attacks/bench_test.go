@@ -50,7 +50,7 @@ func BenchmarkTargeter(b *testing.B) {
 	for _, name := range []string{"literal", "templated"} {
 		b.Run(name, func(b *testing.B) {
 			r := benchRun(b, benchOps[name])
-			r.spec.Requests = 0
+			r.spec.Iterations = 0
 			tr := r.targeter()
 			var t vegeta.Target
 			b.ReportAllocs()

@@ -2,10 +2,12 @@ package attacks
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
-	"slices"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,9 +30,11 @@ func (s *Spec) pacer() vegeta.Pacer {
 }
 
 // runIterations drives operations vegeta's one-request-per-hit attacker
-// cannot: bursts released behind a barrier, multi-step flows with captures,
-// and client retries. Pacing still comes from vegeta's pacers, and metrics
-// from vegeta's Metrics, so every operation reports alike.
+// cannot: bursts released together, multi-step flows with captures, and
+// client retries. Pacing comes from vegeta's pacers with vegeta's own loop
+// (an operation sends exactly rate × duration iterations, the last one at
+// the end of the duration), and metrics from vegeta's Metrics, so every
+// operation reports alike.
 func (r *opRun) runIterations(ctx context.Context, client *http.Client) (*Metrics, error) {
 	s := r.spec
 	m := &Metrics{Op: s.Name}
@@ -44,7 +48,6 @@ func (r *opRun) runIterations(ctx context.Context, client *http.Client) (*Metric
 		wg       sync.WaitGroup
 		errOnce  sync.Once
 		firstErr error
-		spreads  []time.Duration
 		spreadMu sync.Mutex
 	)
 	var stopped atomic.Bool
@@ -56,12 +59,12 @@ func (r *opRun) runIterations(ctx context.Context, client *http.Client) (*Metric
 	began := time.Now()
 	var hits uint64
 loop:
-	for !stopped.Load() {
-		if s.Requests > 0 && hits >= uint64(s.Requests) {
+	for !stopped.Load() && ctx.Err() == nil {
+		if s.Iterations > 0 && hits >= uint64(s.Iterations) {
 			break
 		}
 		elapsed := time.Since(began)
-		if elapsed >= dur {
+		if elapsed > dur {
 			break
 		}
 		if !s.Rate.Max() {
@@ -70,10 +73,9 @@ loop:
 				break
 			}
 			if wait > 0 {
-				t := time.NewTimer(min(wait, dur-elapsed))
+				t := time.NewTimer(wait)
 				select {
 				case <-t.C:
-					continue
 				case <-ctx.Done():
 					t.Stop()
 					break loop
@@ -93,38 +95,39 @@ loop:
 			if err != nil {
 				fail(err)
 			}
-			if s.Burst > 0 && spread >= 0 {
+			if s.Burst != nil {
 				spreadMu.Lock()
-				spreads = append(spreads, spread)
+				r.release.add(n, spread)
 				spreadMu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
 	r.summarize(m, &vm)
-	if len(spreads) > 0 {
-		slices.Sort(spreads)
-		m.BurstSpreadP50 = spreads[len(spreads)/2]
-		m.BurstSpreadMax = spreads[len(spreads)-1]
-		m.Bursts = len(spreads)
+	if s.Burst != nil {
+		m.Bursts = int(hits)
+		m.Sync, m.SyncNote = r.sync, r.syncNote
+		m.ReleaseSpreadP50, m.ReleaseSpreadP90, m.ReleaseSpreadMax = r.release.summary()
+		m.ReleaseSpreadFirst = r.release.first
 	}
 	return m, firstErr
 }
 
 // iterate runs iteration n: one burst, one flow, or one request with its
-// retries. For a burst it returns the spread between the first and the last
-// copy's request being written (-1 when fewer than two were written).
+// retries. For a burst it returns its release spread (-1 when fewer than
+// two copies were released).
 func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *Metrics, vm *vegeta.Metrics) (time.Duration, error) {
 	s := r.spec
 	var vars Vars
 	if err := r.newVars(n, &vars); err != nil {
 		return -1, err
 	}
-	if s.Burst > 0 {
+	if s.Burst != nil {
+		vars.Burst = n
 		return r.burst(ctx, client, &vars, m, vm)
 	}
 	for _, st := range s.Steps {
-		op, err := r.withRetries(ctx, client, st, &vars, int(n), m, vm)
+		op, err := r.withRetries(ctx, client, st, s, &vars, int(n), nil, m, vm)
 		if err != nil {
 			return -1, err
 		}
@@ -143,51 +146,94 @@ func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *M
 	return -1, nil
 }
 
-// burst releases s.Burst copies of the request together: each copy waits at
-// a barrier that opens once every copy is ready.
+// burstCopy is one request of a burst: which operation it belongs to and
+// its rendered values.
+type burstCopy struct {
+	member *Spec
+	vars   Vars
+	id     uint64
+}
+
+// burst renders the burst's requests — Copies of each member's request,
+// interleaved (a, b, a, b …) — hands them to the operation's releaser, and
+// records every exchange as an op whose invoke time is its release. Copies
+// whose outcome is unknown are resent one by one when the profile retries.
 func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *Metrics, vm *vegeta.Metrics) (time.Duration, error) {
-	s := r.spec
-	st := s.Steps[0]
-	var ready, done sync.WaitGroup
-	barrier := make(chan struct{})
-	wrote := make([]time.Time, s.Burst)
-	errs := make([]error, s.Burst)
-	ready.Add(s.Burst)
-	for i := range s.Burst {
-		done.Go(func() {
-			ready.Done()
-			<-barrier
-			op, err := r.withRetries(ctx, client, st, vars, i, m, vm)
-			errs[i] = err
-			if op != nil && op.Sent {
-				wrote[i] = op.sentAt
+	b := r.spec.Burst
+	copies := make([]burstCopy, 0, b.Size())
+	reqs := make([]*outgoing, 0, b.Size())
+	for c := range b.Copies {
+		for _, mem := range b.members {
+			bc := burstCopy{member: mem, vars: *vars, id: r.ids.Add(1)}
+			bc.vars.Copy = c
+			st := mem.Steps[0]
+			o, err := r.outgoing(st, &bc.vars, bc.id)
+			if err != nil {
+				return -1, err
 			}
-		})
-	}
-	ready.Wait()
-	close(barrier)
-	done.Wait()
-	var first, last time.Time
-	for _, t := range wrote {
-		if t.IsZero() {
-			continue
-		}
-		if first.IsZero() || t.Before(first) {
-			first = t
-		}
-		if t.After(last) {
-			last = t
+			o.header.Set(BurstHeader, strconv.FormatUint(vars.Burst, 10))
+			copies = append(copies, bc)
+			reqs = append(reqs, o)
 		}
 	}
-	for _, err := range errs {
-		if err != nil {
+	ids := make([]uint64, len(copies))
+	for i := range copies {
+		ids[i] = copies[i].id
+	}
+	r.burstMu.Lock()
+	r.burstIDs = append(r.burstIDs, ids)
+	r.burstMu.Unlock()
+	ex, spread := r.releaser.release(ctx, reqs)
+	for i := range copies {
+		bc, e := &copies[i], &ex[i]
+		st := bc.member.Steps[0]
+		invoke := e.released
+		if invoke.IsZero() {
+			invoke = e.done
+		}
+		op := &sentOp{Op: &history.Op{
+			ID: bc.id, Op: st.Op, Key: bc.vars.Key, Worker: i, Invoke: invoke, Complete: e.done,
+			Status: e.status, Sent: e.sent, Values: valuesOf(&bc.vars),
+		}, sentAt: e.released}
+		op.Values["burst"] = strconv.FormatUint(bc.vars.Burst, 10)
+		if e.err != nil {
+			op.Error = e.err.Error()
+		}
+		op.Outcome = bc.member.Classify(op.Status, op.Sent)
+		if len(st.Capture) > 0 && op.Outcome != history.Unknown {
+			op.Captures = capture(st.Capture, e.body)
+		}
+		if r.spec.RetryMax > 0 && op.Outcome == history.Unknown {
+			op.Logical, op.Attempt = op.ID, 1
+		}
+		res := &vegeta.Result{Attack: st.Op, Seq: op.ID, Code: uint16(op.Status), Timestamp: invoke, Latency: e.done.Sub(invoke),
+			Error: op.Error, Method: st.Method, URL: reqs[i].url.String()}
+		if err := r.record(m, vm, op.Op, res); err != nil {
 			return -1, err
 		}
+		if op.Logical != 0 && ctx.Err() == nil {
+			if _, err := r.withRetries(ctx, client, st, bc.member, &bc.vars, i, op, m, vm); err != nil {
+				return -1, err
+			}
+		}
 	}
-	if first.IsZero() || !last.After(first) && s.Burst > 1 {
-		return -1, nil // fewer than two copies were written
+	if spread < 0 || len(reqs) < 2 {
+		return -1, nil
 	}
-	return last.Sub(first), nil
+	return spread, nil
+}
+
+// outgoing renders step st with v as one request of a burst.
+func (r *opRun) outgoing(st *Step, v *Vars, id uint64) (*outgoing, error) {
+	u, err := url.Parse(r.opts.BaseURL + st.URL.Render(v))
+	if err != nil {
+		return nil, fmt.Errorf("%s: url: %w", st.Op, err)
+	}
+	o := &outgoing{method: st.Method, url: u, header: st.header(v, id)}
+	if !st.Body.empty() {
+		o.body = []byte(st.Body.Render(v))
+	}
+	return o, nil
 }
 
 // sentOp is a history op plus when its request was written.
@@ -199,44 +245,58 @@ type sentOp struct {
 // withRetries sends the step's request and, while the outcome is unknown,
 // resends the same request up to RetryMax times with doubling backoff. All
 // attempts share Logical (the first attempt's id) and count Attempt from 1.
-func (r *opRun) withRetries(ctx context.Context, client *http.Client, st *Step, vars *Vars, worker int, m *Metrics, vm *vegeta.Metrics) (*sentOp, error) {
+// When first is set (a burst copy already sent), it is attempt 1 and only
+// the resends are made here. mem is the operation whose outcome rules apply.
+func (r *opRun) withRetries(ctx context.Context, client *http.Client, st *Step, mem *Spec, vars *Vars, worker int, first *sentOp, m *Metrics, vm *vegeta.Metrics) (*sentOp, error) {
 	s := r.spec
 	var logical uint64
 	backoff := s.RetryBackoff
-	for attempt := 1; ; attempt++ {
-		op, err := r.do(ctx, client, st, vars, worker, logical, attempt, m, vm)
-		if err != nil || op.Outcome != history.Unknown || attempt > s.RetryMax || ctx.Err() != nil {
+	op := first
+	attempt := 1
+	if first != nil {
+		logical = first.Logical
+		attempt = 2
+	}
+	for ; ; attempt++ {
+		if op != nil {
+			if op.Outcome != history.Unknown || attempt > s.RetryMax+1 || ctx.Err() != nil {
+				return op, nil
+			}
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return op, nil
+			}
+			backoff *= 2
+		}
+		var err error
+		op, err = r.do(ctx, client, st, mem, vars, worker, logical, attempt, m, vm)
+		if err != nil {
 			return op, err
 		}
 		if logical == 0 {
 			logical = op.ID
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return op, nil
-		}
-		backoff *= 2
 	}
 }
 
 // do sends one request, classifies it, records it and returns the op.
-func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, vars *Vars, worker int, logical uint64, attempt int, m *Metrics, vm *vegeta.Metrics) (*sentOp, error) {
+func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec, vars *Vars, worker int, logical uint64, attempt int, m *Metrics, vm *vegeta.Metrics) (*sentOp, error) {
 	s := r.spec
 	id := r.ids.Add(1)
 	if logical == 0 && s.RetryMax > 0 {
 		logical = id
 	}
-	url := r.opts.BaseURL + st.URL.Render(vars)
+	target := r.opts.BaseURL + st.URL.Render(vars)
 	var body io.Reader
 	if !st.Body.empty() {
 		body = strings.NewReader(st.Body.Render(vars))
 	}
 	var sentAt atomic.Int64 // unix nanoseconds; 0 until the headers are written
 	trace := &httptrace.ClientTrace{WroteHeaders: func() { sentAt.Store(time.Now().UnixNano()) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), st.Method, url, body)
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), st.Method, target, body)
 	if err != nil {
 		return nil, err
 	}
@@ -268,11 +328,11 @@ func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, vars *Var
 	if s.RetryMax == 0 {
 		op.Attempt = 0
 	}
-	op.Outcome = s.Classify(status, op.Sent)
+	op.Outcome = mem.Classify(status, op.Sent)
 	if len(st.Capture) > 0 && op.Outcome != history.Unknown {
 		op.Captures = capture(st.Capture, respBody)
 	}
 	res := &vegeta.Result{Attack: st.Op, Seq: id, Code: uint16(status), Timestamp: start, Latency: end.Sub(start),
-		Error: errText, Method: st.Method, URL: url}
+		Error: errText, Method: st.Method, URL: target}
 	return op, r.record(m, vm, op.Op, res)
 }

@@ -65,7 +65,7 @@ func TestBurst(t *testing.T) {
 	defer srv.Close()
 	ms, hist := runSpecs(t, srv.URL, profiles.Operation{
 		Name: "create", Request: profiles.Request{Method: "POST", URL: "/orders", Headers: map[string]string{"Idempotency-Key": "{{uuid}}"}},
-		Burst: 10, Requests: 5, Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(3 * time.Second), Workers: 1, MaxWorkers: 1,
+		Burst: &profiles.Burst{Copies: 10, Sync: "barrier"}, Bursts: 5, Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(3 * time.Second), Workers: 1, MaxWorkers: 1,
 	})
 	if len(hist) != 50 {
 		t.Fatalf("%d ops, want 5 bursts × 10", len(hist))
@@ -82,10 +82,10 @@ func TestBurst(t *testing.T) {
 		t.Fatalf("peak concurrency %d, want the whole burst (10) in flight at once", p)
 	}
 	m := ms[0]
-	if m.Bursts != 5 || m.BurstSpreadMax <= 0 || m.BurstSpreadMax > 25*time.Millisecond {
-		t.Fatalf("bursts %d, spread p50 %v max %v", m.Bursts, m.BurstSpreadP50, m.BurstSpreadMax)
+	if m.Bursts != 5 || m.ReleaseSpreadMax <= 0 || m.ReleaseSpreadMax > 25*time.Millisecond {
+		t.Fatalf("bursts %d, spread p50 %v max %v", m.Bursts, m.ReleaseSpreadP50, m.ReleaseSpreadMax)
 	}
-	t.Logf("burst of 10: release spread p50 %v, max %v", m.BurstSpreadP50, m.BurstSpreadMax)
+	t.Logf("burst of 10: release spread p50 %v, max %v", m.ReleaseSpreadP50, m.ReleaseSpreadMax)
 }
 
 // TestFlowCaptures: a flow reads a version and writes with it; the write

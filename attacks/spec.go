@@ -20,22 +20,49 @@ type Spec struct {
 	Steps    []*Step
 	Rate     profiles.Rate
 	RampTo   *profiles.Rate // nil: constant rate
-	Duration time.Duration  // 0: bounded by Requests and MaxDuration only
-	Requests int            // 0: no count bound besides Rate × Duration
-	Workers  int
+	Duration time.Duration  // 0: bounded by Iterations and MaxDuration only
+	// Iterations caps the iterations: requests, flows or bursts (0: no
+	// count bound besides Rate × Duration). A burst's requests cap is
+	// rounded up to whole bursts.
+	Iterations int
+	Workers    int
 	// MaxWorkers caps the workers vegeta may add to hold the rate.
 	MaxWorkers int
 	Timeout    time.Duration // per request
 	KeepAlive  bool
 	Keys       int // number of distinct keys {{key}} spreads over, ≥ 1
-	// Burst is how many copies of one request are released together (0: no
-	// bursts).
-	Burst int
+	// Burst, when set, makes each iteration a burst: copies of the request
+	// (or of the requests of the operations it names) released together.
+	Burst *BurstSpec
+	// Member reports that the operation's request is sent only by another
+	// operation's burst (burst.of): it does not run on its own.
+	Member bool
 	// RetryMax and RetryBackoff resend a request with an unknown outcome.
 	RetryMax     int
 	RetryBackoff time.Duration
 	ok, fail     profiles.StatusSet
 }
+
+// BurstSpec is how one burst is made and released.
+type BurstSpec struct {
+	// Copies is how many copies of each request one burst releases.
+	Copies int
+	// Sync is the release mode asked for: a registered name (last-byte,
+	// single-packet, barrier) or "" for the tightest the target supports.
+	Sync string
+	// Fallback is the mode used when Sync is single-packet and the target
+	// does not speak HTTP/2; "" makes that an error before any load.
+	Fallback string
+	// Of names the operations whose requests a mixed burst releases; empty:
+	// the operation's own request.
+	Of []string
+	// members are the specs whose first step each burst sends Copies of:
+	// the operation itself, or the operations named in Of (set by NewSpecs).
+	members []*Spec
+}
+
+// Size is the number of requests one burst sends.
+func (b *BurstSpec) Size() int { return b.Copies * max(len(b.members), 1) }
 
 // Step is one compiled request template.
 type Step struct {
@@ -60,23 +87,103 @@ type HeaderTemplate struct {
 // request count), so that no request loop can run forever.
 const MaxDuration = 10 * time.Minute
 
-// NewSpec compiles op. Errors name the offending field relative to the
-// operation, e.g. "request.url: unknown placeholder {{sq}}".
+// OpError is an error in the operation at Index of a profile's operations;
+// Err's text starts with the field, relative to the operation.
+type OpError struct {
+	Index int
+	Err   error
+}
+
+func (e *OpError) Error() string { return fmt.Sprintf("operations[%d].%v", e.Index, e.Err) }
+func (e *OpError) Unwrap() error { return e.Err }
+
+// NewSpecs compiles a profile's operations, one Spec each in order, and links
+// every mixed burst (burst.of) to the operations it releases, which become
+// Members. Errors are *OpError.
+func NewSpecs(ops []profiles.Operation) ([]*Spec, error) {
+	specs := make([]*Spec, len(ops))
+	byName := map[string]int{}
+	member := map[string]bool{}
+	for _, op := range ops {
+		if op.Burst != nil {
+			for _, n := range op.Burst.Of {
+				member[n] = true
+			}
+		}
+	}
+	for i, op := range ops {
+		s, err := newSpec(op, member[op.Name])
+		if err != nil {
+			return nil, &OpError{Index: i, Err: err}
+		}
+		specs[i] = s
+		byName[op.Name] = i
+	}
+	for i, s := range specs {
+		if s.Burst == nil || len(s.Burst.Of) == 0 {
+			continue
+		}
+		s.Burst.members = nil
+		for j, name := range s.Burst.Of {
+			k, ok := byName[name]
+			if !ok || k == i || len(specs[k].Steps) != 1 || specs[k].Burst != nil {
+				return nil, &OpError{Index: i, Err: fmt.Errorf("burst.of[%d]: %q is not an operation with one plain request", j, name)}
+			}
+			specs[k].Member = true
+			s.Burst.members = append(s.Burst.members, specs[k])
+		}
+	}
+	return specs, nil
+}
+
+// NewSpec compiles op, an operation that runs on its own. Errors name the
+// offending field relative to the operation, e.g. "request.url: unknown
+// placeholder {{sq}}". A mixed burst (burst.of) needs Compile.
 func NewSpec(op profiles.Operation) (*Spec, error) {
+	if op.Burst != nil && len(op.Burst.Of) > 0 {
+		return nil, fmt.Errorf("burst.of: a mixed burst is compiled with the operations it names (attacks.NewSpecs)")
+	}
+	return newSpec(op, false)
+}
+
+func newSpec(op profiles.Operation, member bool) (*Spec, error) {
 	s := &Spec{
 		Name:         op.Name,
 		Rate:         op.Rate,
 		RampTo:       op.RampTo,
 		Duration:     op.Duration.D(),
-		Requests:     op.Requests,
+		Iterations:   op.Requests,
 		Workers:      op.Workers,
 		MaxWorkers:   op.MaxWorkers,
 		Timeout:      op.Timeout.D(),
 		KeepAlive:    op.KeepAlive == nil || *op.KeepAlive,
 		Keys:         max(op.Keys, 1),
-		Burst:        op.Burst,
 		RetryMax:     op.Retry.Max,
 		RetryBackoff: op.Retry.Backoff.D(),
+		Member:       member,
+	}
+	if b := op.Burst; b != nil {
+		if b.Copies < 1 {
+			return nil, fmt.Errorf("burst.copies: must be at least 1 (got %d)", b.Copies)
+		}
+		if b.Sync != "" {
+			if _, err := lookupSync(b.Sync); err != nil {
+				return nil, fmt.Errorf("burst.sync: %w", err)
+			}
+		}
+		if b.Fallback != "" {
+			if _, err := lookupSync(b.Fallback); err != nil || b.Fallback == syncSinglePacket {
+				return nil, fmt.Errorf("burst.fallback: %q is not a fallback (want %s or %s)", b.Fallback, syncLastByte, syncBarrier)
+			}
+		}
+		s.Burst = &BurstSpec{Copies: b.Copies, Sync: b.Sync, Fallback: b.Fallback, Of: b.Of}
+		size := b.Size()
+		switch {
+		case op.Bursts > 0:
+			s.Iterations = op.Bursts
+		case op.Requests > 0:
+			s.Iterations = (op.Requests + size - 1) / size
+		}
 	}
 	if s.Workers <= 0 {
 		s.Workers = 16
@@ -90,13 +197,19 @@ func NewSpec(op profiles.Operation) (*Spec, error) {
 	if s.RetryBackoff <= 0 {
 		s.RetryBackoff = 50 * time.Millisecond
 	}
-	if len(op.Flow) == 0 {
+	switch {
+	case s.Burst != nil && len(s.Burst.Of) > 0:
+		// A mixed burst sends its members' requests, not its own.
+	case len(op.Flow) == 0:
 		st, err := newStep(op.Name, "request", op.Request, op.Capture, nil)
 		if err != nil {
 			return nil, err
 		}
 		s.Steps = []*Step{st}
-	} else {
+		if s.Burst != nil {
+			s.Burst.members = []*Spec{s}
+		}
+	default:
 		vars := map[string]bool{}
 		for i, fs := range op.Flow {
 			st, err := newStep(op.Name+"."+fs.Name, fmt.Sprintf("flow[%d].request", i), fs.Request, fs.Capture, vars)
@@ -123,8 +236,11 @@ func NewSpec(op profiles.Operation) (*Spec, error) {
 	if s.fail, err = profiles.ParseStatusSet(failSpecs); err != nil {
 		return nil, fmt.Errorf("outcome.fail: %w", err)
 	}
-	if s.Duration <= 0 && s.Requests <= 0 {
+	if s.Duration <= 0 && s.Iterations <= 0 && !member {
 		return nil, fmt.Errorf("duration: an operation needs a duration or a request count")
+	}
+	if s.Burst == nil && s.uses(segBurst) {
+		return nil, fmt.Errorf("request: {{burst}} is the index of a burst, and this operation has none (set burst, or use {{seq}})")
 	}
 	return s, nil
 }
@@ -189,7 +305,7 @@ func (s *Spec) Classify(status int, sent bool) history.Outcome {
 // vegetaPath reports whether the operation is plain enough for vegeta's
 // attacker: one request per hit, no bursts, flows or retries.
 func (s *Spec) vegetaPath() bool {
-	return len(s.Steps) == 1 && s.Burst == 0 && s.RetryMax == 0
+	return len(s.Steps) == 1 && s.Burst == nil && s.RetryMax == 0
 }
 
 // uses reports whether any template of any step renders the given segment.

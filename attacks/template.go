@@ -15,6 +15,11 @@ type Vars struct {
 	UUID string
 	// Key is the key chosen for this request ("key-0" … "key-<K-1>").
 	Key string
+	// Burst is the index of the burst the request belongs to, from 0 (the
+	// same for every copy of one burst); Copy is the copy's index within
+	// its burst, from 0.
+	Burst uint64
+	Copy  int
 	// Captured holds values captured from earlier responses of a flow,
 	// already formatted as text.
 	Captured map[string]string
@@ -28,6 +33,9 @@ const (
 	segUUID
 	segKey
 	segVar
+	segBurst
+	segCopy
+	numSegKinds
 )
 
 type segment struct {
@@ -36,11 +44,11 @@ type segment struct {
 }
 
 // Template is a compiled request string: literal text and {{seq}}, {{uuid}},
-// {{key}} placeholders. {{env "NAME"}} is resolved once, at compile time.
+// {{key}}, {{burst}}, {{copy}} placeholders. {{env "NAME"}} is resolved once, at compile time.
 // Rendering allocates only the result string.
 type Template struct {
 	segs    []segment
-	uses    [5]bool
+	uses    [numSegKinds]bool
 	literal bool
 }
 
@@ -79,6 +87,12 @@ func CompileVars(s string, vars map[string]bool) (*Template, error) {
 		case expr == "key":
 			t.segs = append(t.segs, segment{kind: segKey})
 			t.uses[segKey] = true
+		case expr == "burst":
+			t.segs = append(t.segs, segment{kind: segBurst})
+			t.uses[segBurst] = true
+		case expr == "copy":
+			t.segs = append(t.segs, segment{kind: segCopy})
+			t.uses[segCopy] = true
 		case vars[expr]:
 			t.segs = append(t.segs, segment{kind: segVar, text: expr})
 			t.uses[segVar] = true
@@ -93,7 +107,7 @@ func CompileVars(s string, vars map[string]bool) (*Template, error) {
 			}
 			t.segs = append(t.segs, segment{kind: segText, text: v})
 		default:
-			known := "seq, uuid, key, env \"NAME\""
+			known := "seq, uuid, key, burst, copy, env \"NAME\""
 			for v := range vars {
 				known += ", " + v
 			}
@@ -128,6 +142,12 @@ func (t *Template) Render(v *Vars) string {
 			b.WriteString(v.UUID)
 		case segKey:
 			b.WriteString(v.Key)
+		case segBurst:
+			var buf [20]byte
+			b.Write(strconv.AppendUint(buf[:0], v.Burst, 10))
+		case segCopy:
+			var buf [20]byte
+			b.Write(strconv.AppendInt(buf[:0], int64(v.Copy), 10))
 		case segVar:
 			b.WriteString(v.Captured[s.text])
 		}

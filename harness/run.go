@@ -209,6 +209,8 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	db := r.db
 
+	live := &attacks.Live{}
+
 	// 2. Setup.
 	for i, stmt := range p.Setup {
 		if err := db.Exec(ctx, stmt); err != nil {
@@ -230,10 +232,17 @@ func (r *run) execute(ctx context.Context) error {
 		}
 	}
 
-	// 3 + 4. Chaos schedule and attack, together.
-	r.logf("attack: %d operation(s) for up to %s, seed %d", len(r.pl.specs), r.pl.attackLen, r.res.Seed)
+	// 3 + 4. Chaos schedule and attack, together; the attack is made ready
+	// first (release modes resolved, first bursts' connections opened), so
+	// that a burst mode the target cannot do stops the run before any load.
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
+	atk, err := attacks.Prepare(ctx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live}, r.pl.specs)
+	if err != nil {
+		return envErr("attack", err)
+	}
+	r.onCleanup(func() error { atk.Close(); return nil })
+	r.logf("attack: %d operation(s) for up to %s, seed %d", len(r.pl.specs), r.pl.attackLen, r.res.Seed)
 	var sched *chaos.Schedule
 	if r.ch != nil {
 		var err error
@@ -253,7 +262,6 @@ func (r *run) execute(ctx context.Context) error {
 		}()
 	}
 	hook("attack")
-	live := &attacks.Live{}
 	stopProgress := func() {}
 	if r.o.Progress != nil {
 		began := time.Now()
@@ -267,8 +275,15 @@ func (r *run) execute(ctx context.Context) error {
 			return snap
 		})
 	}
-	metrics, attackErr := attacks.Run(attackCtx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live}, r.pl.specs)
+	metrics, attackErr := atk.Run(attackCtx)
 	stopProgress()
+	atk.Close()
+	for _, m := range metrics {
+		if m.Bursts > 0 {
+			r.logf("%s: %d bursts, %s release, spread p50 %s, max %s (first burst %s)%s", m.Op, m.Bursts, m.Sync,
+				m.ReleaseSpreadP50, m.ReleaseSpreadMax, m.ReleaseSpreadFirst, noteOf(m.SyncNote))
+		}
+	}
 	r.res.Attack = metrics
 	hook("attacked")
 
@@ -486,6 +501,14 @@ func reachable(ctx context.Context, hostport string) error {
 		return err
 	}
 	return c.Close()
+}
+
+// noteOf formats a metrics note for a log line.
+func noteOf(note string) string {
+	if note == "" {
+		return ""
+	}
+	return ": " + note
 }
 
 func firstError(ms []*attacks.Metrics) string {

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -45,13 +46,17 @@ func compile(p *profiles.Profile) (*plan, error) {
 		}
 		pl.links[f.Link] = true
 	}
-	for i, op := range p.Operations {
-		s, err := attacks.NewSpec(op)
-		if err != nil {
-			field, msg := splitField(err.Error())
-			return nil, &ProfileError{p.Errorf(fmt.Sprintf("operations[%d]%s", i, field), "%s", msg)}
+	specs, err := attacks.NewSpecs(p.Operations)
+	if err != nil {
+		var oe *attacks.OpError
+		if errors.As(err, &oe) {
+			field, msg := splitField(oe.Err.Error())
+			return nil, &ProfileError{p.Errorf(fmt.Sprintf("operations[%d]%s", oe.Index, field), "%s", msg)}
 		}
-		pl.specs = append(pl.specs, s)
+		return nil, &ProfileError{p.Errorf("operations", "%v", err)}
+	}
+	pl.specs = specs
+	for _, op := range p.Operations {
 		if d := op.Duration.D(); d > pl.attackLen {
 			pl.attackLen = d
 		}

@@ -59,6 +59,13 @@ func (w *walker) record(path string, at pos) {
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
+// scalarForm is a struct that may also be written as one scalar, its short
+// form (burst: 8 for burst: {copies: 8}); written as a mapping it is decoded
+// field by field like any struct.
+type scalarForm interface {
+	fromScalar(n *yaml.Node) error
+}
+
 func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error {
 	if w.budget--; w.budget < 0 {
 		return w.errAt(at, path, "profile too large (too many nodes or aliases)")
@@ -89,6 +96,14 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error
 			return w.errAt(at, path, "%s", msg)
 		}
 		return nil
+	}
+	if n.Kind == yaml.ScalarNode && v.CanAddr() {
+		if sf, ok := v.Addr().Interface().(scalarForm); ok {
+			if err := sf.fromScalar(n); err != nil {
+				return w.errAt(at, path, "%s", err.Error())
+			}
+			return nil
+		}
 	}
 	switch v.Kind() {
 	case reflect.Pointer:

@@ -149,10 +149,21 @@ func applyOverride(file string, root *yaml.Node, arg string, set map[*yaml.Node]
 			// their value.
 			*slot = deepCopy(*slot)
 		}
+		if long, ok := shortForms[seg.key]; ok && (*slot).Kind == yaml.ScalarNode && !isNull(*slot) {
+			// burst: 8 is burst: {copies: 8}; setting burst.sync needs the
+			// long form.
+			k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: long, Line: (*slot).Line, Column: (*slot).Column}
+			*slot = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: (*slot).Line, Column: (*slot).Column, Content: []*yaml.Node{k, *slot}}
+			set[k] = set[(*slot).Content[1]]
+		}
 		cur = *slot
 	}
 	return nil
 }
+
+// shortForms are the fields whose value may be one scalar standing for a
+// mapping with one field: burst: 8 is burst: {copies: 8}.
+var shortForms = map[string]string{"burst": "copies"}
 
 // parseSetValue parses an override's value as YAML; an empty value is null.
 func parseSetValue(s string) (*yaml.Node, error) {

@@ -135,8 +135,13 @@ type Operation struct {
 	Rate Rate `yaml:"rate" json:"rate"`
 	// Duration is how long the operation runs.
 	Duration Duration `yaml:"duration" json:"duration"`
-	// Requests caps the number of requests (0: Rate × Duration).
+	// Requests caps the number of requests (0: Rate × Duration). With a
+	// burst it is rounded up to whole bursts (a burst is never split);
+	// Bursts says the same in bursts.
 	Requests int `yaml:"requests" json:"requests,omitempty"`
+	// Bursts caps the number of bursts of a burst operation (0: Rate ×
+	// Duration bursts, or Requests rounded up to whole bursts).
+	Bursts int `yaml:"bursts" json:"bursts,omitempty"`
 	// Workers is the initial number of concurrent workers (default 16).
 	Workers int `yaml:"workers" json:"workers,omitempty"`
 	// MaxWorkers caps workers that vegeta may add to keep the rate (default
@@ -156,10 +161,11 @@ type Operation struct {
 	// name → dotted path (e.g. version: data.version). Captures are recorded
 	// in the history; in a flow, later steps use them as {{name}}.
 	Capture map[string]string `yaml:"capture" json:"capture,omitempty"`
-	// Burst releases this many copies of one request (the same rendered
-	// values, e.g. the same idempotency key) together behind a barrier; Rate
-	// then paces bursts, and Requests counts bursts.
-	Burst int `yaml:"burst" json:"burst,omitempty"`
+	// Burst releases copies of one request (the same rendered values, e.g.
+	// the same idempotency key) together, so that they reach the service
+	// within microseconds of each other; Rate then paces bursts. Written
+	// as a count (burst: 8) or a mapping (burst: {copies: 8, sync: last-byte}).
+	Burst *Burst `yaml:"burst" json:"burst,omitempty"`
 	// Flow replaces Request with steps run in order in each iteration (read a
 	// version, then write with it). A step that is not ok ends its iteration.
 	Flow []Step `yaml:"flow" json:"flow,omitempty"`
@@ -168,6 +174,54 @@ type Operation struct {
 	// Retry resends a request whose outcome is unknown, as real clients do:
 	// the same request (same idempotency key) up to Max more times.
 	Retry Retry `yaml:"retry" json:"retry,omitzero"`
+}
+
+// Burst says how copies of a request are released together. In YAML it is
+// a count (burst: 30, meaning {copies: 30}) or a mapping of these fields.
+type Burst struct {
+	// Copies is how many copies of the request (of each request named in
+	// Of) one burst releases, 1 to 1000.
+	Copies int `yaml:"copies" json:"copies"`
+	// Sync is how the copies are released: "last-byte" (HTTP/1.1: every
+	// copy written on its own connection but its last byte, then the last
+	// bytes together), "single-packet" (HTTP/2: every copy's final frame in
+	// one write), or "barrier" (goroutines released together, each sending
+	// its own request). Empty: the tightest the target supports —
+	// single-packet if it speaks HTTP/2, else last-byte.
+	Sync string `yaml:"sync" json:"sync,omitempty"`
+	// Fallback is the sync to use when Sync is single-packet and the target
+	// does not speak HTTP/2 (last-byte or barrier). Empty: such a run stops
+	// with exit 3 before any load.
+	Fallback string `yaml:"fallback" json:"fallback,omitempty"`
+	// Of names other operations whose requests one burst releases together
+	// (a read and a write of one key, two endpoints on one row): a mixed
+	// burst. Each copy is recorded under its own operation's name. The
+	// operations named here only describe requests: they have no rate or
+	// duration of their own and do not run alone. Empty: the burst releases
+	// copies of this operation's own request.
+	Of []string `yaml:"of" json:"of,omitempty"`
+}
+
+// Size is the number of requests one burst sends: Copies for each of its
+// requests.
+func (b *Burst) Size() int {
+	if b == nil {
+		return 0
+	}
+	return b.Copies * max(len(b.Of), 1)
+}
+
+// fromScalar reads the short form, burst: N.
+func (b *Burst) fromScalar(n *yaml.Node) error {
+	if n.ShortTag() != "!!int" {
+		return fmt.Errorf("want a count of copies (burst: 8) or a mapping (burst: {copies: 8, sync: last-byte})")
+	}
+	c, err := strconv.Atoi(n.Value)
+	if err != nil {
+		return fmt.Errorf("%s is not a count of copies", n.Value)
+	}
+	*b = Burst{Copies: c}
+	return nil
 }
 
 // Step is one request of a flow.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // MaxRequests caps the requests of one operation, whatever its rate and
@@ -19,6 +20,9 @@ var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 type validator struct {
 	p    *Profile
 	errs []*Error
+	// members maps an operation released by another's burst (burst.of) to
+	// that operation's name.
+	members map[string]string
 }
 
 func (v *validator) errf(field, format string, args ...any) {
@@ -57,6 +61,7 @@ func (v *validator) profile() {
 		v.errf("operations", "at least one operation is required")
 	}
 	names := map[string]string{}
+	v.members = burstMembers(p.Operations)
 	for i, o := range p.Operations {
 		path := fmt.Sprintf("operations[%d]", i)
 		v.operation(path, o)
@@ -198,7 +203,7 @@ func (v *validator) operation(path string, o Operation) {
 		if o.Request.Method != "" || o.Request.URL != "" {
 			v.errf(path+".request", "set request or flow, not both")
 		}
-		if o.Burst > 0 {
+		if o.Burst != nil {
 			v.errf(path+".burst", "a flow cannot be burst (burst a single request)")
 		}
 		if len(o.Capture) > 0 {
@@ -219,13 +224,11 @@ func (v *validator) operation(path string, o Operation) {
 			v.request(sp+".request", st.Request)
 			v.captures(sp+".capture", st.Capture)
 		}
-	} else {
+	} else if o.Burst == nil || len(o.Burst.Of) == 0 {
 		v.request(path+".request", o.Request)
 		v.captures(path+".capture", o.Capture)
 	}
-	if o.Burst < 0 || o.Burst > 1000 {
-		v.errf(path+".burst", "must be between 0 and 1000 (got %d)", o.Burst)
-	}
+	v.burst(path, o)
 	if o.Retry.Max < 0 || o.Retry.Max > 10 {
 		v.errf(path+".retry.max", "must be between 0 and 10 (got %d)", o.Retry.Max)
 	}
@@ -241,17 +244,45 @@ func (v *validator) operation(path string, o Operation) {
 	} else if o.Requests > MaxRequests {
 		v.errf(path+".requests", "%d is above the limit of %d requests per operation", o.Requests, MaxRequests)
 	}
+	if o.Bursts < 0 {
+		v.errf(path+".bursts", "must not be negative (got %d)", o.Bursts)
+	} else if o.Bursts > 0 && o.Burst == nil {
+		v.errf(path+".bursts", "counts bursts, but the operation has no burst (use requests, or set burst)")
+	} else if o.Bursts > 0 && o.Requests > 0 {
+		v.errf(path+".bursts", "set bursts or requests, not both")
+	} else if o.Bursts > 0 && o.Burst != nil && o.Bursts*max(o.Burst.Size(), 1) > MaxRequests {
+		v.errf(path+".bursts", "%d bursts of %d is above the limit of %d requests per operation", o.Bursts, o.Burst.Size(), MaxRequests)
+	}
+	if member := v.members[o.Name]; member != "" {
+		// Its requests are sent by another operation's burst: it has no
+		// pacing of its own.
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"rate", v.p.has(path + ".rate")}, {"duration", o.Duration != 0}, {"requests", o.Requests != 0}, {"bursts", o.Bursts != 0}, {"ramp_to", o.RampTo != nil}} {
+			if f.set {
+				v.errf(path+"."+f.name, "operation %s is released by %s's burst (burst.of), so it has no %s of its own", quote(o.Name), quote(member), f.name)
+			}
+		}
+		return
+	}
+	budget := o.Requests
+	if o.Bursts > 0 {
+		budget = o.Bursts
+	}
 	switch {
 	case o.Duration < 0:
 		v.errf(path+".duration", "must not be negative")
-	case o.Duration == 0 && o.Requests <= 0:
+	case o.Duration == 0 && budget <= 0:
 		if o.Rate.Max() && v.p.has(path+".rate") {
 			v.errf(path+".rate", "max needs a bound: set duration or requests")
 		} else {
 			v.errf(path+".duration", "required (or set requests)")
 		}
-	case o.Requests == 0 && !o.Rate.Max():
-		if n := paced(o.Rate, o.Duration); n > MaxRequests {
+	case !o.Rate.Max() && o.Duration > 0 && float64(o.Rate.Freq)*float64(o.Duration) < float64(o.Rate.Per):
+		v.errf(path+".rate", "%s for %s sends nothing: a %s sends one %s every %s (raise rate or duration)", o.Rate, o.Duration, unit(o), unit(o), time.Duration(int64(o.Rate.Per)/int64(max(o.Rate.Freq, 1))))
+	case budget == 0 && !o.Rate.Max():
+		if n := paced(o.Rate, o.Duration) * float64(max(o.Burst.Size(), 1)); n > MaxRequests {
 			v.errf(path+".rate", "%s for %s is %.0f requests, above the limit of %d per operation (lower rate or duration, or set requests)", o.Rate, o.Duration, n, MaxRequests)
 		}
 	}
@@ -276,6 +307,88 @@ func (v *validator) operation(path string, o Operation) {
 		if c := okSet.overlap(failSet); c != 0 {
 			v.errf(path+".outcome.fail", "status %d is also in ok", c)
 		}
+	}
+}
+
+// unit is what the operation's rate paces: requests, or bursts.
+func unit(o Operation) string {
+	if o.Burst != nil {
+		return "burst"
+	}
+	return "request"
+}
+
+// burstMembers maps each operation named in another operation's burst.of
+// to the name of that operation.
+func burstMembers(ops []Operation) map[string]string {
+	m := map[string]string{}
+	for _, o := range ops {
+		if o.Burst == nil {
+			continue
+		}
+		for _, name := range o.Burst.Of {
+			if _, seen := m[name]; !seen {
+				m[name] = o.Name
+			}
+		}
+	}
+	return m
+}
+
+// burst checks an operation's burst: its size, and the operations a mixed
+// burst names.
+func (v *validator) burst(path string, o Operation) {
+	b := o.Burst
+	if b == nil {
+		return
+	}
+	if b.Copies < 1 || b.Copies > 1000 {
+		v.errf(path+".burst.copies", "must be between 1 and 1000 (got %d)", b.Copies)
+	}
+	switch b.Fallback {
+	case "", "last-byte", "barrier":
+	default:
+		v.errf(path+".burst.fallback", "invalid fallback %s (want last-byte or barrier)", quote(b.Fallback))
+	}
+	if b.Fallback != "" && b.Sync != "single-packet" {
+		v.errf(path+".burst.fallback", "only single-packet falls back (sync is %s)", quote(b.Sync))
+	}
+	if b.Size() > 1000 {
+		v.errf(path+".burst.of", "%d requests × %d copies is %d per burst, above the limit of 1000", len(b.Of), b.Copies, b.Size())
+	}
+	seen := map[string]bool{}
+	for i, name := range b.Of {
+		ip := indexPath(path+".burst.of", i)
+		var target *Operation
+		for j := range v.p.Operations {
+			if v.p.Operations[j].Name == name {
+				target = &v.p.Operations[j]
+			}
+		}
+		switch {
+		case name == o.Name:
+			v.errf(ip, "an operation's burst names itself; list the other operations it releases, or drop of")
+		case seen[name]:
+			v.errf(ip, "%s is listed twice", quote(name))
+		case target == nil:
+			var names []string
+			for _, op := range v.p.Operations {
+				if op.Name != o.Name {
+					names = append(names, op.Name)
+				}
+			}
+			v.errf(ip, "no operation named %s (operations: %s)", quote(name), strings.Join(names, ", "))
+		case target.Burst != nil:
+			v.errf(ip, "%s has a burst of its own; a burst releases plain requests", quote(name))
+		case len(target.Flow) > 0:
+			v.errf(ip, "%s is a flow; a burst releases plain requests", quote(name))
+		case v.members[name] != o.Name:
+			v.errf(ip, "%s is already released by %s's burst", quote(name), quote(v.members[name]))
+		}
+		seen[name] = true
+	}
+	if len(b.Of) > 0 && (o.Request.Method != "" || o.Request.URL != "") {
+		v.errf(path+".request", "a burst of other operations (burst.of) sends their requests; drop this request")
 	}
 }
 

@@ -28,6 +28,13 @@ type Spec struct {
 	Timeout    time.Duration // per request
 	KeepAlive  bool
 	Keys       int // number of distinct keys {{key}} spreads over, ≥ 1
+	// KeyValues, when set, are the keys {{key}} draws from (keys: a list, a
+	// range or a query's rows), rendered as they are; Keys is their number.
+	// Without them {{key}} renders key-0 … key-<Keys-1>.
+	KeyValues []string
+	// KeyQuery is the query whose rows give KeyValues (keys: {query: …}):
+	// the harness runs it after setup and attacks with WithKeys' copy.
+	KeyQuery string
 	// Burst is how many copies of one request are released together (0: no
 	// bursts).
 	Burst int
@@ -73,10 +80,15 @@ func NewSpec(op profiles.Operation) (*Spec, error) {
 		MaxWorkers:   op.MaxWorkers,
 		Timeout:      op.Timeout.D(),
 		KeepAlive:    op.KeepAlive == nil || *op.KeepAlive,
-		Keys:         max(op.Keys, 1),
+		Keys:         max(op.Keys.Count, 1),
+		KeyValues:    op.Keys.Values(),
+		KeyQuery:     op.Keys.Query,
 		Burst:        op.Burst,
 		RetryMax:     op.Retry.Max,
 		RetryBackoff: op.Retry.Backoff.D(),
+	}
+	if s.KeyValues != nil {
+		s.Keys = len(s.KeyValues)
 	}
 	if s.Workers <= 0 {
 		s.Workers = 16

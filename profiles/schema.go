@@ -147,9 +147,11 @@ type Operation struct {
 	// KeepAlive reuses connections (default true). false opens one connection
 	// per request, so a fault's toxicity becomes a per-request probability.
 	KeepAlive *bool `yaml:"keepalive" json:"keepalive,omitempty"`
-	// Keys spreads requests over this many keys ({{key}} renders key-0 …);
-	// default 1 (hammer one key).
-	Keys int `yaml:"keys" json:"keys,omitempty"`
+	// Keys is what {{key}} draws from: a count (keys: 50 renders key-0 …
+	// key-49), a list (keys: [7, 9, 12]), an integer range (keys: {from: 1,
+	// to: 100}) or a query run after setup (keys: {query: SELECT id FROM
+	// items}); see Keys. Default one key, key-0 (hammer one key).
+	Keys Keys `yaml:"keys" json:"keys,omitzero"`
 	// Outcome maps status codes to outcomes.
 	Outcome OutcomeRules `yaml:"outcome" json:"outcome,omitempty"`
 	// Capture names values to take from the JSON response body: variable

@@ -98,6 +98,11 @@ func Run(ctx context.Context, opts Options, specs []*Spec) ([]*Metrics, error) {
 	if opts.History == nil || opts.Rand == nil {
 		return nil, errors.New("attacks: Options.History and Options.Rand are required")
 	}
+	for _, s := range specs {
+		if err := s.keysReady(); err != nil {
+			return nil, err
+		}
+	}
 	rng := &lockedRand{r: opts.Rand}
 	var ids atomic.Uint64
 	out := make([]*Metrics, len(specs))
@@ -175,11 +180,7 @@ func (r *opRun) newVars(seq uint64, v *Vars) error {
 		v.UUID = u.String()
 	}
 	if r.usesKey {
-		k := 0
-		if r.spec.Keys > 1 {
-			k = r.rng.IntN(r.spec.Keys)
-		}
-		v.Key = "key-" + strconv.Itoa(k)
+		v.Key = r.spec.drawKey(r.rng.IntN)
 	}
 	return nil
 }

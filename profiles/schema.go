@@ -249,6 +249,11 @@ type Invariant struct {
 	// Group names the rendered value or capture that groups ops by key; the
 	// default is the op's history key.
 	Group string `yaml:"group" json:"group,omitempty"`
+	// PerKey checks a one-number checker (counter, conservation,
+	// bounded_debits) once per key: Query returns (key, number) rows, and
+	// each key is judged with its own number and the ops whose key (or
+	// Group value) it is; the invariant fails if any key does.
+	PerKey bool `yaml:"per_key" json:"per_key,omitempty"`
 	// Require demands at least one ok op per key (exactly_one).
 	Require bool `yaml:"require" json:"require,omitempty"`
 	// ReadOp and WriteOp name the read and write operations (linearizable).

@@ -151,6 +151,11 @@ func Prepare(ctx context.Context, opts Options, specs []*Spec) (*Attack, error) 
 	if opts.History == nil || opts.Rand == nil {
 		return nil, errors.New("attacks: Options.History and Options.Rand are required")
 	}
+	for _, s := range specs {
+		if err := s.keysReady(); err != nil {
+			return nil, err
+		}
+	}
 	base, err := url.Parse(opts.BaseURL)
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("attacks: base URL %q: want e.g. http://127.0.0.1:8080", opts.BaseURL)
@@ -305,11 +310,7 @@ func (r *opRun) newVars(seq uint64, v *Vars) error {
 		v.UUID = u.String()
 	}
 	if r.usesKey {
-		k := 0
-		if r.spec.Keys > 1 {
-			k = r.rng.IntN(r.spec.Keys)
-		}
-		v.Key = "key-" + strconv.Itoa(k)
+		v.Key = r.spec.drawKey(r.rng.IntN)
 	}
 	return nil
 }

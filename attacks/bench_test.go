@@ -41,7 +41,7 @@ func benchRun(b *testing.B, op profiles.Operation) *opRun {
 var benchOps = map[string]profiles.Operation{
 	"literal": {Name: "get", Request: profiles.Request{Method: "GET", URL: "/healthz"}, Requests: 1},
 	"templated": {Name: "create", Request: profiles.Request{Method: "POST", URL: "/orders/{{key}}",
-		Headers: map[string]string{"Idempotency-Key": "order-{{uuid}}"}, Body: `{"item":"{{uuid}}","seq":{{seq}}}`}, Keys: 100, Requests: 1},
+		Headers: map[string]string{"Idempotency-Key": "order-{{uuid}}"}, Body: `{"item":"{{uuid}}","seq":{{seq}}}`}, Keys: profiles.Keys{Count: 100}, Requests: 1},
 }
 
 // BenchmarkTargeter is the targeter vegeta's workers call per request:

@@ -31,6 +31,13 @@ type Spec struct {
 	Timeout    time.Duration // per request
 	KeepAlive  bool
 	Keys       int // number of distinct keys {{key}} spreads over, ≥ 1
+	// KeyValues, when set, are the keys {{key}} draws from (keys: a list, a
+	// range or a query's rows), rendered as they are; Keys is their number.
+	// Without them {{key}} renders key-0 … key-<Keys-1>.
+	KeyValues []string
+	// KeyQuery is the query whose rows give KeyValues (keys: {query: …}):
+	// the harness runs it after setup and attacks with WithKeys' copy.
+	KeyQuery string
 	// Burst, when set, makes each iteration a burst: copies of the request
 	// (or of the requests of the operations it names) released together.
 	Burst *BurstSpec
@@ -157,7 +164,9 @@ func newSpec(op profiles.Operation, member bool) (*Spec, error) {
 		MaxWorkers:   op.MaxWorkers,
 		Timeout:      op.Timeout.D(),
 		KeepAlive:    op.KeepAlive == nil || *op.KeepAlive,
-		Keys:         max(op.Keys, 1),
+		Keys:         max(op.Keys.Count, 1),
+		KeyValues:    op.Keys.Values(),
+		KeyQuery:     op.Keys.Query,
 		RetryMax:     op.Retry.Max,
 		RetryBackoff: op.Retry.Backoff.D(),
 		Member:       member,
@@ -184,6 +193,9 @@ func newSpec(op profiles.Operation, member bool) (*Spec, error) {
 		case op.Requests > 0:
 			s.Iterations = (op.Requests + size - 1) / size
 		}
+	}
+	if s.KeyValues != nil {
+		s.Keys = len(s.KeyValues)
 	}
 	if s.Workers <= 0 {
 		s.Workers = 16

@@ -217,6 +217,9 @@ func (r *run) execute(ctx context.Context) error {
 			return envErr("setup", fmt.Errorf("setup[%d] %q: %w", i, stmt, err))
 		}
 	}
+	if err := r.resolveKeys(ctx); err != nil {
+		return err
+	}
 	env := &invariants.Env{DB: db, HistoryPath: filepath.Join(r.o.OutDir, HistoryFile)}
 	for _, op := range p.Operations {
 		env.Operations = append(env.Operations, op.Name)

@@ -33,7 +33,7 @@ type boundedDebitsChecker struct {
 }
 
 func newBoundedDebits(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "bounded_debits", "query", "op", "amount", "value_from", "floor"); err != nil {
+	if err := onlyFields(inv, "bounded_debits", "query", "op", "amount", "value_from", "floor", "per_key", "group"); err != nil {
 		return nil, err
 	}
 	if err := requireFields(inv, "bounded_debits", "query", "op"); err != nil {
@@ -51,6 +51,21 @@ func newBoundedDebits(inv profiles.Invariant) (Checker, error) {
 	}
 	if inv.Floor != nil {
 		c.floor = ratOf(*inv.Floor)
+	}
+	if err := groupNeedsPerKey(inv); err != nil {
+		return nil, err
+	}
+	if inv.PerKey {
+		expected := "per key, before − its ok and unknown debits ≤ after ≤ before − its ok debits (ops grouped by their key)"
+		if c.floor != nil {
+			expected += fmt.Sprintf("; never below %s, and its acknowledged debits at most before − %s", fmtRat(c.floor), fmtRat(c.floor))
+		}
+		return newPerKey(inv, "bounded_debits", c.amount, expected,
+			func(before, after *big.Rat, col string, eff *effect) (string, string, string) {
+				problem, anomaly, fix := c.judge(before, after, col, eff)
+				return fmt.Sprintf("%s %s → %s (%s), %s: %s, acknowledged debits %s: %s", col, fmtRat(before), fmtRat(after),
+					fmtSigned(ratSub(after, before)), eff.op, eff.counts, fmtRat(eff.ok), problem), anomaly, fix
+			})
 	}
 	return c, nil
 }
@@ -101,37 +116,48 @@ func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 		fmt.Sprintf("after: %s=%s", col, fmtRat(after)),
 		fmt.Sprintf("%s: %s", c.op, debits.counts),
 	}
+	if problem, anomaly, fix := c.judge(before.n, after, col, &debits); problem != "" {
+		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
+		res.Actual += ": " + problem
+	}
+	return res.done(start)
+}
+
+// judge says whether a balance that went from before to after is within
+// the bound of debits (and the floor): "" when it is, else the problems,
+// the anomaly and the usual fix.
+func (c *boundedDebitsChecker) judge(before, after *big.Rat, col string, debits *effect) (problem, anomaly, fix string) {
+	lo, hi := ratSub(before, debits.hi), ratSub(before, debits.lo)
 	var problems []string
 	if c.floor != nil {
 		if after.Cmp(c.floor) < 0 {
 			problems = append(problems, fmt.Sprintf("%s fell %s below %s", col, fmtRat(ratSub(c.floor, after)), fmtRat(c.floor)))
-			res.Anomaly = "oversell / overdraft (TOCTOU)"
+			anomaly = "oversell / overdraft (TOCTOU)"
 		}
-		if room := ratSub(before.n, c.floor); debits.ok.Cmp(room) > 0 {
+		if room := ratSub(before, c.floor); debits.ok.Cmp(room) > 0 {
 			problems = append(problems, fmt.Sprintf("%s acknowledged beyond the %s available (%s oversold)",
 				debits.shortfall(ratSub(debits.ok, room), "debit", "debits"), fmtRat(room), fmtRat(ratSub(debits.ok, room))))
-			res.Anomaly = "oversell / overdraft (TOCTOU)"
+			anomaly = "oversell / overdraft (TOCTOU)"
 		}
 	}
 	switch {
 	case after.Cmp(hi) > 0:
 		problems = append(problems, debits.shortfall(ratSub(after, hi), "acknowledged debit", "acknowledged debits")+" missing from the balance")
-		if res.Anomaly == "" {
-			res.Anomaly = "lost update (acknowledged debits missing)"
+		if anomaly == "" {
+			anomaly = "lost update (acknowledged debits missing)"
 		}
 	case after.Cmp(lo) < 0:
 		problems = append(problems, debits.shortfall(ratSub(lo, after), "debit", "debits")+" more taken than the ok and unknown ops could take")
-		if res.Anomaly == "" {
-			res.Anomaly = "phantom debits / double apply"
+		if anomaly == "" {
+			anomaly = "phantom debits / double apply"
 		}
 	}
-	if len(problems) > 0 {
-		res.Verdict = Fail
-		res.Actual += ": " + strings.Join(problems, "; ")
-		res.Fix = debitFix
-		if res.Anomaly == "phantom debits / double apply" {
-			res.Fix = "apply each debit once: an idempotency key stored in the debit's transaction, and no blind retries of non-idempotent writes"
-		}
+	if len(problems) == 0 {
+		return "", "", ""
 	}
-	return res.done(start)
+	fix = debitFix
+	if anomaly == "phantom debits / double apply" {
+		fix = "apply each debit once: an idempotency key stored in the debit's transaction, and no blind retries of non-idempotent writes"
+	}
+	return strings.Join(problems, "; "), anomaly, fix
 }

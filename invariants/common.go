@@ -37,6 +37,7 @@ var invFields = []invField{
 	{"value_from", func(i profiles.Invariant) bool { return i.ValueFrom != "" }},
 	{"version_from", func(i profiles.Invariant) bool { return i.VersionFrom != "" }},
 	{"group", func(i profiles.Invariant) bool { return i.Group != "" }},
+	{"per_key", func(i profiles.Invariant) bool { return i.PerKey }},
 	{"require", func(i profiles.Invariant) bool { return i.Require }},
 	{"read_op", func(i profiles.Invariant) bool { return i.ReadOp != "" }},
 	{"write_op", func(i profiles.Invariant) bool { return i.WriteOp != "" }},

@@ -3,6 +3,7 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"time"
 
 	"github.com/collide-dev/collide/profiles"
@@ -23,11 +24,19 @@ type conservationChecker struct {
 }
 
 func newConservation(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "conservation", "query"); err != nil {
+	if err := onlyFields(inv, "conservation", "query", "per_key"); err != nil {
 		return nil, err
 	}
 	if err := requireFields(inv, "conservation", "query"); err != nil {
 		return nil, err
+	}
+	if inv.PerKey {
+		return newPerKey(inv, "conservation", nil, "per key, the number stays as after setup: transfers move it, never create or destroy it",
+			func(before, after *big.Rat, col string, _ *effect) (string, string, string) {
+				delta := ratSub(after, before)
+				problem, anomaly := judgeConservation(delta)
+				return fmt.Sprintf("%s %s → %s (%s): %s", col, fmtRat(before), fmtRat(after), fmtSigned(delta), problem), anomaly, conservationFix
+			})
 	}
 	return &conservationChecker{name: checkName(inv, "conservation"), query: inv.Query}, nil
 }
@@ -63,17 +72,21 @@ func (c *conservationChecker) Check(ctx context.Context, env *Env) Result {
 		fmt.Sprintf("before the attack: %s=%s", before.col, fmtRat(before.n)),
 		fmt.Sprintf("after: %s=%s", col, fmtRat(after)),
 	}
-	switch delta.Sign() {
-	case 1:
-		res.Verdict = Fail
-		res.Anomaly = "money created"
-		res.Actual += ": " + fmtRat(delta) + " appeared from nowhere"
-		res.Fix = conservationFix
-	case -1:
-		res.Verdict = Fail
-		res.Anomaly = "money destroyed"
-		res.Actual += ": " + fmtRat(delta.Neg(delta)) + " vanished"
-		res.Fix = conservationFix
+	if problem, anomaly := judgeConservation(delta); problem != "" {
+		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, conservationFix
+		res.Actual += ": " + problem
 	}
 	return res.done(start)
+}
+
+// judgeConservation says whether a conserved number moved by delta: "" when
+// it did not, else the problem and its anomaly.
+func judgeConservation(delta *big.Rat) (problem, anomaly string) {
+	switch delta.Sign() {
+	case 1:
+		return fmtRat(delta) + " appeared from nowhere", "money created"
+	case -1:
+		return fmtRat(new(big.Rat).Neg(delta)) + " vanished", "money destroyed"
+	}
+	return "", ""
 }

@@ -34,7 +34,7 @@ type numberAt struct {
 }
 
 func newCounter(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "counter", "query", "op", "step", "value_from"); err != nil {
+	if err := onlyFields(inv, "counter", "query", "op", "step", "value_from", "per_key", "group"); err != nil {
 		return nil, err
 	}
 	if err := requireFields(inv, "counter", "query", "op"); err != nil {
@@ -46,6 +46,17 @@ func newCounter(inv profiles.Invariant) (Checker, error) {
 	step := big.NewRat(1, 1)
 	if inv.Step != 0 {
 		step = ratOf(inv.Step)
+	}
+	if err := groupNeedsPerKey(inv); err != nil {
+		return nil, err
+	}
+	if inv.PerKey {
+		return newPerKey(inv, "counter", step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)",
+			func(before, after *big.Rat, _ string, eff *effect) (string, string, string) {
+				delta := ratSub(after, before)
+				problem, anomaly, fix := eff.judgeCounter(delta)
+				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), anomaly, fix
+			})
 	}
 	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom}, nil
 }
@@ -97,19 +108,26 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 		fmt.Sprintf("after: %s=%s", col, fmtRat(after)),
 		fmt.Sprintf("%s: %s", c.op, eff.counts),
 	}
-	switch {
-	case delta.Cmp(eff.lo) < 0:
-		res.Verdict = Fail
-		res.Anomaly = "lost update"
-		res.Actual += "; " + eff.shortfall(ratSub(eff.lo, delta), "acknowledged increment", "acknowledged increments") + " missing"
-		res.Fix = counterFix
-	case delta.Cmp(eff.hi) > 0:
-		res.Verdict = Fail
-		res.Anomaly = "phantom increments / double apply"
-		res.Actual += "; " + eff.shortfall(ratSub(delta, eff.hi), "increment", "increments") + " more than the ok and unknown ops could make"
-		res.Fix = "apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
+	if problem, anomaly, fix := eff.judgeCounter(delta); problem != "" {
+		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
+		res.Actual += "; " + problem
 	}
 	return res.done(start)
+}
+
+// judgeCounter says whether a counter's growth delta stays within the
+// bound of e: "" when it does, else the problem, its anomaly and the usual
+// fix.
+func (e *effect) judgeCounter(delta *big.Rat) (problem, anomaly, fix string) {
+	switch {
+	case delta.Cmp(e.lo) < 0:
+		return e.shortfall(ratSub(e.lo, delta), "acknowledged increment", "acknowledged increments") + " missing", "lost update", counterFix
+	case delta.Cmp(e.hi) > 0:
+		return e.shortfall(ratSub(delta, e.hi), "increment", "increments") + " more than the ok and unknown ops could make",
+			"phantom increments / double apply",
+			"apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
+	}
+	return "", "", ""
 }
 
 // effect bounds what the ops of one operation did in total: ok ops applied
@@ -128,63 +146,81 @@ type effect struct {
 // op has the same step, from the history when each op's amount is its
 // value named valueFrom.
 func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, error) {
-	e := effect{op: op, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}
 	if valueFrom == "" {
 		if env.Tally == nil {
-			return e, fmt.Errorf("no history tally to count operation %q", op)
+			return effect{op: op, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}, fmt.Errorf("no history tally to count operation %q", op)
 		}
 		c := env.Tally.Of(op)
-		e.counts = outcomeCounts{c.OK, c.Fail, c.Unknown}
-		e.step = step
-		e.ok = ratMul(step, c.OK)
-		unk := ratMul(step, c.Unknown)
-		e.lo, e.hi = new(big.Rat).Set(e.ok), new(big.Rat).Set(e.ok)
-		if step.Sign() < 0 {
-			e.lo.Add(e.lo, unk)
-		} else {
-			e.hi.Add(e.hi, unk)
-		}
-		return e, nil
+		return stepEffect(op, outcomeCounts{c.OK, c.Fail, c.Unknown}, step), nil
 	}
 	// Each op's amount goes into ok, lo and hi as it streams past: nothing
 	// is kept per op, so a million-op history takes a fraction of a second.
-	var okSum, loSum, hiSum exactSum
-	err := eachOp(env, true, func(o *history.Op) error {
-		e.counts.add(o.Outcome)
-		if o.Outcome == history.Fail {
-			return nil
-		}
-		v, ok := opValue(o, valueFrom)
-		if !ok {
-			return fmt.Errorf("op #%d (%s) of %q has no value or capture %q to take its amount from", o.ID, o.Outcome, op, valueFrom)
-		}
-		n, isInt := smallInt(v)
-		var a *big.Rat // nil when the amount is the integer n
-		if !isInt {
-			var err error
-			if a, err = toRat(v); err != nil {
-				return fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
-			}
-		}
-		switch {
-		case o.Outcome == history.OK:
-			okSum.add(n, a)
-			loSum.add(n, a)
-			hiSum.add(n, a)
-		case n < 0 || (a != nil && a.Sign() < 0):
-			loSum.add(n, a)
-		default:
-			hiSum.add(n, a)
-		}
-		return nil
-	}, op)
-	if err != nil {
-		return e, err
+	var sums effectSums
+	err := eachOp(env, true, func(o *history.Op) error { return sums.add(o, op, valueFrom) }, op)
+	return sums.effect(op), err
+}
+
+// stepEffect is the effect of ops that each add step: ok ones certainly,
+// unknown ones perhaps.
+func stepEffect(op string, counts outcomeCounts, step *big.Rat) effect {
+	e := effect{op: op, counts: counts, step: step}
+	e.ok = ratMul(step, counts.ok)
+	unk := ratMul(step, counts.unknown)
+	e.lo, e.hi = new(big.Rat).Set(e.ok), new(big.Rat).Set(e.ok)
+	if step.Sign() < 0 {
+		e.lo.Add(e.lo, unk)
+	} else {
+		e.hi.Add(e.hi, unk)
 	}
-	okSum.addTo(e.ok)
-	loSum.addTo(e.lo)
-	hiSum.addTo(e.hi)
-	return e, nil
+	return e
+}
+
+// effectSums adds up, op by op, the amounts named value_from of ops that
+// each carry their own.
+type effectSums struct {
+	counts              outcomeCounts
+	okSum, loSum, hiSum exactSum
+}
+
+// add counts o and adds its amount, named valueFrom, to the sums it may
+// have gone into.
+func (s *effectSums) add(o *history.Op, op, valueFrom string) error {
+	s.counts.add(o.Outcome)
+	if o.Outcome == history.Fail {
+		return nil
+	}
+	v, ok := opValue(o, valueFrom)
+	if !ok {
+		return fmt.Errorf("op #%d (%s) of %q has no value or capture %q to take its amount from", o.ID, o.Outcome, op, valueFrom)
+	}
+	n, isInt := smallInt(v)
+	var a *big.Rat // nil when the amount is the integer n
+	if !isInt {
+		var err error
+		if a, err = toRat(v); err != nil {
+			return fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
+		}
+	}
+	switch {
+	case o.Outcome == history.OK:
+		s.okSum.add(n, a)
+		s.loSum.add(n, a)
+		s.hiSum.add(n, a)
+	case n < 0 || (a != nil && a.Sign() < 0):
+		s.loSum.add(n, a)
+	default:
+		s.hiSum.add(n, a)
+	}
+	return nil
+}
+
+// effect is the effect the sums bound.
+func (s *effectSums) effect(op string) effect {
+	e := effect{op: op, counts: s.counts, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}
+	s.okSum.addTo(e.ok)
+	s.loSum.addTo(e.lo)
+	s.hiSum.addTo(e.hi)
+	return e
 }
 
 // expected says in words what the bound is.

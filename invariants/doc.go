@@ -123,6 +123,14 @@
 // conservation (query): the number must equal its value after setup;
 // "money created" or "money destroyed".
 //
+// per_key (counter, conservation, bounded_debits): query gives (key,
+// number) rows, and each key is judged as above on its own, with its own
+// before and after and only the ops whose key (or group value) it is, so
+// each key's bound is sound under unknown. Any failing key fails the
+// invariant; the evidence names the failing keys. A key that must be judged
+// but has no row before or after is an error. KeyValues runs an operation's
+// keys query for the harness, rendering keys as this package compares them.
+//
 // never_negative (query): rows of (key, value…), streamed; any negative
 // value fails with the most negative rows as evidence; "oversell / overdraft
 // (TOCTOU)". NULLs are skipped; text that is not a number is an error.

@@ -57,7 +57,10 @@ func (w *walker) record(path string, at pos) {
 	w.src.lines[path] = at.line
 }
 
-var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+var (
+	unmarshalerType   = reflect.TypeFor[yaml.Unmarshaler]()
+	mappingFieldsType = reflect.TypeFor[interface{ decodesMappingAsFields() }]()
+)
 
 // scalarForm is a struct that may also be written as one scalar, its short
 // form (burst: 8 for burst: {copies: 8}); written as a mapping it is decoded
@@ -87,7 +90,9 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error
 		v.SetZero()
 		return nil
 	}
-	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
+	// A type may decode its scalar and list forms itself but leave its
+	// mapping form to the walker (Keys), for strict fields with lines.
+	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) && (n.Kind != yaml.MappingNode || !v.Addr().Type().Implements(mappingFieldsType)) {
 		if err := v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
 			msg := err.Error()
 			if n.Kind != yaml.ScalarNode {

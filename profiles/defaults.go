@@ -58,8 +58,8 @@ func (p *Profile) applyDefaults() {
 		if o.KeepAlive == nil {
 			o.KeepAlive = ptr(true)
 		}
-		if o.Keys == 0 {
-			o.Keys = defaultKeys
+		if o.Keys.IsZero() {
+			o.Keys.Count = defaultKeys
 		}
 		if len(o.Outcome.OK) == 0 {
 			o.Outcome.OK = append([]string(nil), defaultOK...)

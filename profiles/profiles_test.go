@@ -352,7 +352,7 @@ func TestOverrides(t *testing.T) {
 		{"replace list", []string{"chaos=[]"}, func(p *Profile) bool { return len(p.Chaos) == 0 }, "chaos"},
 		{"empty value", []string{"about="}, func(p *Profile) bool { return p.About == "" }, "about"},
 		{"env in value", []string{"about=${COLLIDE_TEST_ABOUT:-from default}"}, func(p *Profile) bool { return p.About == "from default" }, "about"},
-		{"later wins", []string{"operations[0].keys=2", "operations[0].keys=3"}, func(p *Profile) bool { return p.Operations[0].Keys == 3 }, "operations[0].keys"},
+		{"later wins", []string{"operations[0].keys=2", "operations[0].keys=3"}, func(p *Profile) bool { return p.Operations[0].Keys.Count == 3 }, "operations[0].keys"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

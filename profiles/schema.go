@@ -152,9 +152,11 @@ type Operation struct {
 	// KeepAlive reuses connections (default true). false opens one connection
 	// per request, so a fault's toxicity becomes a per-request probability.
 	KeepAlive *bool `yaml:"keepalive" json:"keepalive,omitempty"`
-	// Keys spreads requests over this many keys ({{key}} renders key-0 …);
-	// default 1 (hammer one key).
-	Keys int `yaml:"keys" json:"keys,omitempty"`
+	// Keys is what {{key}} draws from: a count (keys: 50 renders key-0 …
+	// key-49), a list (keys: [7, 9, 12]), an integer range (keys: {from: 1,
+	// to: 100}) or a query run after setup (keys: {query: SELECT id FROM
+	// items}); see Keys. Default one key, key-0 (hammer one key).
+	Keys Keys `yaml:"keys" json:"keys,omitzero"`
 	// Outcome maps status codes to outcomes.
 	Outcome OutcomeRules `yaml:"outcome" json:"outcome,omitempty"`
 	// Capture names values to take from the JSON response body: variable
@@ -301,6 +303,11 @@ type Invariant struct {
 	// Group names the rendered value or capture that groups ops by key; the
 	// default is the op's history key.
 	Group string `yaml:"group" json:"group,omitempty"`
+	// PerKey checks a one-number checker (counter, conservation,
+	// bounded_debits) once per key: Query returns (key, number) rows, and
+	// each key is judged with its own number and the ops whose key (or
+	// Group value) it is; the invariant fails if any key does.
+	PerKey bool `yaml:"per_key" json:"per_key,omitempty"`
 	// Require demands at least one ok op per key (exactly_one).
 	Require bool `yaml:"require" json:"require,omitempty"`
 	// ReadOp and WriteOp name the read and write operations (linearizable).

@@ -298,9 +298,7 @@ func (v *validator) operation(path string, o Operation) {
 	if o.Timeout < 0 {
 		v.errf(path+".timeout", "must not be negative")
 	}
-	if o.Keys < 0 {
-		v.errf(path+".keys", "must not be negative (got %d)", o.Keys)
-	}
+	v.keys(path+".keys", o.Keys)
 	okSet := v.statuses(path+".outcome.ok", o.Outcome.OK)
 	failSet := v.statuses(path+".outcome.fail", o.Outcome.Fail)
 	if !okSet.Empty() && !failSet.Empty() {

@@ -1,0 +1,28 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/collide-dev/collide/invariants"
+	"github.com/collide-dev/collide/profiles"
+)
+
+// resolveKeys runs the key query of every operation that has one (keys:
+// {query: …}) after setup and before the attack, and gives the operation
+// the values to draw {{key}} from. A query that fails or returns no rows
+// stops the run before any load, naming the operation and the query.
+func (r *run) resolveKeys(ctx context.Context) error {
+	for i, s := range r.pl.specs {
+		if s.KeyQuery == "" {
+			continue
+		}
+		keys, err := invariants.KeyValues(ctx, r.db, s.KeyQuery, profiles.MaxKeys)
+		if err != nil {
+			return envErr("setup", fmt.Errorf("operations[%d] %q: keys query %q: %w", i, s.Name, s.KeyQuery, err))
+		}
+		r.pl.specs[i] = s.WithKeys(keys)
+		r.logf("operations[%d] %q: %d keys from its query", i, s.Name, len(keys))
+	}
+	return nil
+}

@@ -317,10 +317,10 @@ func (h *h2Conn) prepare(reqs []*outgoing) ([]*h2Stream, []byte, error) {
 
 	var final bytes.Buffer
 	for i, o := range reqs {
-		block := h.encodeHeaders(o)
 		if len(o.body) == 0 {
 			continue // its HEADERS go in the release
 		}
+		block := h.encodeHeaders(o)
 		if err := h.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: streams[i].id, BlockFragment: block, EndHeaders: true}); err != nil {
 			return nil, nil, err
 		}

@@ -251,8 +251,13 @@ func newSpec(op profiles.Operation, member bool) (*Spec, error) {
 	if s.Duration <= 0 && s.Iterations <= 0 && !member {
 		return nil, fmt.Errorf("duration: an operation needs a duration or a request count")
 	}
-	if s.Burst == nil && s.uses(segBurst) {
-		return nil, fmt.Errorf("request: {{burst}} is the index of a burst, and this operation has none (set burst, or use {{seq}})")
+	if s.Burst == nil && !member {
+		if s.uses(segBurst) {
+			return nil, fmt.Errorf("request: {{burst}} is the index of a burst, and this operation has none (set burst, or use {{seq}})")
+		}
+		if s.uses(segCopy) {
+			return nil, fmt.Errorf("request: {{copy}} is a copy's index within its burst, and this operation has none (set burst)")
+		}
 	}
 	return s, nil
 }

@@ -35,6 +35,10 @@ type Options struct {
 	Rand *rand.Rand
 	// Live, if set, is updated as results arrive (for a progress line).
 	Live *Live
+	// Vars are the run-wide variables (captured by setup) that templates use
+	// as {{name}}; every name a spec uses must have been given to NewSpec.
+	// They are not written to the history.
+	Vars map[string]string
 }
 
 // Live holds counters updated during the attack; safe for concurrent use.
@@ -167,6 +171,7 @@ func (r *opRun) targeter() vegeta.Targeter {
 // the run's seeded source if any template uses one, and a key.
 func (r *opRun) newVars(seq uint64, v *Vars) error {
 	v.Seq = seq
+	v.Run = r.opts.Vars
 	if r.usesUUID {
 		u, err := uuid.NewRandomFromReader(r.rng)
 		if err != nil {

@@ -60,9 +60,15 @@ type HeaderTemplate struct {
 // request count), so that no request loop can run forever.
 const MaxDuration = 10 * time.Minute
 
-// NewSpec compiles op. Errors name the offending field relative to the
+// NewSpec compiles op. vars are the names of the run-wide variables
+// (captured by setup; their values come with Options.Vars) that templates
+// may use as {{name}}. Errors name the offending field relative to the
 // operation, e.g. "request.url: unknown placeholder {{sq}}".
-func NewSpec(op profiles.Operation) (*Spec, error) {
+func NewSpec(op profiles.Operation, vars ...string) (*Spec, error) {
+	runVars := make(map[string]bool, len(vars))
+	for _, v := range vars {
+		runVars[v] = true
+	}
 	s := &Spec{
 		Name:         op.Name,
 		Rate:         op.Rate,
@@ -91,13 +97,13 @@ func NewSpec(op profiles.Operation) (*Spec, error) {
 		s.RetryBackoff = 50 * time.Millisecond
 	}
 	if len(op.Flow) == 0 {
-		st, err := newStep(op.Name, "request", op.Request, op.Capture, nil)
+		st, err := newStep(op.Name, "request", op.Request, op.Capture, runVars)
 		if err != nil {
 			return nil, err
 		}
 		s.Steps = []*Step{st}
 	} else {
-		vars := map[string]bool{}
+		vars := runVars
 		for i, fs := range op.Flow {
 			st, err := newStep(op.Name+"."+fs.Name, fmt.Sprintf("flow[%d].request", i), fs.Request, fs.Capture, vars)
 			if err != nil {

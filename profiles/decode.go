@@ -80,6 +80,12 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error
 		v.SetZero()
 		return nil
 	}
+	if n.Kind == yaml.ScalarNode && v.CanAddr() {
+		if s, ok := v.Addr().Interface().(scalarSetter); ok {
+			s.setScalar(n.Value) // e.g. a setup step written as its SQL
+			return nil
+		}
+	}
 	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
 		if err := v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
 			msg := err.Error()

@@ -269,7 +269,13 @@ func (v *validator) steps(list string, steps []SetupStep, vars map[string]string
 // refs checks that every {{name}} in s is a built-in or a variable defined
 // by an earlier step.
 func (v *validator) refs(path, s string, vars map[string]string, list string) {
-	for _, n := range VarRefs(s) {
+	refs := VarRefs(s)
+	if sql := strings.HasSuffix(path, ".sql") || strings.HasPrefix(path, "invariants"); sql && v.p.Database.Driver != "redis" {
+		// In SQL, {{…}} inside a quoted string is text, unless it names a
+		// variable (which the run reports: a variable is a whole value).
+		refs = VarRefs(unquotedSQL(s))
+	}
+	for _, n := range refs {
 		if _, ok := vars[n]; ok || (builtinVars[n] && !strings.HasSuffix(path, ".sql") && !strings.HasPrefix(path, "invariants")) {
 			continue
 		}
@@ -313,4 +319,21 @@ func orNone(names []string) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// unquotedSQL is s with its single-quoted strings removed.
+func unquotedSQL(s string) string {
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			in = !in
+			b.WriteByte(' ')
+			continue
+		}
+		if !in {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }

@@ -106,17 +106,18 @@ func TestSetupStepErrors(t *testing.T) {
     request: {method: POST, url: /login}
     capture: {token: data.token}`
 	cases := map[string]struct{ setup, want string }{
-		"unknown field":          {"setup:\n  - {name: a, sqll: x}", `steps.yaml:21: setup[0].sqll: unknown field (did you mean "sql"?)`},
-		"empty step":             {"setup:\n  - {name: a}", `steps.yaml:21: setup[0]: empty step: want SQL text, or a mapping with sql or request`},
-		"capture on SQL":         {"setup:\n  - {sql: SELECT 1, capture: {a: b}}", `steps.yaml:21: setup[0].capture: only a request step has capture`},
-		"absolute URL":           {"setup:\n  - {request: {method: GET, url: 'http://evil.example/x'}}", `steps.yaml:21: setup[0].request.url: "http://evil.example/x" must be a path starting with / (requests go to the target's base URL)`},
-		"variable used too soon": {"setup:\n  - DELETE FROM t WHERE token = {{token}}" + login, `steps.yaml:21: setup[0].sql: undefined variable {{token}}: no capture of that name by an earlier setup step (defined: none)`},
-		"variable defined twice": {"setup:" + login + strings.Replace(login, "login\n", "again\n", 1), `steps.yaml:26: setup[1].capture.token: variable "token" is already defined (first at setup[0].capture.token, line 23)`},
-		"builtin name":           {"setup:\n  - {request: {method: GET, url: /}, capture: {uuid: a}}", `steps.yaml:21: setup[0].capture.uuid: "uuid" is a built-in template value; pick another capture name`},
-		"duplicate step name":    {"setup:\n  - {name: a, sql: x}\n  - {name: a, sql: y}", `steps.yaml:22: setup[1].name: duplicate step name "a" (first at setup[0].name, line 21)`},
-		"bad outcome":            {"setup:\n  - {request: {method: GET, url: /}, outcome: {ok: [2yy]}}", `steps.yaml:21: setup[0].outcome.ok[0]: invalid status "2yy" (want e.g. 2xx, 409 or 200-204)`},
-		"teardown unknown var":   {"teardown:\n  - DELETE FROM t WHERE id = {{idd}}", `steps.yaml:21: teardown[0].sql: undefined variable {{idd}}: no capture of that name by setup or an earlier teardown step (defined: none)`},
-		"teardown not a list":    {"teardown: DELETE FROM t", `steps.yaml:20: teardown: want a list, got "DELETE FROM t"`},
+		"unknown field":              {"setup:\n  - {name: a, sqll: x}", `steps.yaml:21: setup[0].sqll: unknown field (did you mean "sql"?)`},
+		"empty step":                 {"setup:\n  - {name: a}", `steps.yaml:21: setup[0]: empty step: want SQL text, or a mapping with sql or request`},
+		"capture on SQL":             {"setup:\n  - {sql: SELECT 1, capture: {a: b}}", `steps.yaml:21: setup[0].capture: only a request step has capture`},
+		"absolute URL":               {"setup:\n  - {request: {method: GET, url: 'http://evil.example/x'}}", `steps.yaml:21: setup[0].request.url: "http://evil.example/x" must be a path starting with / (requests go to the target's base URL)`},
+		"variable used too soon":     {"setup:\n  - DELETE FROM t WHERE token = {{token}}" + login, `steps.yaml:21: setup[0].sql: undefined variable {{token}}: no capture of that name by an earlier setup step (defined: none)`},
+		"variable defined twice":     {"setup:" + login + strings.Replace(login, "login\n", "again\n", 1), `steps.yaml:26: setup[1].capture.token: variable "token" is already defined (first at setup[0].capture.token, line 23)`},
+		"builtin name":               {"setup:\n  - {request: {method: GET, url: /}, capture: {uuid: a}}", `steps.yaml:21: setup[0].capture.uuid: "uuid" is a built-in template value; pick another capture name`},
+		"duplicate step name":        {"setup:\n  - {name: a, sql: x}\n  - {name: a, sql: y}", `steps.yaml:22: setup[1].name: duplicate step name "a" (first at setup[0].name, line 21)`},
+		"bad outcome":                {"setup:\n  - {request: {method: GET, url: /}, outcome: {ok: [2yy]}}", `steps.yaml:21: setup[0].outcome.ok[0]: invalid status "2yy" (want e.g. 2xx, 409 or 200-204)`},
+		"quoted text is no variable": {"setup:\n  - INSERT INTO t VALUES ('{{not_a_var}}')\n  - DELETE FROM t WHERE a = {{nope}}", `steps.yaml:22: setup[1].sql: undefined variable {{nope}}: no capture of that name by an earlier setup step (defined: none)`},
+		"teardown unknown var":       {"teardown:\n  - DELETE FROM t WHERE id = {{idd}}", `steps.yaml:21: teardown[0].sql: undefined variable {{idd}}: no capture of that name by setup or an earlier teardown step (defined: none)`},
+		"teardown not a list":        {"teardown: DELETE FROM t", `steps.yaml:20: teardown: want a list, got "DELETE FROM t"`},
 	}
 	// The operations and invariants of stepsBase need id and token.
 	base := strings.NewReplacer("{{id}}", "1", "{{token}}", "x").Replace(stepsBase)

@@ -39,6 +39,9 @@ type Options struct {
 	// as {{name}}; every name a spec uses must have been given to NewSpec.
 	// They are not written to the history.
 	Vars map[string]string
+	// Redact, if set, rewrites an op's error text before it is recorded (a
+	// transport error quotes the URL, which may hold a secret variable).
+	Redact func(string) string
 }
 
 // Live holds counters updated during the attack; safe for concurrent use.
@@ -346,6 +349,9 @@ func (r *opRun) run(ctx context.Context) (*Metrics, error) {
 // record counts op in m and vm, updates the live counters and appends op to
 // the history.
 func (r *opRun) record(m *Metrics, vm *vegeta.Metrics, op *history.Op, res *vegeta.Result) error {
+	if op.Error != "" && r.opts.Redact != nil {
+		op.Error = r.opts.Redact(op.Error)
+	}
 	r.mu.Lock()
 	switch op.Outcome {
 	case history.OK:

@@ -72,3 +72,40 @@ func TestRunVars(t *testing.T) {
 		})
 	}
 }
+
+// TestRedactErrors: a transport error quotes the URL; with Options.Redact a
+// secret variable in the URL does not reach the history or the metrics.
+func TestRedactErrors(t *testing.T) {
+	const key = "key-7c1d93ab55"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := w.(http.Hijacker).Hijack() // drop the connection: no response
+		if err == nil {
+			c.Close()
+		}
+	}))
+	defer srv.Close()
+	s, err := NewSpec(profiles.Operation{Name: "get", Request: profiles.Request{Method: "GET", URL: "/items?api_key={{api_key}}"}, Requests: 3}, "api_key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	w, err := history.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := Run(context.Background(), Options{BaseURL: srv.URL, History: w, Rand: rand.New(rand.NewPCG(1, 2)),
+		Vars: map[string]string{"api_key": key}, Redact: func(s string) string { return strings.ReplaceAll(s, key, "REDACTED") }}, []*Spec{s})
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "REDACTED") || strings.Contains(string(b), key) || len(ms[0].Errors) == 0 || strings.Contains(ms[0].Errors[0], key) {
+		t.Fatalf("errors %q, history:\n%s", ms[0].Errors, b)
+	}
+}

@@ -310,7 +310,7 @@ func (r *run) execute(ctx context.Context) error {
 			return snap
 		})
 	}
-	metrics, attackErr := attacks.Run(attackCtx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars}, r.pl.specs)
+	metrics, attackErr := attacks.Run(attackCtx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars, Redact: r.scrub}, r.pl.specs)
 	stopProgress()
 	r.res.Attack = metrics
 	hook("attacked")

@@ -41,6 +41,13 @@ type Options struct {
 	Rand *rand.Rand
 	// Live, if set, is updated as results arrive (for a progress line).
 	Live *Live
+	// Vars are the run-wide variables (captured by setup) that templates use
+	// as {{name}}; every name a spec uses must have been given to NewSpec.
+	// They are not written to the history.
+	Vars map[string]string
+	// Redact, if set, rewrites an op's error text before it is recorded (a
+	// transport error quotes the URL, which may hold a secret variable).
+	Redact func(string) string
 }
 
 // Live holds counters updated during the attack; safe for concurrent use.
@@ -302,6 +309,7 @@ func (r *opRun) targeter() vegeta.Targeter {
 // the run's seeded source if any template uses one, and a key.
 func (r *opRun) newVars(seq uint64, v *Vars) error {
 	v.Seq = seq
+	v.Run = r.opts.Vars
 	if r.usesUUID {
 		u, err := uuid.NewRandomFromReader(r.rng)
 		if err != nil {
@@ -484,6 +492,9 @@ func (r *opRun) run(ctx context.Context) (*Metrics, error) {
 // record counts op in m and vm, updates the live counters and appends op to
 // the history.
 func (r *opRun) record(m *Metrics, vm *vegeta.Metrics, op *history.Op, res *vegeta.Result) error {
+	if op.Error != "" && r.opts.Redact != nil {
+		op.Error = r.opts.Redact(op.Error)
+	}
 	r.mu.Lock()
 	switch op.Outcome {
 	case history.OK:

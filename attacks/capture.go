@@ -3,7 +3,10 @@ package attacks
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 )
 
 // capture extracts the named values from a JSON response body. paths map a
@@ -76,4 +79,28 @@ func text(v any) string {
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
+}
+
+// CaptureText takes the values at paths (variable name → dotted path with
+// array indexes, e.g. items.0.id) from a JSON body, formatted as template
+// text. missing lists, sorted, the names whose path is absent; err says the
+// body is not JSON.
+func CaptureText(body []byte, paths map[string]string) (vals map[string]string, missing []string, err error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, nil, fmt.Errorf("response is not JSON: %v", err)
+	}
+	vals = make(map[string]string, len(paths))
+	for name, path := range paths {
+		v, ok := walk(doc, strings.Split(path, "."))
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		vals[name] = text(v)
+	}
+	sort.Strings(missing)
+	return vals, missing, nil
 }

@@ -107,7 +107,9 @@ func (e *OpError) Unwrap() error { return e.Err }
 // NewSpecs compiles a profile's operations, one Spec each in order, and links
 // every mixed burst (burst.of) to the operations it releases, which become
 // Members. Errors are *OpError.
-func NewSpecs(ops []profiles.Operation) ([]*Spec, error) {
+// vars are the names of the run-wide variables (captured by setup; their
+// values come with Options.Vars) that templates may use as {{name}}.
+func NewSpecs(ops []profiles.Operation, vars ...string) ([]*Spec, error) {
 	specs := make([]*Spec, len(ops))
 	byName := map[string]int{}
 	member := map[string]bool{}
@@ -119,7 +121,7 @@ func NewSpecs(ops []profiles.Operation) ([]*Spec, error) {
 		}
 	}
 	for i, op := range ops {
-		s, err := newSpec(op, member[op.Name])
+		s, err := newSpec(op, member[op.Name], vars)
 		if err != nil {
 			return nil, &OpError{Index: i, Err: err}
 		}
@@ -143,17 +145,22 @@ func NewSpecs(ops []profiles.Operation) ([]*Spec, error) {
 	return specs, nil
 }
 
-// NewSpec compiles op, an operation that runs on its own. Errors name the
-// offending field relative to the operation, e.g. "request.url: unknown
-// placeholder {{sq}}". A mixed burst (burst.of) needs Compile.
-func NewSpec(op profiles.Operation) (*Spec, error) {
+// NewSpec compiles op, an operation that runs on its own. vars are the
+// names of the run-wide variables templates may use as {{name}}. Errors
+// name the offending field relative to the operation, e.g. "request.url:
+// unknown placeholder {{sq}}". A mixed burst (burst.of) needs NewSpecs.
+func NewSpec(op profiles.Operation, vars ...string) (*Spec, error) {
 	if op.Burst != nil && len(op.Burst.Of) > 0 {
 		return nil, fmt.Errorf("burst.of: a mixed burst is compiled with the operations it names (attacks.NewSpecs)")
 	}
-	return newSpec(op, false)
+	return newSpec(op, false, vars)
 }
 
-func newSpec(op profiles.Operation, member bool) (*Spec, error) {
+func newSpec(op profiles.Operation, member bool, vars []string) (*Spec, error) {
+	runVars := make(map[string]bool, len(vars))
+	for _, v := range vars {
+		runVars[v] = true
+	}
 	s := &Spec{
 		Name:         op.Name,
 		Rate:         op.Rate,
@@ -213,7 +220,7 @@ func newSpec(op profiles.Operation, member bool) (*Spec, error) {
 	case s.Burst != nil && len(s.Burst.Of) > 0:
 		// A mixed burst sends its members' requests, not its own.
 	case len(op.Flow) == 0:
-		st, err := newStep(op.Name, "request", op.Request, op.Capture, nil)
+		st, err := newStep(op.Name, "request", op.Request, op.Capture, runVars)
 		if err != nil {
 			return nil, err
 		}
@@ -222,7 +229,7 @@ func newSpec(op profiles.Operation, member bool) (*Spec, error) {
 			s.Burst.members = []*Spec{s}
 		}
 	default:
-		vars := map[string]bool{}
+		vars := runVars
 		for i, fs := range op.Flow {
 			st, err := newStep(op.Name+"."+fs.Name, fmt.Sprintf("flow[%d].request", i), fs.Request, fs.Capture, vars)
 			if err != nil {

@@ -3,6 +3,7 @@ package attacks
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -23,6 +24,10 @@ type Vars struct {
 	// Captured holds values captured from earlier responses of a flow,
 	// already formatted as text.
 	Captured map[string]string
+	// Run holds the run-wide variables (captured by setup steps); a
+	// {{name}} not in Captured is looked up here. They are not per-op
+	// values: the history does not record them.
+	Run map[string]string
 }
 
 type segKind uint8
@@ -56,7 +61,7 @@ type Template struct {
 func Compile(s string) (*Template, error) { return CompileVars(s, nil) }
 
 // CompileVars parses s, also accepting {{name}} for each name in vars (the
-// captures of earlier flow steps).
+// captures of earlier flow steps, and the run-wide variables of setup).
 func CompileVars(s string, vars map[string]bool) (*Template, error) {
 	t := &Template{}
 	rest := s
@@ -108,7 +113,12 @@ func CompileVars(s string, vars map[string]bool) (*Template, error) {
 			t.segs = append(t.segs, segment{kind: segText, text: v})
 		default:
 			known := "seq, uuid, key, burst, copy, env \"NAME\""
+			names := make([]string, 0, len(vars))
 			for v := range vars {
+				names = append(names, v)
+			}
+			sort.Strings(names)
+			for _, v := range names {
 				known += ", " + v
 			}
 			return nil, fmt.Errorf("unknown placeholder {{%s}} (known: %s)", expr, known)
@@ -149,7 +159,11 @@ func (t *Template) Render(v *Vars) string {
 			var buf [20]byte
 			b.Write(strconv.AppendInt(buf[:0], int64(v.Copy), 10))
 		case segVar:
-			b.WriteString(v.Captured[s.text])
+			if c, ok := v.Captured[s.text]; ok {
+				b.WriteString(c)
+			} else {
+				b.WriteString(v.Run[s.text])
+			}
 		}
 	}
 	return b.String()

@@ -17,7 +17,7 @@ func (r *run) resolveKeys(ctx context.Context) error {
 		if s.KeyQuery == "" {
 			continue
 		}
-		keys, err := invariants.KeyValues(ctx, r.db, s.KeyQuery, profiles.MaxKeys)
+		keys, err := invariants.KeyValues(ctx, r.bound, s.KeyQuery, profiles.MaxKeys)
 		if err != nil {
 			return envErr("setup", fmt.Errorf("operations[%d] %q: keys query %q: %w", i, s.Name, s.KeyQuery, err))
 		}

@@ -11,21 +11,9 @@ import (
 // Redacted is the placeholder written in place of a secret.
 const Redacted = "REDACTED"
 
-// secretHeader reports whether a header's value is a secret: credentials,
-// cookies, API keys and tokens never reach logs, results or reports.
-func secretHeader(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie":
-		return true
-	}
-	for _, w := range []string{"token", "secret", "password", "passwd", "api-key", "apikey", "auth", "session", "signature"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
-}
+// secretHeader reports whether a header's value is a secret (see
+// profiles.SecretHeader).
+func secretHeader(name string) bool { return profiles.SecretHeader(name) }
 
 // redactURL hides the password of a URL's user info.
 func redactURL(raw string) string {
@@ -61,19 +49,52 @@ func redactedProfile(p *profiles.Profile) *profiles.Profile {
 	}
 	c.Operations = make([]profiles.Operation, len(p.Operations))
 	for i, op := range p.Operations {
-		if len(op.Request.Headers) > 0 {
-			h := make(map[string]string, len(op.Request.Headers))
-			for k, v := range op.Request.Headers {
-				if secretHeader(k) {
-					v = Redacted
-				}
-				h[k] = v
+		op.Request.Headers = redactHeaders(op.Request.Headers)
+		if len(op.Flow) > 0 {
+			flow := make([]profiles.Step, len(op.Flow))
+			for j, st := range op.Flow {
+				st.Request.Headers = redactHeaders(st.Request.Headers)
+				flow[j] = st
 			}
-			op.Request.Headers = h
+			op.Flow = flow
 		}
 		c.Operations[i] = op
 	}
+	c.Setup, c.Teardown = redactSteps(p.Setup), redactSteps(p.Teardown)
 	return &c
+}
+
+// redactHeaders is a copy of h with secret header values replaced.
+func redactHeaders(h map[string]string) map[string]string {
+	if len(h) == 0 {
+		return h
+	}
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if secretHeader(k) {
+			v = Redacted
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// redactSteps is a copy of setup or teardown steps with secret request
+// headers replaced.
+func redactSteps(steps []profiles.SetupStep) []profiles.SetupStep {
+	if len(steps) == 0 {
+		return steps
+	}
+	out := make([]profiles.SetupStep, len(steps))
+	for i, st := range steps {
+		if st.Request != nil {
+			rq := *st.Request
+			rq.Headers = redactHeaders(rq.Headers)
+			st.Request = &rq
+		}
+		out[i] = st
+	}
+	return out
 }
 
 // redactEnv hides environment values whose name marks a secret, and the

@@ -94,12 +94,19 @@ func Run(ctx context.Context, o Options) (res *report.Result, err error) {
 		return nil, envErr("result", fmt.Errorf("create run folder: %w", err))
 	}
 	res = newResult(o, p, seed, runID)
-	r := &run{o: o, p: p, pl: pl, res: res, rng: rng, log: log}
+	r := &run{o: o, p: p, pl: pl, res: res, rng: rng, log: log, vars: map[string]string{}, isVar: map[string]bool{}, secretVar: map[string]bool{}}
+	for _, n := range p.Vars() {
+		r.isVar[n] = true
+	}
+	for _, n := range p.SecretVars() {
+		r.secretVar[n] = true
+	}
 	active.Store(r, struct{}{})
 	defer func() {
 		if pv := recover(); pv != nil {
 			err = envErr("harness", fmt.Errorf("panic: %v\n%s", pv, debug.Stack()))
 		}
+		terr := r.teardown(ctx)
 		active.Delete(r)
 		if cerr := r.cleanup(); cerr != nil {
 			fmt.Fprintf(log, "cleanup: %v\n", cerr)
@@ -108,6 +115,23 @@ func Run(ctx context.Context, o Options) (res *report.Result, err error) {
 			}
 		}
 		r.finish(ctx, err)
+		if terr != nil {
+			msg := "teardown: " + terr.Error()
+			res.Warnings = append(res.Warnings, msg)
+			if res.Verdict == report.Pass {
+				// A pass whose teardown failed leaves the environment dirty:
+				// an error, never a fail masked or a pass claimed.
+				res.Verdict, res.Error = report.Error, msg
+				res.ExitCode = ExitCode(res.Verdict)
+				if err == nil {
+					err = envErr("teardown", terr)
+				}
+			}
+		}
+		r.redactResult()
+		if err != nil {
+			err = r.scrubErr(err)
+		}
 		if werr := res.WriteFile(filepath.Join(o.OutDir, ResultFile)); werr != nil && err == nil {
 			err = envErr("result", werr)
 		}
@@ -131,6 +155,20 @@ type run struct {
 	// targetAddr is the service's own host:port (not the target link's).
 	targetAddr string
 	checked    bool
+	// baseURL is where the attack and setup requests go.
+	baseURL string
+	// vars are the run-wide variables captured by setup (and teardown);
+	// isVar and secretVar name the profile's variables and its secret
+	// ones. bound is db with vars bound into {{name}} placeholders.
+	vars      map[string]string
+	isVar     map[string]bool
+	secretVar map[string]bool
+	bound     invariants.DB
+	// setupBegan: teardown runs once setup has begun.
+	setupBegan bool
+	// secrets are values never written verbatim (see scrub).
+	secretMu sync.Mutex
+	secrets  []string
 }
 
 func (r *run) onCleanup(f func() error) {
@@ -190,7 +228,7 @@ func hook(stage string) {
 }
 
 func (r *run) logf(format string, args ...any) {
-	fmt.Fprintf(r.log, "collide: "+format+"\n", args...)
+	fmt.Fprint(r.log, r.scrub(fmt.Sprintf("collide: "+format+"\n", args...)))
 }
 
 func (r *run) execute(ctx context.Context) error {
@@ -207,20 +245,26 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := r.db
+	r.baseURL = baseURL
 
 	live := &attacks.Live{}
 
-	// 2. Setup.
-	for i, stmt := range p.Setup {
-		if err := db.Exec(ctx, stmt); err != nil {
-			return envErr("setup", fmt.Errorf("setup[%d] %q: %w", i, stmt, err))
-		}
+	// 2. Setup: SQL and requests; captures become run-wide variables, bound
+	// into every later statement and request. Then the keys that come from
+	// queries.
+	r.bound = invariants.BindVars(r.db, r.vars)
+	r.setupBegan = true
+	if n := len(r.pl.setup); n > 0 {
+		r.logf("setup: %d step(s)", n)
 	}
+	if err := r.runSteps(ctx, r.pl.setup, false); err != nil {
+		return envErr("setup", err)
+	}
+	r.secretOperationHeaders()
 	if err := r.resolveKeys(ctx); err != nil {
 		return err
 	}
-	env := &invariants.Env{DB: db, HistoryPath: filepath.Join(r.o.OutDir, HistoryFile)}
+	env := &invariants.Env{DB: r.bound, HistoryPath: filepath.Join(r.o.OutDir, HistoryFile)}
 	for _, op := range p.Operations {
 		env.Operations = append(env.Operations, op.Name)
 		for _, st := range op.Flow {
@@ -240,7 +284,7 @@ func (r *run) execute(ctx context.Context) error {
 	// that a burst mode the target cannot do stops the run before any load.
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
-	atk, err := attacks.Prepare(ctx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live}, r.pl.specs)
+	atk, err := attacks.Prepare(ctx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars, Redact: r.scrub}, r.pl.specs)
 	if err != nil {
 		return envErr("attack", err)
 	}

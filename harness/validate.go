@@ -17,6 +17,8 @@ import (
 type plan struct {
 	specs    []*attacks.Spec
 	checkers []invariants.Checker
+	// setup and teardown are the compiled steps.
+	setup, teardown []*stepPlan
 	// links names the chaos links the profile uses ("target", "database").
 	links map[string]bool
 	// attackLen is the longest operation's duration.
@@ -46,7 +48,20 @@ func compile(p *profiles.Profile) (*plan, error) {
 		}
 		pl.links[f.Link] = true
 	}
-	specs, err := attacks.NewSpecs(p.Operations)
+	vars := map[string]bool{}
+	var err error
+	if pl.setup, err = compileSteps(p, "setup", p.Setup, vars); err != nil {
+		return nil, err
+	}
+	runVars := p.Vars()
+	teardownVars := make(map[string]bool, len(vars))
+	for n := range vars {
+		teardownVars[n] = true
+	}
+	if pl.teardown, err = compileSteps(p, "teardown", p.Teardown, teardownVars); err != nil {
+		return nil, err
+	}
+	specs, err := attacks.NewSpecs(p.Operations, runVars...)
 	if err != nil {
 		var oe *attacks.OpError
 		if errors.As(err, &oe) {
@@ -62,6 +77,11 @@ func compile(p *profiles.Profile) (*plan, error) {
 		}
 	}
 	for i, inv := range p.Invariants {
+		for _, q := range []struct{ field, sql string }{{"query", inv.Query}, {"unique", inv.Unique}} {
+			if err := checkBind(p, q.sql, vars); err != nil {
+				return nil, &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d].%s", i, q.field), "%v", err)}
+			}
+		}
 		c, err := invariants.New(inv)
 		if err != nil {
 			// Expression errors carry a multi-line source excerpt; keep the

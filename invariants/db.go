@@ -22,18 +22,24 @@ type Rows struct {
 }
 
 // DB is a database under test, as checkers see it.
+//
+// args are bind parameters, sent apart from the statement's text and
+// written in it in the driver's own syntax: $1, $2 … for postgres, ? for
+// sqlite and mysql, and for redis $1, $2 … anywhere in a word, replaced
+// after the command is split into words. BindVars translates a profile's
+// {{name}} placeholders into these.
 type DB interface {
 	// Driver is the registered driver name, e.g. "postgres" or "sqlite".
 	Driver() string
 	// Exec runs one statement (not a script of several).
-	Exec(ctx context.Context, sql string) error
+	Exec(ctx context.Context, sql string, args ...any) error
 	// Query runs one statement and reads every row.
-	Query(ctx context.Context, sql string) (*Rows, error)
+	Query(ctx context.Context, sql string, args ...any) (*Rows, error)
 	// Each runs one statement and calls fn for every row as it streams in,
 	// stopping at the first error fn returns (that error is returned as is).
 	// The row slice is reused between calls: fn must copy what it keeps.
 	// It returns the column names.
-	Each(ctx context.Context, sql string, fn func(row []any) error) ([]string, error)
+	Each(ctx context.Context, sql string, fn func(row []any) error, args ...any) ([]string, error)
 	// Close closes the connection pool. Calls after Close fail.
 	Close() error
 }
@@ -127,19 +133,19 @@ func (d *sqlDB) Driver() string { return d.name }
 
 func (d *sqlDB) Close() error { return d.db.Close() }
 
-func (d *sqlDB) Exec(ctx context.Context, q string) error {
-	if _, err := d.db.ExecContext(ctx, q); err != nil {
+func (d *sqlDB) Exec(ctx context.Context, q string, args ...any) error {
+	if _, err := d.db.ExecContext(ctx, q, args...); err != nil {
 		return d.stmtError(q, err)
 	}
 	return nil
 }
 
-func (d *sqlDB) Query(ctx context.Context, q string) (*Rows, error) {
+func (d *sqlDB) Query(ctx context.Context, q string, args ...any) (*Rows, error) {
 	res := &Rows{}
 	cols, err := d.Each(ctx, q, func(row []any) error {
 		res.Values = append(res.Values, append([]any(nil), row...))
 		return nil
-	})
+	}, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -147,8 +153,8 @@ func (d *sqlDB) Query(ctx context.Context, q string) (*Rows, error) {
 	return res, nil
 }
 
-func (d *sqlDB) Each(ctx context.Context, q string, fn func(row []any) error) ([]string, error) {
-	rows, err := d.db.QueryContext(ctx, q)
+func (d *sqlDB) Each(ctx context.Context, q string, fn func(row []any) error, args ...any) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, d.stmtError(q, err)
 	}

@@ -65,8 +65,8 @@ func (d *redisDB) Driver() string { return "redis" }
 
 func (d *redisDB) Close() error { return d.c.Close() }
 
-func (d *redisDB) Exec(ctx context.Context, cmd string) error {
-	args, err := redisArgs(cmd)
+func (d *redisDB) Exec(ctx context.Context, cmd string, params ...any) error {
+	args, err := redisCommand(cmd, params)
 	if err != nil {
 		return d.cmdError(cmd, err)
 	}
@@ -76,8 +76,8 @@ func (d *redisDB) Exec(ctx context.Context, cmd string) error {
 	return nil
 }
 
-func (d *redisDB) Each(ctx context.Context, cmd string, fn func(row []any) error) ([]string, error) {
-	rows, err := d.Query(ctx, cmd)
+func (d *redisDB) Each(ctx context.Context, cmd string, fn func(row []any) error, params ...any) ([]string, error) {
+	rows, err := d.Query(ctx, cmd, params...)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +89,8 @@ func (d *redisDB) Each(ctx context.Context, cmd string, fn func(row []any) error
 	return rows.Columns, nil
 }
 
-func (d *redisDB) Query(ctx context.Context, cmd string) (*Rows, error) {
-	args, err := redisArgs(cmd)
+func (d *redisDB) Query(ctx context.Context, cmd string, params ...any) (*Rows, error) {
+	args, err := redisCommand(cmd, params)
 	if err != nil {
 		return nil, d.cmdError(cmd, err)
 	}
@@ -250,6 +250,41 @@ func redisValue(v any) any {
 
 // redisArgs splits a command line into words. "double quotes" take the
 // escapes \" \\ \n \r \t \xHH; 'single quotes' take \' only.
+// redisCommand splits cmd into words and, when there are params, replaces
+// $1, $2 … in each word by the text of that parameter: a value with spaces
+// or quotes stays within its word.
+func redisCommand(cmd string, params []any) ([]any, error) {
+	args, err := redisArgs(cmd)
+	if err != nil || len(params) == 0 {
+		return args, err
+	}
+	for i, a := range args {
+		w := a.(string)
+		if !strings.Contains(w, "$") {
+			continue
+		}
+		var b strings.Builder
+		for j := 0; j < len(w); j++ {
+			k := j + 1
+			for k < len(w) && w[k] >= '0' && w[k] <= '9' {
+				k++
+			}
+			if w[j] != '$' || k == j+1 {
+				b.WriteByte(w[j])
+				continue
+			}
+			n, _ := strconv.Atoi(w[j+1 : k])
+			if n < 1 || n > len(params) {
+				return nil, fmt.Errorf("$%d: no such parameter (%d given)", n, len(params))
+			}
+			fmt.Fprint(&b, params[n-1])
+			j = k - 1
+		}
+		args[i] = b.String()
+	}
+	return args, nil
+}
+
 func redisArgs(cmd string) ([]any, error) {
 	var args []any
 	var word strings.Builder

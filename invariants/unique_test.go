@@ -62,13 +62,13 @@ type generatedDB struct {
 	cols int
 }
 
-func (g generatedDB) Driver() string                     { return "generated" }
-func (g generatedDB) Exec(context.Context, string) error { return nil }
-func (g generatedDB) Close() error                       { return nil }
-func (g generatedDB) Query(context.Context, string) (*Rows, error) {
+func (g generatedDB) Driver() string                             { return "generated" }
+func (g generatedDB) Exec(context.Context, string, ...any) error { return nil }
+func (g generatedDB) Close() error                               { return nil }
+func (g generatedDB) Query(context.Context, string, ...any) (*Rows, error) {
 	return nil, fmt.Errorf("not supported")
 }
-func (g generatedDB) Each(ctx context.Context, _ string, fn func([]any) error) ([]string, error) {
+func (g generatedDB) Each(ctx context.Context, _ string, fn func([]any) error, _ ...any) ([]string, error) {
 	row := make([]any, g.cols)
 	cols := make([]string, g.cols)
 	for i := range cols {

@@ -9,6 +9,7 @@ const (
 	defaultTimeout       = 5 * time.Second
 	defaultKeys          = 1
 	defaultSettle        = 200 * time.Millisecond
+	defaultStepTimeout   = 10 * time.Second
 	defaultThink         = 2 * time.Millisecond
 	defaultMaxUnknown    = 0.5
 	defaultToxicity      = 1.0
@@ -66,6 +67,20 @@ func (p *Profile) applyDefaults() {
 		}
 		if len(o.Outcome.Fail) == 0 {
 			o.Outcome.Fail = append([]string(nil), defaultFail...)
+		}
+	}
+	for _, steps := range [][]SetupStep{p.Setup, p.Teardown} {
+		for i := range steps {
+			st := &steps[i]
+			if st.Request == nil {
+				continue
+			}
+			if len(st.Outcome.OK) == 0 {
+				st.Outcome.OK = append([]string(nil), defaultOK...)
+			}
+			if st.Timeout == 0 {
+				st.Timeout = Duration(defaultStepTimeout)
+			}
 		}
 	}
 	for i := range p.Invariants {

@@ -480,7 +480,7 @@ func TestEnvInProfile(t *testing.T) {
 	if p.Operations[0].Workers != 8 || p.Operations[0].Duration.D() != 3*time.Second || p.Database.DSN != "/tmp/features.db" {
 		t.Errorf("defaults not expanded: %+v %+v", p.Operations[0], p.Database)
 	}
-	if got := p.Setup[0]; got != "UPDATE counters SET note = 'costs $5' WHERE id = $1" {
+	if got := p.Setup[0].SQL; got != "UPDATE counters SET note = 'costs $5' WHERE id = $1" {
 		t.Errorf("setup = %q", got)
 	}
 	t.Setenv("COLLIDE_TEST_WORKERS", "12")

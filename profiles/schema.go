@@ -31,8 +31,13 @@ type Profile struct {
 	Target Target `yaml:"target" json:"target"`
 	// Database is where the service keeps its state and checkers look.
 	Database Database `yaml:"database" json:"database"`
-	// Setup is SQL run, in order, against the database before the attack.
-	Setup []string `yaml:"setup" json:"setup,omitempty"`
+	// Setup is run, in order, before the attack: SQL statements and HTTP
+	// requests whose captures become variables ({{name}}) of later steps,
+	// teardown, operations and invariant queries.
+	Setup []SetupStep `yaml:"setup" json:"setup,omitempty"`
+	// Teardown is run, in order, after the check (even when the run failed or
+	// was interrupted), before the stack is stopped.
+	Teardown []SetupStep `yaml:"teardown" json:"teardown,omitempty"`
 	// Chaos lists the faults applied during the attack.
 	Chaos []Fault `yaml:"chaos" json:"chaos,omitempty"`
 	// Operations are the request streams of the attack; they run at once.

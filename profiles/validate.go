@@ -54,6 +54,14 @@ func (v *validator) profile() {
 	}
 	v.target()
 	v.database()
+	vars := map[string]string{}
+	v.steps("setup", p.Setup, vars)
+	teardownVars := make(map[string]string, len(vars))
+	for k, f := range vars {
+		teardownVars[k] = f
+	}
+	v.steps("teardown", p.Teardown, teardownVars)
+	v.varNames(vars)
 	for i, f := range p.Chaos {
 		v.fault(fmt.Sprintf("chaos[%d]", i), f)
 	}

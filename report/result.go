@@ -45,9 +45,12 @@ type Result struct {
 	Verdict  Verdict   `json:"verdict"`
 	ExitCode int       `json:"exit_code"`
 	// Error is why the run ended in error or was interrupted.
-	Error    string `json:"error,omitempty"`
-	Target   string `json:"target"`
-	Database string `json:"database"`
+	Error string `json:"error,omitempty"`
+	// Warnings are problems that did not decide the verdict, such as a
+	// teardown step that failed after an invariant failed.
+	Warnings []string `json:"warnings,omitempty"`
+	Target   string   `json:"target"`
+	Database string   `json:"database"`
 	// Attack holds one entry per operation.
 	Attack []*attacks.Metrics `json:"attack"`
 	// Totals are the outcome counts over every operation.

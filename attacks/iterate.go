@@ -122,17 +122,20 @@ func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *M
 	if err := r.newVars(n, &vars); err != nil {
 		return -1, err
 	}
-	if s.Burst != nil {
-		vars.Burst = n
-		return r.burst(ctx, client, &vars, m, vm)
+	steps := s.Steps
+	if s.Burst != nil && len(steps) > 0 {
+		// A burst of a flow runs the steps before the last once, then
+		// releases copies of the last step with what they captured (a
+		// mixed burst has no steps of its own).
+		steps = steps[:len(steps)-1]
 	}
-	for _, st := range s.Steps {
+	for _, st := range steps {
 		op, err := r.withRetries(ctx, client, st, s, &vars, int(n), nil, m, vm)
 		if err != nil {
 			return -1, err
 		}
 		if op.Outcome != history.OK {
-			break // a flow stops at its first step that did not succeed
+			return -1, nil // a flow stops at its first step that did not succeed
 		}
 		if len(s.Steps) > 1 && len(op.Captures) > 0 {
 			if vars.Captured == nil {
@@ -143,8 +146,16 @@ func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *M
 			}
 		}
 	}
+	if s.Burst != nil {
+		vars.Burst = n
+		return r.burst(ctx, client, &vars, m, vm)
+	}
 	return -1, nil
 }
+
+// burstStep is the step a burst releases copies of: the request of a plain
+// operation, the last step of a flow.
+func burstStep(s *Spec) *Step { return s.Steps[len(s.Steps)-1] }
 
 // burstCopy is one request of a burst: which operation it belongs to and
 // its rendered values.
@@ -166,7 +177,7 @@ func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *M
 		for _, mem := range b.members {
 			bc := burstCopy{member: mem, vars: *vars, id: r.ids.Add(1)}
 			bc.vars.Copy = c
-			st := mem.Steps[0]
+			st := burstStep(mem)
 			o, err := r.outgoing(st, &bc.vars, bc.id)
 			if err != nil {
 				return -1, err
@@ -186,7 +197,7 @@ func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *M
 	ex, spread := r.releaser.release(ctx, reqs)
 	for i := range copies {
 		bc, e := &copies[i], &ex[i]
-		st := bc.member.Steps[0]
+		st := burstStep(bc.member)
 		invoke := e.released
 		if invoke.IsZero() {
 			invoke = e.done

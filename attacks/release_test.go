@@ -329,3 +329,30 @@ func TestBurstToClosedPort(t *testing.T) {
 		t.Fatalf("err = %v, want a last-byte connection refused", err)
 	}
 }
+
+// TestFlowBurst: a burst of a flow runs the steps before the last once per
+// burst, then releases copies of the last step carrying their captures.
+func TestFlowBurst(t *testing.T) {
+	base, sn := startServer(t, false, nil)
+	ms, hist, err := attackOps(t, base, profiles.Operation{
+		Name: "edit", Burst: &profiles.Burst{Copies: 5, Sync: "last-byte"}, Bursts: 2,
+		Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(time.Second), Workers: 1,
+		Flow: []profiles.Step{
+			{Name: "read", Request: profiles.Request{Method: "GET", URL: "/docs/1"}, Capture: map[string]string{"ok": "ok"}},
+			{Name: "save", Request: profiles.Request{Method: "PUT", URL: "/docs/1?ok={{ok}}&copy={{copy}}"}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, op := range hist {
+		count[op.Op]++
+		if op.Op == "edit.save" && op.Values["ok"] != "true" {
+			t.Fatalf("save %+v does not carry the read's capture", op)
+		}
+	}
+	if count["edit.read"] != 2 || count["edit.save"] != 10 || ms[0].Bursts != 2 || len(sn.ready) != 12 {
+		t.Fatalf("ops %v, %d bursts, server saw %d; want 2 reads, 10 saves, 2 bursts, 12", count, ms[0].Bursts, len(sn.ready))
+	}
+}

@@ -240,6 +240,9 @@ func newSpec(op profiles.Operation, member bool, vars []string) (*Spec, error) {
 				vars[name] = true
 			}
 		}
+		if s.Burst != nil {
+			s.Burst.members = []*Spec{s}
+		}
 	}
 	okSpecs, failSpecs := op.Outcome.OK, op.Outcome.Fail
 	if len(okSpecs) == 0 {

@@ -10,7 +10,7 @@ const (
 	defaultKeys          = 1
 	defaultSettle        = 200 * time.Millisecond
 	defaultStepTimeout   = 10 * time.Second
-	defaultThink         = 2 * time.Millisecond
+	defaultThink         = 0
 	defaultMaxUnknown    = 0.5
 	defaultToxicity      = 1.0
 	defaultStream        = "downstream"

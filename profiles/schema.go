@@ -169,9 +169,12 @@ type Operation struct {
 	// in the history; in a flow, later steps use them as {{name}}.
 	Capture map[string]string `yaml:"capture" json:"capture,omitempty"`
 	// Burst releases copies of one request (the same rendered values, e.g.
-	// the same idempotency key) together, so that they reach the service
-	// within microseconds of each other; Rate then paces bursts. Written
-	// as a count (burst: 8) or a mapping (burst: {copies: 8, sync: last-byte}).
+	// the same idempotency key; {{copy}} tells them apart) together, so
+	// that they reach the service within microseconds of each other; Rate
+	// then paces bursts. In a flow, the steps before the last run once per
+	// burst and copies of the last step are released with their captures.
+	// Written as a count (burst: 8) or a mapping (burst: {copies: 8, sync:
+	// last-byte}).
 	Burst *Burst `yaml:"burst" json:"burst,omitempty"`
 	// Flow replaces Request with steps run in order in each iteration (read a
 	// version, then write with it). A step that is not ok ends its iteration.

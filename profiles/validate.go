@@ -211,8 +211,8 @@ func (v *validator) operation(path string, o Operation) {
 		if o.Request.Method != "" || o.Request.URL != "" {
 			v.errf(path+".request", "set request or flow, not both")
 		}
-		if o.Burst != nil {
-			v.errf(path+".burst", "a flow cannot be burst (burst a single request)")
+		if o.Burst != nil && len(o.Burst.Of) > 0 {
+			v.errf(path+".burst.of", "a flow's burst releases copies of its last step; it cannot name other operations")
 		}
 		if len(o.Capture) > 0 {
 			v.errf(path+".capture", "in a flow, captures belong to its steps")

@@ -180,7 +180,7 @@ func TestDefaults(t *testing.T) {
 		{"outcome.ok", o.Outcome.OK, []string{"2xx"}},
 		{"outcome.fail", o.Outcome.Fail, []string{"4xx"}},
 		{"settle", p.Settle.D(), 200 * time.Millisecond},
-		{"demo.think", p.Target.Demo.Think.D(), 2 * time.Millisecond},
+		{"demo.think", p.Target.Demo.Think.D(), time.Duration(0)},
 		{"max_unknown", p.Verdict.MaxUnknownValue(), 0.5},
 		{"invariant check", p.Invariants[0].Check, "expect"},
 		{"rate", o.Rate.Max(), true},

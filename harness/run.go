@@ -154,6 +154,9 @@ type run struct {
 	ch       *chaos.Chaos
 	// targetAddr is the service's own host:port (not the target link's).
 	targetAddr string
+	// arrivals, when the service reports them (the demo), gives when each
+	// burst request reached its handler, by op id.
+	arrivals func() map[uint64]time.Time
 	checked    bool
 	// baseURL is where the attack and setup requests go.
 	baseURL string
@@ -325,11 +328,23 @@ func (r *run) execute(ctx context.Context) error {
 	metrics, attackErr := atk.Run(attackCtx)
 	stopProgress()
 	atk.Close()
+	var arrivals map[uint64]time.Time
 	for _, m := range metrics {
-		if m.Bursts > 0 {
-			r.logf("%s: %d bursts, %s release, spread p50 %s, max %s (first burst %s)%s", m.Op, m.Bursts, m.Sync,
-				m.ReleaseSpreadP50, m.ReleaseSpreadMax, m.ReleaseSpreadFirst, noteOf(m.SyncNote))
+		if m.Bursts == 0 {
+			continue
 		}
+		if r.arrivals != nil {
+			if arrivals == nil {
+				arrivals = r.arrivals()
+			}
+			m.SetArrivals(arrivals)
+		}
+		arrived := ""
+		if m.ArrivalBursts > 0 {
+			arrived = fmt.Sprintf("; arrival spread p50 %s, max %s", m.ArrivalSpreadP50, m.ArrivalSpreadMax)
+		}
+		r.logf("%s: %d bursts, %s release, spread p50 %s, max %s (first burst %s)%s%s", m.Op, m.Bursts, m.Sync,
+			m.ReleaseSpreadP50, m.ReleaseSpreadMax, m.ReleaseSpreadFirst, arrived, noteOf(m.SyncNote))
 	}
 	r.res.Attack = metrics
 	hook("attacked")

@@ -137,6 +137,7 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 			return "", envErr("stack", err)
 		}
 		r.onCleanup(dm.Close)
+		r.arrivals = dm.Arrivals
 		targetURL = dm.URL()
 		r.logf("demo service (%s, %s) on %s", d.Mode, p.Database.Driver, targetURL)
 	case t.Command != nil:

@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/collide-dev/collide/attacks"
 	"github.com/collide-dev/collide/invariants"
 )
 
@@ -73,6 +74,9 @@ func Markdown(w io.Writer, r *Result) error {
 			return err
 		}
 		fmt.Fprintln(ew)
+		if err := markdownBursts(ew, r.Attack); err != nil {
+			return err
+		}
 	}
 
 	fmt.Fprint(ew, "#### Chaos\n\n")
@@ -244,4 +248,38 @@ func (e *errWriter) Write(p []byte) (int, error) {
 		e.err = fmt.Errorf("report: write: %w", err)
 	}
 	return n, err
+}
+
+// markdownBursts writes the release and arrival spreads of the operations
+// that sent bursts.
+func markdownBursts(w io.Writer, ms []*attacks.Metrics) error {
+	t := newMarkdownTable(w)
+	t.Header("Bursts of", "Bursts", "Sync", "Release p50", "Release max", "First burst", "Arrival p50", "Arrival max")
+	n := 0
+	for _, m := range ms {
+		if m == nil || m.Bursts == 0 {
+			continue
+		}
+		arrP50, arrMax := "-", "-"
+		if m.ArrivalBursts > 0 {
+			arrP50, arrMax = dur(m.ArrivalSpreadP50), dur(m.ArrivalSpreadMax)
+		}
+		sync := m.Sync
+		if m.SyncNote != "" {
+			sync += " (" + m.SyncNote + ")"
+		}
+		if err := t.Append([]string{mdText(m.Op), fmt.Sprint(m.Bursts), mdText(sync),
+			dur(m.ReleaseSpreadP50), dur(m.ReleaseSpreadMax), dur(m.ReleaseSpreadFirst), arrP50, arrMax}); err != nil {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	return nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/collide-dev/collide/attacks"
 )
 
 // Table writes r as terminal tables: a verdict line, one row per invariant
@@ -62,6 +64,10 @@ func Table(w io.Writer, r *Result) error {
 		fmt.Fprintln(w)
 	}
 
+	if err := burstTable(w, r.Attack); err != nil {
+		return err
+	}
+
 	if len(r.Chaos) > 0 {
 		t := newTable(w, 50)
 		t.Header("At", "Link", "Fault", "Action", "Details")
@@ -81,6 +87,44 @@ func Table(w io.Writer, r *Result) error {
 	}
 
 	fmt.Fprintln(w, VerdictLine(r))
+	return nil
+}
+
+// burstTable writes, for the operations that sent bursts, how tightly
+// their copies were released (first to last release write) and, when the
+// service reported it, how tightly they reached its handlers.
+func burstTable(w io.Writer, ms []*attacks.Metrics) error {
+	var rows [][]string
+	for _, m := range ms {
+		if m == nil || m.Bursts == 0 {
+			continue
+		}
+		arrP50, arrMax := "-", "-"
+		if m.ArrivalBursts > 0 {
+			arrP50, arrMax = dur(m.ArrivalSpreadP50), dur(m.ArrivalSpreadMax)
+		}
+		rows = append(rows, []string{m.Op, fmt.Sprint(m.Bursts), m.Sync,
+			dur(m.ReleaseSpreadP50), dur(m.ReleaseSpreadMax), dur(m.ReleaseSpreadFirst), arrP50, arrMax})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	t := newTable(w, 40)
+	t.Header("Bursts of", "Bursts", "Sync", "Release p50", "Release max", "First burst", "Arrival p50", "Arrival max")
+	for _, row := range rows {
+		if err := t.Append(row); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m != nil && m.SyncNote != "" {
+			fmt.Fprintf(w, "%s: %s\n", m.Op, m.SyncNote)
+		}
+	}
+	fmt.Fprintln(w)
 	return nil
 }
 

@@ -45,6 +45,10 @@ func StartDemo(ctx context.Context, cfg demo.Config) (*Demo, error) {
 // URL is the demo's base URL, e.g. http://127.0.0.1:39211.
 func (d *Demo) URL() string { return "http://" + d.ln.Addr().String() }
 
+// Arrivals reports when each request of a burst reached the demo's
+// handlers, by op id (see demo.Service.Arrivals).
+func (d *Demo) Arrivals() map[uint64]time.Time { return d.svc.Arrivals() }
+
 // Addr is the demo's host:port.
 func (d *Demo) Addr() string { return d.ln.Addr().String() }
 

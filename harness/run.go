@@ -157,7 +157,7 @@ type run struct {
 	// arrivals, when the service reports them (the demo), gives when each
 	// burst request reached its handler, by op id.
 	arrivals func() map[uint64]time.Time
-	checked    bool
+	checked  bool
 	// baseURL is where the attack and setup requests go.
 	baseURL string
 	// vars are the run-wide variables captured by setup (and teardown);

@@ -382,6 +382,9 @@ func (h *h2Conn) encodeHeaders(o *outgoing) []byte {
 	h.hbuf.Reset()
 	scheme := o.url.Scheme
 	path := o.url.RequestURI()
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
 	enc := func(name, value string) { h.henc.WriteField(hpack.HeaderField{Name: name, Value: value}) }
 	enc(":method", o.method)
 	enc(":scheme", scheme)

@@ -28,7 +28,7 @@ type seen struct {
 
 // startServer serves HTTP/1.1 and, when h2c, HTTP/2 with prior knowledge,
 // on loopback; status picks each response's status (nil: 201).
-func startServer(t *testing.T, h2c bool, status func(r *http.Request) int) (string, *seen) {
+func startServer(t testing.TB, h2c bool, status func(r *http.Request) int) (string, *seen) {
 	t.Helper()
 	sn := &seen{ready: map[uint64]time.Time{}, proto: map[uint64]int{}, keys: map[string]int{}, burst: map[uint64]string{}}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

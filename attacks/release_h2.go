@@ -45,9 +45,15 @@ func (sp *singlePacket) dial(ctx context.Context) (*h2Conn, error) {
 	return h, nil
 }
 
+// warm opens the first burst's connection and sends a PING through it, so
+// that the first burst's write takes the paths later ones take.
 func (sp *singlePacket) warm(ctx context.Context, _ int) error {
 	h, err := sp.dial(ctx)
 	if err != nil {
+		return err
+	}
+	if err := h.ping(ctx); err != nil {
+		h.close()
 		return err
 	}
 	sp.put(h)
@@ -167,6 +173,24 @@ type h2Conn struct {
 	peerSize uint32 // SETTINGS_MAX_FRAME_SIZE
 	dead     error  // set once the connection cannot take new streams
 	done     chan struct{}
+	pingAck  chan struct{}
+}
+
+// ping sends a PING and waits for its acknowledgement.
+func (h *h2Conn) ping(ctx context.Context) error {
+	h.send(func() error { return h.fr.WritePing(false, [8]byte{'c', 'o', 'l', 'l', 'i', 'd', 'e'}) })
+	t := time.NewTimer(3 * time.Second)
+	defer t.Stop()
+	select {
+	case <-h.pingAck:
+		return nil
+	case <-h.done:
+		return fmt.Errorf("HTTP/2 connection closed before its PING was answered")
+	case <-t.C:
+		return fmt.Errorf("HTTP/2 PING not answered within 3s")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // h2Stream is one request's stream.
@@ -200,7 +224,7 @@ const recvWindow = 1 << 24
 // SETTINGS; an HTTP/1.1 server answers with something else, which is the
 // error.
 func newH2Conn(ctx context.Context, c net.Conn) (*h2Conn, error) {
-	h := &h2Conn{c: c, streams: map[uint32]*h2Stream{}, nextID: 1, peerWin: 65535, connWin: 65535, peerSize: 16384, done: make(chan struct{})}
+	h := &h2Conn{c: c, streams: map[uint32]*h2Stream{}, nextID: 1, peerWin: 65535, connWin: 65535, peerSize: 16384, done: make(chan struct{}), pingAck: make(chan struct{}, 1)}
 	br := bufio.NewReaderSize(c, 32<<10)
 	h.fr = http2.NewFramer(&h.wbuf, br)
 	h.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
@@ -427,6 +451,11 @@ func (h *h2Conn) readLoop() {
 		case *http2.PingFrame:
 			if !f.IsAck() {
 				h.send(func() error { return h.fr.WritePing(true, f.Data) })
+			} else {
+				select {
+				case h.pingAck <- struct{}{}:
+				default:
+				}
 			}
 		case *http2.WindowUpdateFrame:
 			if f.StreamID == 0 {

@@ -10,6 +10,9 @@
 #   load      collide vs vegeta vs wrk on one demo server: $OUT/load.md
 #   memory    peak RSS of a one-million-request run, and RSS growth when every
 #             request fails with its own error: $OUT/memory.md, memory-errors.md
+#   spread    how tightly each burst sync mode (barrier, last-byte,
+#             single-packet) releases a burst of 30, and how tightly it
+#             reaches the demo's handlers: $OUT/spread.md
 #   report    $OUT/summary.md from the above, with the machine and load
 #   all       every step above, in that order
 #
@@ -83,6 +86,12 @@ step_memory() {
   "$GO" test -count=1 -run '^TestMemory(UniqueErrors)?$' -v -timeout 20m ./bench 2>&1 | tee "$OUT/memory.log"
 }
 
+step_spread() {
+  log spread
+  "$GO" test -count=1 -run '^TestSpread$' -v -timeout 10m ./bench 2>&1 | tee "$OUT/spread.log"
+  "$GO" test -run '^$' -bench 'BenchmarkRelease' -benchtime 300x -count 3 ./attacks 2>&1 | tee "$OUT/release.txt"
+}
+
 step_report() {
   log report
   {
@@ -90,7 +99,7 @@ step_report() {
     echo
     echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $("$GO" env GOVERSION), load average now $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    for f in load.md memory.md memory-errors.md; do [ -f "$OUT/$f" ] && { cat "$OUT/$f"; echo; }; done
+    for f in load.md memory.md memory-errors.md spread.md; do [ -f "$OUT/$f" ] && { cat "$OUT/$f"; echo; }; done
     if [ -f "$OUT/checkers.txt" ]; then
       echo "# Checkers"; echo; echo '```'; grep -E '^(Benchmark|goos|cpu|ok|FAIL|---)|setup:' "$OUT/checkers.txt"; echo '```'; echo
     fi
@@ -102,16 +111,16 @@ step_report() {
 }
 
 [ $# -gt 0 ] || set -- all
-[ "$1" = all ] && set -- tools hot checkers load memory report
+[ "$1" = all ] && set -- tools hot checkers load memory spread report
 status=0
 start=$(date +%s)
 for s in "$@"; do
   case $s in
-    tools|hot|checkers|load|memory|report)
+    tools|hot|checkers|load|memory|spread|report)
       t0=$(date +%s)
       "step_$s" || { echo "bench: step $s failed" >&2; status=1; }
       echo "bench: step $s took $(( $(date +%s) - t0 ))s" >&2 ;;
-    *) echo "usage: $0 [all|tools|hot|checkers|load|memory|report]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [all|tools|hot|checkers|load|memory|spread|report]..." >&2; exit 2 ;;
   esac
 done
 echo "bench: done in $(( $(date +%s) - start ))s" >&2

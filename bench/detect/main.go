@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -163,6 +164,13 @@ type runResult struct {
 	err         string
 	// failed names the invariants that failed.
 	failed []string
+	// think is the demo's think time; sync the release mode of the run's
+	// bursts ("" without bursts), with their median release and arrival
+	// spreads (of the operation that sent the most bursts).
+	think               time.Duration
+	sync                string
+	release, arrival    time.Duration
+	hasRelease, arrived bool
 }
 
 func (r runResult) note() string {
@@ -188,6 +196,17 @@ func runOnce(ctx context.Context, name, mode, dir string, sets []string) runResu
 		return runResult{verdict: report.Error, err: fmt.Sprint(err)}
 	}
 	r := runResult{verdict: res.Verdict, seed: res.Seed}
+	if p.Target.Demo != nil {
+		r.think = p.Target.Demo.Think.D()
+	}
+	bursts := 0
+	for _, m := range res.Attack {
+		if m != nil && m.Bursts > bursts {
+			bursts = m.Bursts
+			r.sync, r.release, r.hasRelease = m.Sync, m.ReleaseSpreadP50, true
+			r.arrival, r.arrived = m.ArrivalSpreadP50, m.ArrivalBursts > 0
+		}
+	}
 	for _, inv := range res.Invariants {
 		if inv.Verdict == invariants.Fail {
 			r.failed = append(r.failed, inv.Name)
@@ -237,7 +256,7 @@ func renderTable(w io.Writer, stats []*profileStats, markdown bool) error {
 			tablewriter.WithHeaderAlignment(tw.AlignLeft), tablewriter.WithRowAlignment(tw.AlignLeft))
 	}
 	t := tablewriter.NewTable(w, opts...)
-	t.Header("Profile", "Racy runs failed", "First violation (median)", "Basis", "Safe false positives", "Error / unknown runs", "Run wall time (median)")
+	t.Header("Profile", "Sync", "Think", "Racy runs failed", "Release spread (median)", "Arrival spread (median)", "First violation (median)", "Basis", "Safe false positives", "Error / unknown runs", "Run wall time (median)")
 	for _, ps := range stats {
 		n := len(ps.racy)
 		det := count(ps.racy, report.Fail)
@@ -261,8 +280,27 @@ func renderTable(w io.Writer, stats []*profileStats, markdown bool) error {
 		}
 		fp := count(ps.safe, report.Fail)
 		odd := count(ps.racy, report.Error, report.Unknown, report.Interrupted) + count(ps.safe, report.Error, report.Unknown, report.Interrupted)
-		row := []string{ps.name,
+		var releases, arrivals []time.Duration
+		syncs, think := map[string]bool{}, time.Duration(0)
+		for _, r := range append(append([]runResult{}, ps.racy...), ps.safe...) {
+			think = r.think
+			if r.sync != "" {
+				syncs[r.sync] = true
+			}
+			if r.hasRelease {
+				releases = append(releases, r.release)
+			}
+			if r.arrived {
+				arrivals = append(arrivals, r.arrival)
+			}
+		}
+		sync := "— (no bursts)"
+		if len(syncs) > 0 {
+			sync = strings.Join(slices.Sorted(maps.Keys(syncs)), ", ")
+		}
+		row := []string{ps.name, sync, think.String(),
 			fmt.Sprintf("%d/%d (%s)", det, n, pct(det, n)),
+			fmtSpread(median(releases)), fmtSpread(median(arrivals)),
 			fmtDur(median(firsts)), basis,
 			fmt.Sprintf("%d/%d", fp, len(ps.safe)),
 			strconv.Itoa(odd),
@@ -327,6 +365,18 @@ func fmtDur(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	default:
 		return d.Round(10 * time.Millisecond).String()
+	}
+}
+
+// fmtSpread formats a spread of microseconds to milliseconds.
+func fmtSpread(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	default:
+		return d.Round(10 * time.Microsecond).String()
 	}
 }
 

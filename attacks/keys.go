@@ -20,6 +20,9 @@ func (s *Spec) keysReady() error {
 	if s.KeyQuery != "" && len(s.KeyValues) == 0 && s.uses(segKey) {
 		return fmt.Errorf("attacks: %s: keys come from the query %q, which has not given any (run it after setup and attack with Spec.WithKeys)", s.Name, s.KeyQuery)
 	}
+	if s.KeyCapture != "" && len(s.KeyValues) == 0 && s.uses(segKey) {
+		return fmt.Errorf("attacks: %s: keys come from the setup capture %q, which has not given any (attack with Spec.WithKeys)", s.Name, s.KeyCapture)
+	}
 	return nil
 }
 

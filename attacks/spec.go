@@ -38,6 +38,10 @@ type Spec struct {
 	// KeyQuery is the query whose rows give KeyValues (keys: {query: …}):
 	// the harness runs it after setup and attacks with WithKeys' copy.
 	KeyQuery string
+	// KeyCapture is the capture of a repeated setup step whose values give
+	// KeyValues (keys: {capture: …}): the harness attacks with WithKeys'
+	// copy.
+	KeyCapture string
 	// Burst, when set, makes each iteration a burst: copies of the request
 	// (or of the requests of the operations it names) released together.
 	Burst *BurstSpec
@@ -174,6 +178,7 @@ func newSpec(op profiles.Operation, member bool, vars []string) (*Spec, error) {
 		Keys:         max(op.Keys.Count, 1),
 		KeyValues:    op.Keys.Values(),
 		KeyQuery:     op.Keys.Query,
+		KeyCapture:   op.Keys.Capture,
 		RetryMax:     op.Retry.Max,
 		RetryBackoff: op.Retry.Backoff.D(),
 		Member:       member,

@@ -94,7 +94,7 @@ func Run(ctx context.Context, o Options) (res *report.Result, err error) {
 		return nil, envErr("result", fmt.Errorf("create run folder: %w", err))
 	}
 	res = newResult(o, p, seed, runID)
-	r := &run{o: o, p: p, pl: pl, res: res, rng: rng, log: log, vars: map[string]string{}, isVar: map[string]bool{}, secretVar: map[string]bool{}}
+	r := &run{o: o, p: p, pl: pl, res: res, rng: rng, log: log, vars: map[string]string{}, lists: map[string][]string{}, isVar: map[string]bool{}, secretVar: map[string]bool{}}
 	for _, n := range p.Vars() {
 		r.isVar[n] = true
 	}
@@ -164,6 +164,8 @@ type run struct {
 	// isVar and secretVar name the profile's variables and its secret
 	// ones. bound is db with vars bound into {{name}} placeholders.
 	vars      map[string]string
+	// lists holds the captures of repeated setup steps, in order.
+	lists     map[string][]string
 	isVar     map[string]bool
 	secretVar map[string]bool
 	bound     invariants.DB

@@ -84,8 +84,10 @@ func compileSteps(p *profiles.Profile, list string, steps []profiles.SetupStep, 
 				sp.timeout = 10 * time.Second
 			}
 		}
-		for n := range st.Capture {
-			vars[n] = true
+		if st.Repeat <= 1 {
+			for n := range st.Capture {
+				vars[n] = true
+			}
 		}
 		out = append(out, sp)
 	}
@@ -138,10 +140,16 @@ func (r *run) runSteps(ctx context.Context, steps []*stepPlan, teardown bool) er
 	return errors.Join(errs...)
 }
 
-// runStep runs one step; its captures join r.vars.
+// runStep runs one step; its captures join r.vars, or, for a repeated
+// step, r.lists.
 func (r *run) runStep(ctx context.Context, sp *stepPlan) error {
 	if sp.request() {
-		return r.sendStep(ctx, sp)
+		for i := range max(sp.step.Repeat, 1) {
+			if err := r.sendStep(ctx, sp, uint64(i)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if err := r.bound.Exec(ctx, sp.sql); err != nil {
 		return fmt.Errorf("%s: %w", sp.label, err)
@@ -152,8 +160,8 @@ func (r *run) runStep(ctx context.Context, sp *stepPlan) error {
 func (sp *stepPlan) request() bool { return sp.url != nil }
 
 // sendStep sends a request step to the target and captures its variables.
-func (r *run) sendStep(ctx context.Context, sp *stepPlan) error {
-	vars := &attacks.Vars{Run: r.vars, Key: "key-0"}
+func (r *run) sendStep(ctx context.Context, sp *stepPlan, seq uint64) error {
+	vars := &attacks.Vars{Run: r.vars, Key: "key-0", Seq: seq}
 	if sp.url.UsesUUID() || sp.body.UsesUUID() || usesUUID(sp.headers) {
 		u, err := uuid.NewRandomFromReader(randReader{r})
 		if err != nil {
@@ -163,6 +171,9 @@ func (r *run) sendStep(ctx context.Context, sp *stepPlan) error {
 	}
 	path := sp.url.Render(vars)
 	what := fmt.Sprintf("%s: %s %s", sp.label, sp.method, sp.path)
+	if sp.step.Repeat > 1 {
+		what = fmt.Sprintf("%s (repeat %d of %d): %s %s", sp.label, seq+1, sp.step.Repeat, sp.method, sp.path)
+	}
 	if !strings.HasPrefix(path, "/") {
 		return fmt.Errorf("%s: the URL renders as %q, not a path starting with /", what, path)
 	}
@@ -223,7 +234,11 @@ func (r *run) sendStep(ctx context.Context, sp *stepPlan) error {
 		}
 	}
 	for n, v := range vals {
-		r.vars[n] = v
+		if sp.step.Repeat > 1 {
+			r.lists[n] = append(r.lists[n], v)
+		} else {
+			r.vars[n] = v
+		}
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ const MaxKeys = 100_000
 //	keys: [7, 9, 12]                        List: the values themselves, as text
 //	keys: {from: 1, to: 100}                From, To: the integers 1 … 100
 //	keys: {query: "SELECT id FROM items"}   Query: the first column of each row
+//	keys: {capture: item}                   Capture: what a repeated setup step captured
 //
 // Every request draws one key at random from the run's seeded source; the
 // history op's key is the value rendered. A query runs against the database
@@ -39,6 +40,9 @@ type Keys struct {
 	// Query is SQL (with the Redis driver, a command) whose rows' first
 	// column gives the keys (keys: {query: "SELECT id FROM items"}).
 	Query string `yaml:"query" json:"query,omitempty"`
+	// Capture names a capture of a repeated setup step (repeat: N): the
+	// values its N requests returned, e.g. the ids of N resources it made.
+	Capture string `yaml:"capture" json:"capture,omitempty"`
 }
 
 // decodesMappingAsFields tells the profile decoder to decode the mapping
@@ -83,7 +87,7 @@ func (k *Keys) UnmarshalYAML(n *yaml.Node) error {
 
 // IsZero reports whether no keys are set (the default: one key).
 func (k Keys) IsZero() bool {
-	return k.Count == 0 && k.List == nil && k.From == nil && k.To == nil && k.Query == ""
+	return k.Count == 0 && k.List == nil && k.From == nil && k.To == nil && k.Query == "" && k.Capture == ""
 }
 
 // Values lists the keys of a list or a range, in order; nil for a count or
@@ -113,6 +117,8 @@ func (k Keys) String() string {
 		return "[" + strings.Join(k.List, ", ") + "]"
 	case k.Query != "":
 		return "{query: " + strconv.Quote(k.Query) + "}"
+	case k.Capture != "":
+		return "{capture: " + k.Capture + "}"
 	case k.From != nil || k.To != nil:
 		var parts []string
 		if k.From != nil {
@@ -128,9 +134,10 @@ func (k Keys) String() string {
 
 // keysJSON is the JSON and YAML of the mapping forms.
 type keysJSON struct {
-	From  *int64 `json:"from,omitempty" yaml:"from,omitempty"`
-	To    *int64 `json:"to,omitempty" yaml:"to,omitempty"`
-	Query string `json:"query,omitempty" yaml:"query,omitempty"`
+	From    *int64 `json:"from,omitempty" yaml:"from,omitempty"`
+	To      *int64 `json:"to,omitempty" yaml:"to,omitempty"`
+	Query   string `json:"query,omitempty" yaml:"query,omitempty"`
+	Capture string `json:"capture,omitempty" yaml:"capture,omitempty"`
 }
 
 // MarshalYAML writes the keys in the form they were given.
@@ -138,8 +145,8 @@ func (k Keys) MarshalYAML() (any, error) {
 	switch {
 	case k.List != nil:
 		return k.List, nil
-	case k.From != nil || k.To != nil || k.Query != "":
-		return keysJSON{k.From, k.To, k.Query}, nil
+	case k.From != nil || k.To != nil || k.Query != "" || k.Capture != "":
+		return keysJSON{k.From, k.To, k.Query, k.Capture}, nil
 	}
 	return k.Count, nil
 }
@@ -150,8 +157,8 @@ func (k Keys) MarshalJSON() ([]byte, error) {
 	switch {
 	case k.List != nil:
 		return json.Marshal(k.List)
-	case k.From != nil || k.To != nil || k.Query != "":
-		return json.Marshal(keysJSON{k.From, k.To, k.Query})
+	case k.From != nil || k.To != nil || k.Query != "" || k.Capture != "":
+		return json.Marshal(keysJSON{k.From, k.To, k.Query, k.Capture})
 	}
 	return []byte(strconv.Itoa(k.Count)), nil
 }
@@ -178,7 +185,7 @@ func (k *Keys) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return err
 		}
-		*k = Keys{From: m.From, To: m.To, Query: m.Query}
+		*k = Keys{From: m.From, To: m.To, Query: m.Query, Capture: m.Capture}
 		return nil
 	}
 	var c int
@@ -209,6 +216,12 @@ func (v *validator) keys(path string, k Keys) {
 				continue
 			}
 			seen[key] = i
+		}
+	case k.Capture != "" && (k.Query != "" || k.From != nil || k.To != nil):
+		v.errf(path+".capture", "set one of from and to, query, or capture")
+	case k.Capture != "":
+		if _, ok := v.lists[k.Capture]; !ok {
+			v.errf(path+".capture", "no repeated setup step captures %s (a setup step with repeat: N and capture: {%s: …}; lists: %s)", quote(k.Capture), k.Capture, orNone(sortedKeys(v.lists)))
 		}
 	case k.Query != "" && (k.From != nil || k.To != nil):
 		v.errf(path, "set from and to, or query, not both")

@@ -37,6 +37,23 @@ type SetupStep struct {
 	Secret []string `yaml:"secret" json:"secret,omitempty"`
 	// Timeout bounds the request (default 10s).
 	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Repeat sends a request step this many times ({{seq}} renders 0 …
+	// Repeat−1), e.g. to create one resource per key. Its captures are then
+	// lists, not variables: an operation draws its keys from one with
+	// keys: {capture: name}. 0 means once.
+	Repeat int `yaml:"repeat" json:"repeat,omitempty"`
+}
+
+// ListVars lists the captures of repeated setup steps (repeat > 1): lists
+// of values an operation draws keys from (keys: {capture: name}).
+func (p *Profile) ListVars() []string {
+	var out []string
+	for _, st := range p.Setup {
+		if st.Repeat > 1 {
+			out = append(out, sortedKeys(st.Capture)...)
+		}
+	}
+	return out
 }
 
 // fromScalar makes a plain string in the profile a SQL step (the format of
@@ -50,7 +67,7 @@ func (s *SetupStep) fromScalar(n *yaml.Node) error {
 // plain string.
 func (s SetupStep) plainSQL() bool {
 	return s.Name == "" && s.Request == nil && len(s.Capture) == 0 && len(s.Outcome.OK) == 0 &&
-		len(s.Outcome.Fail) == 0 && len(s.Secret) == 0 && s.Timeout == 0
+		len(s.Outcome.Fail) == 0 && len(s.Secret) == 0 && s.Timeout == 0 && s.Repeat == 0
 }
 
 // Label names the step in messages: setup[1] "login", or setup[0].
@@ -92,7 +109,9 @@ var builtinVars = map[string]bool{"seq": true, "uuid": true, "key": true, "env":
 func (p *Profile) Vars() []string {
 	var out []string
 	for _, st := range p.Setup {
-		out = append(out, sortedKeys(st.Capture)...)
+		if st.Repeat <= 1 {
+			out = append(out, sortedKeys(st.Capture)...)
+		}
 	}
 	return out
 }
@@ -222,7 +241,7 @@ func (v *validator) steps(list string, steps []SetupStep, vars map[string]string
 			for _, f := range []struct {
 				name string
 				set  bool
-			}{{"capture", len(st.Capture) > 0}, {"outcome", len(st.Outcome.OK)+len(st.Outcome.Fail) > 0}, {"secret", len(st.Secret) > 0}, {"timeout", st.Timeout != 0}} {
+			}{{"capture", len(st.Capture) > 0}, {"outcome", len(st.Outcome.OK)+len(st.Outcome.Fail) > 0}, {"secret", len(st.Secret) > 0}, {"timeout", st.Timeout != 0}, {"repeat", st.Repeat != 0}} {
 				if f.set {
 					v.errf(path+"."+f.name, "only a request step has %s", f.name)
 				}
@@ -248,6 +267,12 @@ func (v *validator) steps(list string, steps []SetupStep, vars map[string]string
 			if st.Timeout < 0 {
 				v.errf(path+".timeout", "must not be negative")
 			}
+			switch {
+			case st.Repeat < 0 || st.Repeat > MaxKeys:
+				v.errf(path+".repeat", "must be between 0 and %d (got %d)", MaxKeys, st.Repeat)
+			case st.Repeat > 1 && list != "setup":
+				v.errf(path+".repeat", "only a setup step repeats (its captures are the keys of an operation)")
+			}
 			v.captures(path+".capture", st.Capture)
 			for _, n := range sortedKeys(st.Capture) {
 				if first, dup := vars[n]; dup {
@@ -261,6 +286,12 @@ func (v *validator) steps(list string, steps []SetupStep, vars map[string]string
 			}
 		}
 		for _, n := range sortedKeys(st.Capture) {
+			if st.Repeat > 1 {
+				if _, dup := v.lists[n]; !dup {
+					v.lists[n] = path + ".capture." + n
+				}
+				continue // a list: keys: {capture: name}, not {{name}}
+			}
 			if _, dup := vars[n]; !dup {
 				vars[n] = path + ".capture." + n
 			}
@@ -288,6 +319,10 @@ func (v *validator) refs(path, s string, vars map[string]string, list string) {
 		case "invariants":
 			where = "by a setup step"
 		}
+		if _, list := v.lists[n]; list {
+			v.errf(path, "{{%s}} is a list, captured by a repeated setup step: draw from it with keys: {capture: %s} and use {{key}}", n, n)
+			continue
+		}
 		v.errf(path, "undefined variable {{%s}}: no capture of that name %s (defined: %s)", n, where, orNone(sortedKeys(vars)))
 	}
 }
@@ -312,6 +347,23 @@ func (v *validator) varNames(vars map[string]string) {
 		check(path+".capture", o.Capture)
 		for j, fs := range o.Flow {
 			check(indexPath(path+".flow", j)+".capture", fs.Capture)
+		}
+		lists := func(rp string, r Request) {
+			fields := []struct{ name, text string }{{"url", r.URL}, {"body", r.Body}}
+			for _, h := range sortedKeys(r.Headers) {
+				fields = append(fields, struct{ name, text string }{"headers." + h, r.Headers[h]})
+			}
+			for _, f := range fields {
+				for _, n := range VarRefs(f.text) {
+					if _, list := v.lists[n]; list {
+						v.errf(rp+"."+f.name, "{{%s}} is a list, captured by a repeated setup step: draw from it with keys: {capture: %s} and use {{key}}", n, n)
+					}
+				}
+			}
+		}
+		lists(path+".request", o.Request)
+		for j, fs := range o.Flow {
+			lists(indexPath(path+".flow", j)+".request", fs.Request)
 		}
 	}
 }

@@ -23,6 +23,9 @@ type validator struct {
 	// members maps an operation released by another's burst (burst.of) to
 	// that operation's name.
 	members map[string]string
+	// lists maps the captures of repeated setup steps to where they are
+	// defined: lists an operation's keys may come from.
+	lists map[string]string
 }
 
 func (v *validator) errf(field, format string, args ...any) {
@@ -32,7 +35,7 @@ func (v *validator) errf(field, format string, args ...any) {
 // validate checks the decoded profile and returns its first error in
 // document order, or nil.
 func (p *Profile) validate() *Error {
-	v := &validator{p: p}
+	v := &validator{p: p, lists: map[string]string{}}
 	v.profile()
 	if len(v.errs) == 0 {
 		return nil
@@ -288,7 +291,7 @@ func (v *validator) operation(path string, o Operation) {
 			v.errf(path+".duration", "required (or set requests)")
 		}
 	case !o.Rate.Max() && o.Duration > 0 && float64(o.Rate.Freq)*float64(o.Duration) < float64(o.Rate.Per):
-		v.errf(path+".rate", "%s for %s sends nothing: a %s sends one %s every %s (raise rate or duration)", o.Rate, o.Duration, unit(o), unit(o), time.Duration(int64(o.Rate.Per)/int64(max(o.Rate.Freq, 1))))
+		v.errf(path+".rate", "%s for %s sends nothing: it sends one %s every %s (raise rate or duration)", o.Rate, o.Duration, unit(o), time.Duration(int64(o.Rate.Per)/int64(max(o.Rate.Freq, 1))))
 	case budget == 0 && !o.Rate.Max():
 		if n := paced(o.Rate, o.Duration) * float64(max(o.Burst.Size(), 1)); n > MaxRequests {
 			v.errf(path+".rate", "%s for %s is %.0f requests, above the limit of %d per operation (lower rate or duration, or set requests)", o.Rate, o.Duration, n, MaxRequests)
@@ -383,7 +386,7 @@ func (v *validator) burst(path string, o Operation) {
 					names = append(names, op.Name)
 				}
 			}
-			v.errf(ip, "no operation named %s (operations: %s)", quote(name), strings.Join(names, ", "))
+			v.errf(ip, "no operation named %s (other operations: %s)", quote(name), orNone(names))
 		case target.Burst != nil:
 			v.errf(ip, "%s has a burst of its own; a burst releases plain requests", quote(name))
 		case len(target.Flow) > 0:

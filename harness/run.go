@@ -163,7 +163,7 @@ type run struct {
 	// vars are the run-wide variables captured by setup (and teardown);
 	// isVar and secretVar name the profile's variables and its secret
 	// ones. bound is db with vars bound into {{name}} placeholders.
-	vars      map[string]string
+	vars map[string]string
 	// lists holds the captures of repeated setup steps, in order.
 	lists     map[string][]string
 	isVar     map[string]bool

@@ -2,6 +2,7 @@ package attacks
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,9 @@ type Options struct {
 	Rand *rand.Rand
 	// Live, if set, is updated as results arrive (for a progress line).
 	Live *Live
+	// TLS configures connections to an https target (nil: the system's
+	// roots).
+	TLS *tls.Config
 	// Vars are the run-wide variables (captured by setup) that templates use
 	// as {{name}}; every name a spec uses must have been given to NewSpec.
 	// They are not written to the history.
@@ -180,12 +184,12 @@ func Prepare(ctx context.Context, opts Options, specs []*Spec) (*Attack, error) 
 		if s.Burst == nil {
 			continue
 		}
-		if r.sync, r.syncNote, err = resolveSync(ctx, s.Burst, base); err != nil {
+		if r.sync, r.syncNote, err = resolveSync(ctx, s.Burst, base, opts.TLS); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("operation %q: %w", s.Name, err)
 		}
 		newRel, _ := lookupSync(r.sync)
-		r.releaser = newRel(releaseConfig{base: base, timeout: s.Timeout, client: r.client})
+		r.releaser = newRel(releaseConfig{base: base, timeout: s.Timeout, client: r.client, tls: opts.TLS})
 		if err := r.releaser.warm(ctx, s.Burst.Size()); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("operation %q: %s: %w", s.Name, r.sync, err)
@@ -394,6 +398,7 @@ func (r *opRun) newClient() *http.Client {
 		size = s.Burst.Size()
 	}
 	r.httpTr = &http.Transport{
+		TLSClientConfig:     r.opts.TLS,
 		DialContext:         dialer.DialContext,
 		MaxIdleConnsPerHost: max(s.MaxWorkers, size),
 		DisableKeepAlives:   !s.KeepAlive,

@@ -88,6 +88,9 @@ type releaseConfig struct {
 	timeout time.Duration // per request, from its release
 	// client sends requests the usual way (barrier mode).
 	client *http.Client
+	// tls configures TLS to an https target (nil: the system's roots);
+	// each mode sets its own ALPN protocols.
+	tls *tls.Config
 }
 
 // releasers are the release modes by name.
@@ -114,11 +117,11 @@ func lookupSync(name string) (func(releaseConfig) releaser, error) {
 // resolveSync picks the release mode of a burst: the one asked for, or the
 // tightest the target supports — single-packet on HTTP/2, else last-byte.
 // note explains a fallback or the choice, for the result.
-func resolveSync(ctx context.Context, b *BurstSpec, base *url.URL) (mode, note string, err error) {
+func resolveSync(ctx context.Context, b *BurstSpec, base *url.URL, tlsConf *tls.Config) (mode, note string, err error) {
 	if b.Sync == syncLastByte || b.Sync == syncBarrier {
 		return b.Sync, "", nil
 	}
-	h2, why := speaksH2(ctx, base)
+	h2, why := speaksH2(ctx, base, tlsConf)
 	switch {
 	case h2:
 		return syncSinglePacket, "", nil
@@ -133,10 +136,10 @@ func resolveSync(ctx context.Context, b *BurstSpec, base *url.URL) (mode, note s
 // speaksH2 asks the target whether it speaks HTTP/2: over TLS by ALPN, in
 // clear text by sending the HTTP/2 preface and waiting for the server's
 // SETTINGS. why says what was seen when it does not.
-func speaksH2(ctx context.Context, base *url.URL) (ok bool, why string) {
+func speaksH2(ctx context.Context, base *url.URL, tlsConf *tls.Config) (ok bool, why string) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	c, err := dialTarget(ctx, base, []string{"h2", "http/1.1"})
+	c, err := dialTarget(ctx, base, tlsConf, []string{"h2", "http/1.1"})
 	if err != nil {
 		return false, "could not be reached: " + err.Error()
 	}
@@ -155,9 +158,10 @@ func speaksH2(ctx context.Context, base *url.URL) (ok bool, why string) {
 	return true, ""
 }
 
-// dialTarget opens a connection to base's host: TCP, and TLS with the given
-// ALPN protocols when base is https.
-func dialTarget(ctx context.Context, base *url.URL, alpn []string) (net.Conn, error) {
+// dialTarget opens a connection to base's host: TCP, and TLS (tlsConf, or
+// the system's roots when nil) with the given ALPN protocols when base is
+// https.
+func dialTarget(ctx context.Context, base *url.URL, tlsConf *tls.Config, alpn []string) (net.Conn, error) {
 	host := base.Host
 	if base.Port() == "" {
 		if base.Scheme == "https" {
@@ -170,7 +174,15 @@ func dialTarget(ctx context.Context, base *url.URL, alpn []string) (net.Conn, er
 	if base.Scheme != "https" {
 		return d.DialContext(ctx, "tcp", host)
 	}
-	td := &tls.Dialer{NetDialer: d, Config: &tls.Config{ServerName: base.Hostname(), NextProtos: alpn}}
+	conf := &tls.Config{}
+	if tlsConf != nil {
+		conf = tlsConf.Clone()
+	}
+	if conf.ServerName == "" {
+		conf.ServerName = base.Hostname()
+	}
+	conf.NextProtos = alpn
+	td := &tls.Dialer{NetDialer: d, Config: conf}
 	return td.DialContext(ctx, "tcp", host)
 }
 

@@ -33,7 +33,7 @@ type singlePacket struct {
 func newSinglePacket(cfg releaseConfig) releaser { return &singlePacket{cfg: cfg} }
 
 func (sp *singlePacket) dial(ctx context.Context) (*h2Conn, error) {
-	c, err := dialTarget(ctx, sp.cfg.base, []string{"h2"})
+	c, err := dialTarget(ctx, sp.cfg.base, sp.cfg.tls, []string{"h2"})
 	if err != nil {
 		return nil, err
 	}

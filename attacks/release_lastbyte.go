@@ -47,7 +47,7 @@ type h1conn struct {
 }
 
 func (lb *lastByte) dial(ctx context.Context) (*h1conn, error) {
-	c, err := dialTarget(ctx, lb.cfg.base, []string{"http/1.1"})
+	c, err := dialTarget(ctx, lb.cfg.base, lb.cfg.tls, []string{"http/1.1"})
 	if err != nil {
 		return nil, err
 	}

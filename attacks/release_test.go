@@ -2,10 +2,12 @@ package attacks
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -354,5 +356,42 @@ func TestFlowBurst(t *testing.T) {
 	}
 	if count["edit.read"] != 2 || count["edit.save"] != 10 || ms[0].Bursts != 2 || len(sn.ready) != 12 {
 		t.Fatalf("ops %v, %d bursts, server saw %d; want 2 reads, 10 saves, 2 bursts, 12", count, ms[0].Bursts, len(sn.ready))
+	}
+}
+
+// TestReleaseOverTLS: over https, single-packet is chosen by ALPN and
+// last-byte holds back the final bytes of TLS records alike.
+func TestReleaseOverTLS(t *testing.T) {
+	var mu sync.Mutex
+	protos := map[int]int{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		protos[r.ProtoMajor]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	for _, tc := range []struct{ sync, want string }{{"", "single-packet"}, {"last-byte", "last-byte"}} {
+		t.Run(tc.want, func(t *testing.T) {
+			clear(protos)
+			specs, err := NewSpecs([]profiles.Operation{{Name: "x", Request: profiles.Request{Method: "POST", URL: "/", Body: `{"a":1}`},
+				Burst: &profiles.Burst{Copies: 5, Sync: tc.sync}, Bursts: 2, Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(time.Second)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hw := history.NewWriter(io.Discard)
+			ms, err := Run(context.Background(), Options{BaseURL: srv.URL, History: hw, Rand: rand.New(rand.NewPCG(1, 1)), TLS: &tls.Config{RootCAs: roots}}, specs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantProto := map[string]int{"single-packet": 2, "last-byte": 1}[tc.want]
+			if ms[0].Sync != tc.want || ms[0].OK != 10 || protos[wantProto] != 10 {
+				t.Fatalf("sync %q, %d ok, protocols %v; want %s, 10 ok over HTTP/%d", ms[0].Sync, ms[0].OK, protos, tc.want, wantProto)
+			}
+		})
 	}
 }

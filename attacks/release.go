@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -231,4 +232,50 @@ func (s *spreads) summary() (p50, p90, maxD time.Duration) {
 	xs := slices.Clone(s.all)
 	slices.Sort(xs)
 	return xs[len(xs)/2], xs[(len(xs)*9)/10], xs[len(xs)-1]
+}
+
+// connPool keeps a release mode's idle connections between bursts.
+type connPool[C any] struct {
+	mu   sync.Mutex
+	idle []C
+	// usable reports whether an idle connection can still carry a burst of
+	// n requests; drop closes one that cannot.
+	usable func(c C, n int) bool
+	drop   func(c C)
+}
+
+// take returns the newest idle connection usable for n requests, closing
+// the unusable ones it meets; ok is false when none is left.
+func (p *connPool[C]) take(n int) (c C, ok bool) {
+	for {
+		p.mu.Lock()
+		if len(p.idle) == 0 {
+			p.mu.Unlock()
+			return c, false
+		}
+		c = p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		p.mu.Unlock()
+		if p.usable(c, n) {
+			return c, true
+		}
+		p.drop(c)
+	}
+}
+
+func (p *connPool[C]) put(c C) {
+	p.mu.Lock()
+	p.idle = append(p.idle, c)
+	p.mu.Unlock()
+}
+
+// closeAll closes every idle connection.
+func (p *connPool[C]) closeAll() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		p.drop(c)
+	}
 }

@@ -26,11 +26,12 @@ import (
 // golang.org/x/net/http2's Framer and hpack encoder.
 type singlePacket struct {
 	cfg  releaseConfig
-	mu   sync.Mutex
-	idle []*h2Conn
+	pool connPool[*h2Conn]
 }
 
-func newSinglePacket(cfg releaseConfig) releaser { return &singlePacket{cfg: cfg} }
+func newSinglePacket(cfg releaseConfig) releaser {
+	return &singlePacket{cfg: cfg, pool: connPool[*h2Conn]{usable: (*h2Conn).usable, drop: (*h2Conn).close}}
+}
 
 func (sp *singlePacket) dial(ctx context.Context) (*h2Conn, error) {
 	c, err := dialTarget(ctx, sp.cfg.base, sp.cfg.tls, []string{"h2"})
@@ -61,36 +62,15 @@ func (sp *singlePacket) warm(ctx context.Context, _ int) error {
 }
 
 func (sp *singlePacket) take(ctx context.Context, streams int) (*h2Conn, error) {
-	for {
-		sp.mu.Lock()
-		if len(sp.idle) == 0 {
-			sp.mu.Unlock()
-			return sp.dial(ctx)
-		}
-		h := sp.idle[len(sp.idle)-1]
-		sp.idle = sp.idle[:len(sp.idle)-1]
-		sp.mu.Unlock()
-		if h.usable(streams) {
-			return h, nil
-		}
-		h.close()
+	if h, ok := sp.pool.take(streams); ok {
+		return h, nil
 	}
+	return sp.dial(ctx)
 }
 
-func (sp *singlePacket) put(h *h2Conn) {
-	sp.mu.Lock()
-	sp.idle = append(sp.idle, h)
-	sp.mu.Unlock()
-}
+func (sp *singlePacket) put(h *h2Conn) { sp.pool.put(h) }
 
-func (sp *singlePacket) close() {
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	for _, h := range sp.idle {
-		h.close()
-	}
-	sp.idle = nil
-}
+func (sp *singlePacket) close() { sp.pool.closeAll() }
 
 func (sp *singlePacket) release(ctx context.Context, reqs []*outgoing) ([]exchange, time.Duration) {
 	n := len(reqs)

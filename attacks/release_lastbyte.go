@@ -26,8 +26,7 @@ import (
 // Connections are kept between bursts while the service keeps them open.
 type lastByte struct {
 	cfg  releaseConfig
-	mu   sync.Mutex
-	idle []*h1conn
+	pool connPool[*h1conn]
 	// writers is how many goroutines write the tails of n requests (the
 	// benchmark compares one, a plain sequential loop).
 	writers func(n int) int
@@ -38,7 +37,12 @@ type lastByte struct {
 // each, without taking every CPU from a service on the same machine.
 func releaseWriters(n int) int { return min(n, max(2, min(runtime.GOMAXPROCS(0), 4))) }
 
-func newLastByte(cfg releaseConfig) releaser { return &lastByte{cfg: cfg, writers: releaseWriters} }
+func newLastByte(cfg releaseConfig) releaser {
+	return &lastByte{cfg: cfg, writers: releaseWriters, pool: connPool[*h1conn]{
+		usable: func(c *h1conn, _ int) bool { return c.br.Buffered() == 0 && idleAlive(c.Conn) },
+		drop:   func(c *h1conn) { c.Close() },
+	}}
+}
 
 // h1conn is one HTTP/1.1 connection with its read buffer.
 type h1conn struct {
@@ -80,36 +84,15 @@ func (lb *lastByte) warm(ctx context.Context, n int) error {
 
 // take returns an idle connection the service has not closed, or a new one.
 func (lb *lastByte) take(ctx context.Context) (*h1conn, error) {
-	for {
-		lb.mu.Lock()
-		if len(lb.idle) == 0 {
-			lb.mu.Unlock()
-			return lb.dial(ctx)
-		}
-		c := lb.idle[len(lb.idle)-1]
-		lb.idle = lb.idle[:len(lb.idle)-1]
-		lb.mu.Unlock()
-		if c.br.Buffered() == 0 && idleAlive(c.Conn) {
-			return c, nil
-		}
-		c.Close()
+	if c, ok := lb.pool.take(1); ok {
+		return c, nil
 	}
+	return lb.dial(ctx)
 }
 
-func (lb *lastByte) put(c *h1conn) {
-	lb.mu.Lock()
-	lb.idle = append(lb.idle, c)
-	lb.mu.Unlock()
-}
+func (lb *lastByte) put(c *h1conn) { lb.pool.put(c) }
 
-func (lb *lastByte) close() {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	for _, c := range lb.idle {
-		c.Close()
-	}
-	lb.idle = nil
-}
+func (lb *lastByte) close() { lb.pool.closeAll() }
 
 // h1result is what a copy's reader saw.
 type h1result struct {

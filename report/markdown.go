@@ -250,32 +250,23 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// markdownBursts writes the release and arrival spreads of the operations
-// that sent bursts.
+// markdownBursts writes the burst table (see burstRow), with each
+// operation's sync note beside its mode.
 func markdownBursts(w io.Writer, ms []*attacks.Metrics) error {
+	ops := burstOps(ms)
+	if len(ops) == 0 {
+		return nil
+	}
 	t := newMarkdownTable(w)
-	t.Header("Bursts of", "Bursts", "Sync", "Release p50", "Release max", "First burst", "Arrival p50", "Arrival max")
-	n := 0
-	for _, m := range ms {
-		if m == nil || m.Bursts == 0 {
-			continue
-		}
-		arrP50, arrMax := "-", "-"
-		if m.ArrivalBursts > 0 {
-			arrP50, arrMax = dur(m.ArrivalSpreadP50), dur(m.ArrivalSpreadMax)
-		}
-		sync := m.Sync
+	t.Header(burstHeader)
+	for _, m := range ops {
+		row := burstRow(m, mdText)
 		if m.SyncNote != "" {
-			sync += " (" + m.SyncNote + ")"
+			row[2] = mdText(m.Sync + " (" + m.SyncNote + ")")
 		}
-		if err := t.Append([]string{mdText(m.Op), fmt.Sprint(m.Bursts), mdText(sync),
-			dur(m.ReleaseSpreadP50), dur(m.ReleaseSpreadMax), dur(m.ReleaseSpreadFirst), arrP50, arrMax}); err != nil {
+		if err := t.Append(row); err != nil {
 			return err
 		}
-		n++
-	}
-	if n == 0 {
-		return nil
 	}
 	if err := t.Render(); err != nil {
 		return err

@@ -90,37 +90,50 @@ func Table(w io.Writer, r *Result) error {
 	return nil
 }
 
-// burstTable writes, for the operations that sent bursts, how tightly
-// their copies were released (first to last release write) and, when the
-// service reported it, how tightly they reached its handlers.
-func burstTable(w io.Writer, ms []*attacks.Metrics) error {
-	var rows [][]string
-	for _, m := range ms {
-		if m == nil || m.Bursts == 0 {
-			continue
-		}
-		arrP50, arrMax := "-", "-"
-		if m.ArrivalBursts > 0 {
-			arrP50, arrMax = dur(m.ArrivalSpreadP50), dur(m.ArrivalSpreadMax)
-		}
-		rows = append(rows, []string{m.Op, fmt.Sprint(m.Bursts), m.Sync,
-			dur(m.ReleaseSpreadP50), dur(m.ReleaseSpreadMax), dur(m.ReleaseSpreadFirst), arrP50, arrMax})
+// burstHeader and burstRow are the burst table of the terminal and the
+// Markdown report: for each operation that sent bursts, how tightly their
+// copies were released (first to last release write) and, when the service
+// reported it, how tightly they reached its handlers.
+var burstHeader = []string{"Bursts of", "Bursts", "Sync", "Release p50", "Release max", "First burst", "Arrival p50", "Arrival max"}
+
+func burstRow(m *attacks.Metrics, text func(string) string) []string {
+	arrP50, arrMax := "-", "-"
+	if m.ArrivalBursts > 0 {
+		arrP50, arrMax = dur(m.ArrivalSpreadP50), dur(m.ArrivalSpreadMax)
 	}
-	if len(rows) == 0 {
+	return []string{text(m.Op), fmt.Sprint(m.Bursts), text(m.Sync),
+		dur(m.ReleaseSpreadP50), dur(m.ReleaseSpreadMax), dur(m.ReleaseSpreadFirst), arrP50, arrMax}
+}
+
+// burstOps lists the operations that sent bursts.
+func burstOps(ms []*attacks.Metrics) []*attacks.Metrics {
+	var out []*attacks.Metrics
+	for _, m := range ms {
+		if m != nil && m.Bursts > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// burstTable writes the burst table and each operation's sync note.
+func burstTable(w io.Writer, ms []*attacks.Metrics) error {
+	ops := burstOps(ms)
+	if len(ops) == 0 {
 		return nil
 	}
 	t := newTable(w, 40)
-	t.Header("Bursts of", "Bursts", "Sync", "Release p50", "Release max", "First burst", "Arrival p50", "Arrival max")
-	for _, row := range rows {
-		if err := t.Append(row); err != nil {
+	t.Header(burstHeader)
+	for _, m := range ops {
+		if err := t.Append(burstRow(m, func(s string) string { return s })); err != nil {
 			return err
 		}
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
-	for _, m := range ms {
-		if m != nil && m.SyncNote != "" {
+	for _, m := range ops {
+		if m.SyncNote != "" {
 			fmt.Fprintf(w, "%s: %s\n", m.Op, m.SyncNote)
 		}
 	}

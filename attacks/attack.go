@@ -189,7 +189,7 @@ func Prepare(ctx context.Context, opts Options, specs []*Spec) (*Attack, error) 
 			return nil, fmt.Errorf("operation %q: %w", s.Name, err)
 		}
 		newRel, _ := lookupSync(r.sync)
-		r.releaser = newRel(releaseConfig{base: base, timeout: s.Timeout, client: r.client, tls: opts.TLS})
+		r.releaser = newRel(releaseConfig{base: base, timeout: s.Timeout, client: r.client, tls: opts.TLS, keepAlive: s.KeepAlive})
 		if err := r.releaser.warm(ctx, s.Burst.Size()); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("operation %q: %s: %w", s.Name, r.sync, err)

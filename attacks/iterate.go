@@ -207,6 +207,7 @@ func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *M
 			Status: e.status, Sent: e.sent, Values: valuesOf(&bc.vars),
 		}, sentAt: e.released}
 		op.Values["burst"] = strconv.FormatUint(bc.vars.Burst, 10)
+		op.Values["copy"] = strconv.Itoa(bc.vars.Copy)
 		if e.err != nil {
 			op.Error = e.err.Error()
 		}

@@ -92,6 +92,10 @@ type releaseConfig struct {
 	// tls configures TLS to an https target (nil: the system's roots);
 	// each mode sets its own ALPN protocols.
 	tls *tls.Config
+	// keepAlive keeps connections for the next burst; without it every
+	// burst opens its own (so a fault's toxicity, drawn per connection,
+	// applies per burst copy).
+	keepAlive bool
 }
 
 // releasers are the release modes by name.

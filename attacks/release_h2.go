@@ -127,8 +127,11 @@ func (sp *singlePacket) release(ctx context.Context, reqs []*outgoing) ([]exchan
 			e.err = fmt.Errorf("single-packet release: %w", werr)
 		}
 	}
-	if healthy {
+	switch {
+	case healthy && sp.cfg.keepAlive:
 		sp.put(h)
+	case healthy:
+		h.close()
 	}
 	return ex, t1.Sub(t0)
 }
@@ -309,12 +312,20 @@ func (h *h2Conn) prepare(reqs []*outgoing) ([]*h2Stream, []byte, error) {
 		return nil, nil, fmt.Errorf("single-packet: %d bytes of bodies exceed the server's HTTP/2 connection window (%d); use sync: last-byte or fewer copies", total, h.connWin)
 	}
 	h.connWin -= total
+	// Stream ids rise in the order streams open on the wire (a lower id
+	// after a higher one is a protocol error): the requests with a body open
+	// theirs before the release, those without in the release.
 	streams := make([]*h2Stream, len(reqs))
-	for i := range reqs {
-		st := &h2Stream{id: h.nextID, done: make(chan struct{})}
-		h.nextID += 2
-		h.streams[st.id] = st
-		streams[i] = st
+	for _, withBody := range []bool{true, false} {
+		for i, o := range reqs {
+			if (len(o.body) > 0) != withBody {
+				continue
+			}
+			st := &h2Stream{id: h.nextID, done: make(chan struct{})}
+			h.nextID += 2
+			h.streams[st.id] = st
+			streams[i] = st
+		}
 	}
 	maxFrame := int(h.peerSize)
 	h.mu.Unlock()

@@ -220,7 +220,7 @@ func (lb *lastByte) release(ctx context.Context, reqs []*outgoing) ([]exchange, 
 		case r.err != nil:
 			e.err = r.err
 		}
-		if r.reusable && werrs[i] == nil && ctx.Err() == nil {
+		if r.reusable && werrs[i] == nil && ctx.Err() == nil && lb.cfg.keepAlive {
 			c.SetDeadline(time.Time{})
 			lb.put(c)
 		} else {

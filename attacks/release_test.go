@@ -3,6 +3,7 @@ package attacks
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -391,6 +393,75 @@ func TestReleaseOverTLS(t *testing.T) {
 			wantProto := map[string]int{"single-packet": 2, "last-byte": 1}[tc.want]
 			if ms[0].Sync != tc.want || ms[0].OK != 10 || protos[wantProto] != 10 {
 				t.Fatalf("sync %q, %d ok, protocols %v; want %s, 10 ok over HTTP/%d", ms[0].Sync, ms[0].OK, protos, tc.want, wantProto)
+			}
+		})
+	}
+}
+
+// TestMixedBurstBodies: a single-packet burst that mixes requests with and
+// without a body opens its streams in rising id order on the wire.
+func TestMixedBurstBodies(t *testing.T) {
+	base, sn := startServer(t, true, nil)
+	ms, hist, err := attackOps(t, base,
+		profiles.Operation{Name: "race", Burst: &profiles.Burst{Copies: 5, Sync: "single-packet", Of: []string{"get", "put"}}, Bursts: 3,
+			Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(time.Second), Workers: 1},
+		profiles.Operation{Name: "get", Request: profiles.Request{Method: "GET", URL: "/kv/{{burst}}"}},
+		profiles.Operation{Name: "put", Request: profiles.Request{Method: "PUT", URL: "/kv/{{burst}}", Body: `{"v":{{copy}}}`}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[0].OK != 30 || len(hist) != 30 || len(sn.ready) != 30 {
+		t.Fatalf("%d ok of %d ops, server saw %d; want 30 (errors %v)", ms[0].OK, len(hist), len(sn.ready), ms[0].Errors)
+	}
+	for _, op := range hist {
+		if sn.proto[op.ID] != 2 {
+			t.Fatalf("op %d over HTTP/%d", op.ID, sn.proto[op.ID])
+		}
+	}
+}
+
+// TestBurstKeepAlive: with keepalive (the default) a held-back mode keeps
+// its connections for the next burst; with keepalive: false every burst
+// opens its own, so a fault's per-connection toxicity applies per copy.
+func TestBurstKeepAlive(t *testing.T) {
+	for _, tc := range []struct {
+		sync      string
+		keepAlive bool
+		wantConns int64
+	}{
+		{"last-byte", true, 4}, {"last-byte", false, 12},
+		// single-packet: one more, the HTTP/2 probe before the attack.
+		{"single-packet", true, 2}, {"single-packet", false, 4},
+	} {
+		t.Run(fmt.Sprintf("%s keepalive %v", tc.sync, tc.keepAlive), func(t *testing.T) {
+			var conns atomic.Int64
+			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }),
+				ConnState: func(_ net.Conn, s http.ConnState) {
+					if s == http.StateNew {
+						conns.Add(1)
+					}
+				}}
+			srv.Protocols = new(http.Protocols)
+			srv.Protocols.SetHTTP1(true)
+			srv.Protocols.SetUnencryptedHTTP2(true)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			go srv.Serve(ln)
+			defer srv.Close()
+			ka := tc.keepAlive
+			_, hist, err := attackOps(t, "http://"+ln.Addr().String(), profiles.Operation{
+				Name: "x", Request: profiles.Request{Method: "POST", URL: "/"}, KeepAlive: &ka,
+				Burst: &profiles.Burst{Copies: 4, Sync: tc.sync}, Bursts: 3,
+				Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(time.Second), Workers: 1, MaxWorkers: 1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hist) != 12 || conns.Load() != tc.wantConns {
+				t.Fatalf("%d ops over %d connections, want 12 over %d", len(hist), conns.Load(), tc.wantConns)
 			}
 		})
 	}

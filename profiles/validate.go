@@ -270,7 +270,7 @@ func (v *validator) operation(path string, o Operation) {
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"rate", v.p.has(path + ".rate")}, {"duration", o.Duration != 0}, {"requests", o.Requests != 0}, {"bursts", o.Bursts != 0}, {"ramp_to", o.RampTo != nil}} {
+		}{{"rate", !o.Rate.Max()}, {"duration", o.Duration != 0}, {"requests", o.Requests != 0}, {"bursts", o.Bursts != 0}, {"ramp_to", o.RampTo != nil}} {
 			if f.set {
 				v.errf(path+"."+f.name, "operation %s is released by %s's burst (burst.of), so it has no %s of its own", quote(o.Name), quote(member), f.name)
 			}

@@ -252,10 +252,10 @@ func TestMixedBurst(t *testing.T) {
 		return http.StatusOK
 	})
 	ms, hist, err := attackOps(t, base,
-		profiles.Operation{Name: "race", Burst: &profiles.Burst{Copies: 3, Of: []string{"get", "put"}}, Bursts: 2,
+		profiles.Operation{Name: "race", Burst: &profiles.Burst{Copies: 3, Of: []string{"get", "put"}}, Bursts: 2, Keys: profiles.Keys{List: []string{"a", "b"}},
 			Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(time.Second), Workers: 1},
-		profiles.Operation{Name: "get", Request: profiles.Request{Method: "GET", URL: "/kv/{{burst}}"}},
-		profiles.Operation{Name: "put", Request: profiles.Request{Method: "PUT", URL: "/kv/{{burst}}", Body: `{"v":{{copy}}}`},
+		profiles.Operation{Name: "get", Request: profiles.Request{Method: "GET", URL: "/kv/{{key}}/{{burst}}"}},
+		profiles.Operation{Name: "put", Request: profiles.Request{Method: "PUT", URL: "/kv/{{key}}/{{burst}}", Body: `{"v":"{{uuid}}-{{copy}}"}`},
 			Outcome: profiles.OutcomeRules{OK: []string{"2xx"}, Fail: []string{"409"}}},
 	)
 	if err != nil {
@@ -265,8 +265,16 @@ func TestMixedBurst(t *testing.T) {
 		t.Fatalf("metrics %+v: want one row, race, 2 bursts", ms)
 	}
 	count := map[string]int{}
+	keyOf := map[string]string{}
 	for _, op := range hist {
 		count[op.Op+"/"+op.Values["burst"]+"/"+string(op.Outcome)]++
+		if op.Key != "a" && op.Key != "b" || op.Op == "put" && op.Values["uuid"] == "" {
+			t.Fatalf("op %+v: want a key from the list and, for a put, its uuid", op)
+		}
+		if k, ok := keyOf[op.Values["burst"]]; ok && k != op.Key {
+			t.Fatalf("burst %s spans keys %s and %s", op.Values["burst"], k, op.Key)
+		}
+		keyOf[op.Values["burst"]] = op.Key
 	}
 	want := map[string]int{"get/0/ok": 3, "put/0/fail": 3, "get/1/ok": 3, "put/1/fail": 3}
 	for k, n := range want {

@@ -342,7 +342,14 @@ func (s *Spec) vegetaPath() bool {
 
 // uses reports whether any template of any step renders the given segment.
 func (s *Spec) uses(k segKind) bool {
-	for _, st := range s.Steps {
+	steps := s.Steps
+	if s.Burst != nil && len(s.Burst.Of) > 0 {
+		// A mixed burst renders its members' requests with its own values.
+		for _, m := range s.Burst.members {
+			steps = append(steps[:len(steps):len(steps)], m.Steps...)
+		}
+	}
+	for _, st := range steps {
 		if st.URL.uses[k] || st.Body.uses[k] {
 			return true
 		}

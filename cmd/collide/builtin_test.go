@@ -33,6 +33,7 @@ var builtinMustFail = map[string][]string{
 	"oversell":          {"stock never goes below zero", "never more sold than the stock"},
 	"webhook-replay":    {"every acknowledged event was applied, once"},
 	"register":          {"every key behaves as one register"},
+	"stale-cache":       {"the cached key behaves as one register"},
 }
 
 // TestBuiltinProfiles: every built-in profile, run through the CLI with its

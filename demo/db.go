@@ -266,6 +266,11 @@ func classSchema(serial string) []string {
 			key   TEXT PRIMARY KEY,
 			value BIGINT NOT NULL
 		)`,
+		// Read-through cache (cache.go).
+		`CREATE TABLE IF NOT EXISTS cached_kv (
+			key   TEXT PRIMARY KEY,
+			value BIGINT NOT NULL
+		)`,
 		// Login and bearer tokens (auth.go).
 		`CREATE TABLE IF NOT EXISTS users (
 			id   ` + serial + `,

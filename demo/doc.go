@@ -30,6 +30,10 @@
 //	                                                                                                    delete; PG advisory lock; atomic lease
 //	linearizable register    GET, PUT /kv/{key}                 reads via a 200 ms cache never          reads hit the database
 //	                                                            invalidated on write
+//	read-through cache       GET, PUT /cache/{key}              miss: SELECT, fill; PUT: upsert, then   versioned (compare-and-set) fills:
+//	(natural window)                                            delete the entry: a GET's fill of the   a fill is refused if a write of the
+//	                                                            row it read before a PUT lands after    key began or ended since the GET's
+//	                                                            the PUT's delete (stale for 2 s)        version read, or one is in flight
 //	first-or-create          POST /resources/{id}/favorite,     SELECT by (resource_id, user_id),       think, INSERT ... ON CONFLICT DO
 //	(natural window)         GET /resources/{id}/favorites      think, INSERT; no unique index          NOTHING on a unique index, then SELECT
 //
@@ -37,14 +41,17 @@
 // natural one between a SELECT and an INSERT on pooled connections, a few
 // hundred microseconds. Its endpoints, like POST /resources (create, returns
 // the id), need a bearer token from POST /login {"user":"alice"}, which
-// creates the user on first login (auth.go; the same in both modes).
+// creates the user on first login (auth.go; the same in both modes). The
+// read-through cache's window is narrower still: the few microseconds
+// between a GET's SELECT and its cache fill, which a PUT of the same key
+// must commit and invalidate within (cache.go).
 //
 // Each file's comment describes its two paths exactly. Both modes pause for
 // Config.Think between a handler's read and its write (the safe paths
 // before their atomic statement or transaction), so the two differ only in
 // correctness, not in latency; the exceptions are spelled out (jobs run
 // [0, 2×Think) in both modes; the racy bulk and transfer also pause a random
-// [0, Think) between their writes; the register does not think). Random
+// [0, Think) between their writes; the register and the read-through cache do not think). Random
 // durations come from one source seeded by Config.Seed.
 //
 // Schema: Open creates it idempotently (CREATE ... IF NOT EXISTS, seed rows
@@ -69,6 +76,7 @@
 //	lock_log(id serial, name TEXT, holder TEXT, backend TEXT, acquired_us BIGINT,
 //	         released_us BIGINT NULL, status TEXT)              every hold: released | crashed | lost
 //	kv(key TEXT PK, value BIGINT)
+//	cached_kv(key TEXT PK, value BIGINT)                         behind the read-through cache of /cache/{key}
 //	users(id serial, name TEXT UNIQUE)
 //	tokens(token TEXT PK, user_id BIGINT)                       one row per login; tokens never expire
 //	resources(id serial, name TEXT, user_id BIGINT)             user_id: the creator

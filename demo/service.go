@@ -132,6 +132,8 @@ type Service struct {
 	locks lockBackend
 	// cache is the racy mode's read cache of GET /kv/{key}.
 	cache kvCache
+	// readCache is the read-through cache of GET /cache/{key} (cache.go).
+	readCache readCache
 	// arrivals is the arrival log of collide's burst copies (arrivals.go).
 	arrivals arrivalLog
 
@@ -214,6 +216,8 @@ func (s *Service) LockBackend() string { return s.locks.name() }
 //	                               500 "lock lost during hold" (safe)
 //	GET  /kv/{key}                 {"key":"k","value":N}, value null when absent
 //	PUT  /kv/{key}                 {"value":N}: 200 {"key","value"}
+//	GET  /cache/{key}              {"key":"k","value":N}, value null when absent (through a read cache)
+//	PUT  /cache/{key}              {"value":N}: 200 {"key","value"} (invalidates the cached entry)
 //	POST /login                    {"user":"alice"} ("password" optional, ignored): 200 {"token":"...",
 //	                               "user":{"id","name"}}; the user is created on first login
 //	POST /resources                * {"name":"..."}: 201 {"id","name"}
@@ -290,6 +294,8 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("POST /locks/{name}/run", s.handleLockRun)
 	mux.HandleFunc("GET /kv/{key}", s.handleGetKV)
 	mux.HandleFunc("PUT /kv/{key}", s.handlePutKV)
+	mux.HandleFunc("GET /cache/{key}", s.handleGetCache)
+	mux.HandleFunc("PUT /cache/{key}", s.handlePutCache)
 	mux.HandleFunc("POST /login", s.handleLogin)
 	mux.HandleFunc("POST /resources", s.authed(s.handleCreateResource))
 	mux.HandleFunc("GET /resources/{id}", s.authed(s.handleGetResource))

@@ -34,6 +34,7 @@ var builtinMustFail = map[string][]string{
 	"webhook-replay":    {"every acknowledged event was applied, once"},
 	"register":          {"every key behaves as one register"},
 	"first-or-create":   {"a user favorites a resource at most once"},
+	"stale-cache":       {"the cached key behaves as one register"},
 }
 
 // TestBuiltinProfiles: every built-in profile, run through the CLI with its

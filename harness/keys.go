@@ -17,6 +17,9 @@ func (r *run) resolveKeys(ctx context.Context) error {
 	for i, s := range r.pl.specs {
 		if s.KeyCapture != "" {
 			keys := r.lists[s.KeyCapture]
+			if v, ok := r.vars[s.KeyCapture]; ok && len(keys) == 0 {
+				keys = []string{v} // a step that ran once: one key
+			}
 			if len(keys) == 0 {
 				return envErr("setup", fmt.Errorf("operations[%d] %q: keys from the setup capture %q: setup captured none", i, s.Name, s.KeyCapture))
 			}

@@ -21,7 +21,7 @@ const MaxKeys = 100_000
 //	keys: [7, 9, 12]                        List: the values themselves, as text
 //	keys: {from: 1, to: 100}                From, To: the integers 1 … 100
 //	keys: {query: "SELECT id FROM items"}   Query: the first column of each row
-//	keys: {capture: item}                   Capture: what a repeated setup step captured
+//	keys: {capture: item}                   Capture: what setup captured (one per repeat)
 //
 // Every request draws one key at random from the run's seeded source; the
 // history op's key is the value rendered. A query runs against the database
@@ -40,8 +40,9 @@ type Keys struct {
 	// Query is SQL (with the Redis driver, a command) whose rows' first
 	// column gives the keys (keys: {query: "SELECT id FROM items"}).
 	Query string `yaml:"query" json:"query,omitempty"`
-	// Capture names a capture of a repeated setup step (repeat: N): the
-	// values its N requests returned, e.g. the ids of N resources it made.
+	// Capture names a setup capture: the values a repeated setup step's N
+	// requests returned (repeat: N), e.g. the ids of N resources it made,
+	// or the one value of a step that ran once.
 	Capture string `yaml:"capture" json:"capture,omitempty"`
 }
 
@@ -220,8 +221,10 @@ func (v *validator) keys(path string, k Keys) {
 	case k.Capture != "" && (k.Query != "" || k.From != nil || k.To != nil):
 		v.errf(path+".capture", "set one of from and to, query, or capture")
 	case k.Capture != "":
-		if _, ok := v.lists[k.Capture]; !ok {
-			v.errf(path+".capture", "no repeated setup step captures %s (a setup step with repeat: N and capture: {%s: …}; lists: %s)", quote(k.Capture), k.Capture, orNone(sortedKeys(v.lists)))
+		_, list := v.lists[k.Capture]
+		_, one := v.vars[k.Capture]
+		if !list && !one {
+			v.errf(path+".capture", "no setup step captures %s (e.g. a step with repeat: N and capture: {%s: id}; setup captures: %s)", quote(k.Capture), k.Capture, orNone(append(sortedKeys(v.lists), sortedKeys(v.vars)...)))
 		}
 	case k.Query != "" && (k.From != nil || k.To != nil):
 		v.errf(path, "set from and to, or query, not both")

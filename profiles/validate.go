@@ -24,8 +24,9 @@ type validator struct {
 	// that operation's name.
 	members map[string]string
 	// lists maps the captures of repeated setup steps to where they are
-	// defined: lists an operation's keys may come from.
-	lists map[string]string
+	// defined: lists an operation's keys may come from; vars likewise the
+	// captures of steps that run once.
+	lists, vars map[string]string
 }
 
 func (v *validator) errf(field, format string, args ...any) {
@@ -58,6 +59,7 @@ func (v *validator) profile() {
 	v.target()
 	v.database()
 	vars := map[string]string{}
+	v.vars = vars
 	v.steps("setup", p.Setup, vars)
 	teardownVars := make(map[string]string, len(vars))
 	for k, f := range vars {

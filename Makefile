@@ -6,7 +6,7 @@ export TESTCONTAINERS_RYUK_DISABLED ?= true
 PROFILE ?= counter
 ARGS ?=
 
-.PHONY: build run test lint services bench bench-load bench-memory bench-checkers bench-hot bench-detect fuzz clean
+.PHONY: build run test lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect fuzz clean
 
 build:
 	$(GO) build -o bin/collide ./cmd/collide
@@ -41,6 +41,9 @@ bench-checkers: services
 
 bench-hot:
 	@GO=$(GO) ./bench/run.sh hot report
+
+bench-spread:
+	@GO=$(GO) ./bench/run.sh tools spread report
 
 # Detection rate of every built-in profile: DETECT_N racy and DETECT_N safe
 # runs each against the demo (DETECT_DB=sqlite or postgres); the table and

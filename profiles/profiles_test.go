@@ -614,7 +614,7 @@ func TestBuiltinCounter(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := p.Operations[0]
-	if p.Target.Demo.Mode != "safe" || o.Name != "incr" || o.Rate.PerSecond() != 20 || o.Burst == nil || o.Burst.Copies != 16 || p.Database.Driver != "sqlite" {
+	if p.Target.Demo.Mode != "safe" || o.Name != "incr" || o.Rate.PerSecond() != 40 || o.Burst == nil || o.Burst.Copies != 16 || p.Database.Driver != "sqlite" {
 		t.Errorf("counter: %+v", p)
 	}
 	_, err = Load("counter", []string{"operations[0].rate=abc"})

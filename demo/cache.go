@@ -1,9 +1,6 @@
 package demo
 
 import (
-	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"net/http"
@@ -147,7 +144,7 @@ func (s *Service) handleGetCache(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, kvBody{Key: key, Value: v})
 		return
 	}
-	v, err := s.readCachedKV(r.Context(), key)
+	v, err := s.readKV(r.Context(), cachedKVTable, key)
 	if err != nil {
 		writeDBError(w, fmt.Sprintf("read key %q", key), err)
 		return
@@ -160,36 +157,16 @@ func (s *Service) handleGetCache(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, kvBody{Key: key, Value: v})
 }
 
-// readCachedKV returns the stored value of key in cached_kv, or nil.
-func (s *Service) readCachedKV(ctx context.Context, key string) (*int64, error) {
-	var v int64
-	err := s.db.QueryRowContext(ctx, s.dialect.q(`SELECT value FROM cached_kv WHERE key = ?`), key).Scan(&v)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	}
-	return &v, nil
-}
-
 func (s *Service) handlePutCache(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
-	var body struct {
-		Value *int64 `json:"value"`
-	}
-	if !decodeBody(w, r, &body, kvShape) {
-		return
-	}
-	if body.Value == nil {
-		missing(w, "value", kvShape)
+	value, ok := decodeKVValue(w, r)
+	if !ok {
 		return
 	}
 	if s.cfg.Mode == modeSafe {
 		s.readCache.beginWrite(key)
 	}
-	_, err := s.db.ExecContext(r.Context(), s.dialect.q(
-		`INSERT INTO cached_kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, *body.Value)
+	err := s.writeKV(r.Context(), cachedKVTable, key, value)
 	// Invalidate before answering, also when the write failed: it may
 	// have committed.
 	if s.cfg.Mode == modeSafe {
@@ -201,5 +178,5 @@ func (s *Service) handlePutCache(w http.ResponseWriter, r *http.Request) {
 		writeDBError(w, fmt.Sprintf("write key %q", key), err)
 		return
 	}
-	writeJSON(w, http.StatusOK, kvBody{Key: key, Value: body.Value})
+	writeJSON(w, http.StatusOK, kvBody{Key: key, Value: &value})
 }

@@ -81,7 +81,7 @@ func (s *Service) handleGetKV(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	v, err := s.readKV(r.Context(), key)
+	v, err := s.readKV(r.Context(), kvTable, key)
 	if err != nil {
 		writeDBError(w, fmt.Sprintf("read key %q", key), err)
 		return
@@ -92,10 +92,18 @@ func (s *Service) handleGetKV(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, kvBody{Key: key, Value: v})
 }
 
-// readKV returns the stored value of key, or nil if there is none.
-func (s *Service) readKV(ctx context.Context, key string) (*int64, error) {
+// Tables of the key-value endpoints: the register (/kv) and the
+// read-through cache (/cache).
+const (
+	kvTable       = "kv"
+	cachedKVTable = "cached_kv"
+)
+
+// readKV returns the stored value of key in table (kvTable or
+// cachedKVTable), or nil if there is none.
+func (s *Service) readKV(ctx context.Context, table, key string) (*int64, error) {
 	var v int64
-	err := s.db.QueryRowContext(ctx, s.dialect.q(`SELECT value FROM kv WHERE key = ?`), key).Scan(&v)
+	err := s.db.QueryRowContext(ctx, s.dialect.q(`SELECT value FROM `+table+` WHERE key = ?`), key).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
@@ -107,21 +115,36 @@ func (s *Service) readKV(ctx context.Context, key string) (*int64, error) {
 
 func (s *Service) handlePutKV(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
+	value, ok := decodeKVValue(w, r)
+	if !ok {
+		return
+	}
+	if err := s.writeKV(r.Context(), kvTable, key, value); err != nil {
+		writeDBError(w, fmt.Sprintf("write key %q", key), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, kvBody{Key: key, Value: &value})
+}
+
+// decodeKVValue reads the body {"value": N} of a PUT; false means it has
+// answered 400.
+func decodeKVValue(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	var body struct {
 		Value *int64 `json:"value"`
 	}
 	if !decodeBody(w, r, &body, kvShape) {
-		return
+		return 0, false
 	}
 	if body.Value == nil {
 		missing(w, "value", kvShape)
-		return
+		return 0, false
 	}
-	_, err := s.db.ExecContext(r.Context(), s.dialect.q(
-		`INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, *body.Value)
-	if err != nil {
-		writeDBError(w, fmt.Sprintf("write key %q", key), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, kvBody{Key: key, Value: body.Value})
+	return *body.Value, true
+}
+
+// writeKV upserts key's value in table (kvTable or cachedKVTable).
+func (s *Service) writeKV(ctx context.Context, table, key string, value int64) error {
+	_, err := s.db.ExecContext(ctx, s.dialect.q(
+		`INSERT INTO `+table+` (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
+	return err
 }

@@ -116,15 +116,15 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 				for _, v := range sortedKeys(values) {
 					parts = append(parts, fmt.Sprintf("%s=%s: %s", c.valueFrom, formatValue(v), fmtOps(values[v], 3)))
 				}
-				dups = append(dups, violation{k, fmt.Sprintf("key %s: %d different %s values acknowledged — %s", formatValue(k), len(values), c.valueFrom, strings.Join(parts, " | ")), len(values) - 1})
+				dups = append(dups, violation{k, fmt.Sprintf("%s%d different %s values acknowledged — %s", keyPrefix(k), len(values), c.valueFrom, strings.Join(parts, " | ")), len(values) - 1})
 				extra += len(values) - 1
 			}
 		} else if len(ko.ok) > 1 {
-			dups = append(dups, violation{k, fmt.Sprintf("key %s: %d ok — %s", formatValue(k), len(ko.ok), fmtOps(ko.ok, 4)), len(ko.ok) - 1})
+			dups = append(dups, violation{k, fmt.Sprintf("%s%d ok — %s", keyPrefix(k), len(ko.ok), fmtOps(ko.ok, 4)), len(ko.ok) - 1})
 			extra += len(ko.ok) - 1
 		}
 		if c.require && len(ko.ok) == 0 && ko.counts.unknown == 0 {
-			none = append(none, violation{key: k, line: fmt.Sprintf("key %s: none of %d requests succeeded (%s)", formatValue(k), ko.counts.total(), ko.counts)})
+			none = append(none, violation{key: k, line: fmt.Sprintf("%snone of %d requests succeeded (%s)", keyPrefix(k), ko.counts.total(), ko.counts)})
 		}
 	}
 	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)

@@ -71,3 +71,12 @@ func appendKey(b []byte, v any) []byte {
 		return fmt.Append(b, x)
 	}
 }
+
+// keyPrefix introduces a line of evidence about key k — `key "7": ` — or
+// nothing when the profile uses no key (every op's key is empty).
+func keyPrefix(k any) string {
+	if s, ok := k.(string); ok && s == "" {
+		return ""
+	}
+	return "key " + formatValue(k) + ": "
+}

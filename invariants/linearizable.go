@@ -262,7 +262,7 @@ func (c *linearizableChecker) Check(ctx context.Context, env *Env) Result {
 		res.addEvidence("visualization: " + path)
 	}
 	for i, kh := range shown {
-		line := fmt.Sprintf("key %s: %d %s and %d %s (%d unknown) fit no single order", formatValue(kh.key),
+		line := fmt.Sprintf("%s%d %s and %d %s (%d unknown) fit no single order", keyPrefix(kh.key),
 			kh.reads, plural(kh.reads, "read", "reads"), kh.writes, plural(kh.writes, "write", "writes"), kh.unknownWrites)
 		if i < len(longest) && longest[i] > 0 {
 			n, fit := len(kh.ops), longest[i]

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/collide-dev/collide/attacks"
+	"github.com/collide-dev/collide/invariants"
 )
 
 // TestBurstTable: an operation that sent bursts gets a row with its sync
@@ -43,5 +44,25 @@ func TestBurstTable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTableShowsFix: a failed invariant's usual fix is in the terminal
+// table (and so in `collide report -format table`), a passing one's is not.
+func TestTableShowsFix(t *testing.T) {
+	r := &Result{Verdict: Fail, Invariants: []invariants.Result{
+		{Name: "counted", Verdict: invariants.Fail, Anomaly: "lost update", Actual: "3 missing", Fix: "use an atomic UPDATE"},
+		{Name: "unique", Verdict: invariants.Pass, Actual: "ok", Fix: "add a unique index"},
+	}}
+	var b bytes.Buffer
+	if err := Table(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "fix: use an atomic UPDATE") {
+		t.Fatalf("the failed invariant's fix is missing:\n%s", out)
+	}
+	if strings.Contains(out, "add a unique index") {
+		t.Fatalf("a passing invariant shows a fix:\n%s", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/collide-dev/collide/attacks"
+	"github.com/collide-dev/collide/invariants"
 )
 
 // Table writes r as terminal tables: a verdict line, one row per invariant
@@ -34,6 +35,9 @@ func Table(w io.Writer, r *Result) error {
 			}
 			if len(inv.Evidence) > 0 {
 				actual += "\n" + strings.Join(inv.Evidence, "\n")
+			}
+			if inv.Fix != "" && inv.Verdict == invariants.Fail {
+				actual += "\nfix: " + inv.Fix
 			}
 			if err := t.Append([]string{inv.Name, strings.ToUpper(string(inv.Verdict)), inv.Expected, actual}); err != nil {
 				return err

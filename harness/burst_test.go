@@ -75,3 +75,34 @@ invariants:
 		}
 	})
 }
+
+// TestRefusedTargetExitCode: a run the profile's target makes collide
+// refuse (not loopback, no allow_remote) is a usage error, exit 2, in the
+// returned result and in result.json alike.
+func TestRefusedTargetExitCode(t *testing.T) {
+	out := t.TempDir()
+	p := parse(t, `
+name: remote
+target:
+  url: http://192.0.2.10:8080
+database:
+  driver: sqlite
+  dsn: `+filepath.Join(out, "x.db")+`
+operations:
+  - name: get
+    request: {method: GET, url: /}
+    rate: 10/s
+    duration: 1s
+invariants:
+  - name: anything
+    expect: ok("get") >= 0
+`)
+	res, err := Run(context.Background(), Options{Profile: p, OutDir: out})
+	var pe *ProfileError
+	if !errors.As(err, &pe) || ErrorExitCode(err) != ExitUsage {
+		t.Fatalf("err = %v, want a profile error (exit 2)", err)
+	}
+	if res.ExitCode != ExitUsage || readResult(t, out).ExitCode != ExitUsage || !strings.Contains(report.VerdictLine(res), "exit 2") {
+		t.Fatalf("exit code %d, result.json %d, verdict line %q: want 2 everywhere", res.ExitCode, readResult(t, out).ExitCode, report.VerdictLine(res))
+	}
+}

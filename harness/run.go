@@ -477,6 +477,12 @@ func (r *run) finish(ctx context.Context, err error) {
 		res.Verdict = verdictOf(res)
 	}
 	res.ExitCode = ExitCode(res.Verdict)
+	if err != nil && res.Verdict == report.Error {
+		// A profile the run refused (a remote target without allow_remote,
+		// a DSN that does not parse) is a usage error: exit 2 in the
+		// result, the verdict line and the process alike.
+		res.ExitCode = ErrorExitCode(err)
+	}
 }
 
 // verdictOf combines invariant verdicts: any fail → fail; else any error →

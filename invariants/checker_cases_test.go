@@ -303,6 +303,18 @@ var historyCheckCases = []checkCase{
 		hist:   []hOp{hop(1, "regen", "asset-1", hOK, 0, 100).capt("job", 7), hop(2, "regen", "asset-1", hOK, 10, 20).capt("job", 8)},
 		attack: []string{`UPDATE results SET seq = 7 WHERE k = 'asset-1'`}, want: Fail, wantAnomaly: "stale overwrite (out-of-order completion)",
 	},
+	{
+		// A cut response left an unknown op without its job number: the
+		// checker still decides (issue 14) — it may explain a newer value.
+		name: "newest_wins unknown op without its sequence may have written the stored value", inv: with(newestInv, func(i *profiles.Invariant) { i.VersionFrom = "job" }), setup: resultsSetup,
+		hist:   []hOp{hop(1, "regen", "asset-1", hOK, 0, 100).capt("job", 7), hop(2, "regen", "asset-1", hUnk, 10, 20)},
+		attack: []string{`UPDATE results SET seq = 9 WHERE k = 'asset-1'`}, want: Pass, wantActual: "1 unknown request carried no job",
+	},
+	{
+		name: "newest_wins unknown op without its sequence never explains an older value", inv: with(newestInv, func(i *profiles.Invariant) { i.VersionFrom = "job" }), setup: resultsSetup,
+		hist:   []hOp{hop(1, "regen", "asset-1", hOK, 0, 100).capt("job", 7), hop(2, "regen", "asset-1", hOK, 10, 20).capt("job", 8), hop(3, "regen", "asset-1", hUnk, 30, 40)},
+		attack: []string{`UPDATE results SET seq = 7 WHERE k = 'asset-1'`}, want: Fail, wantAnomaly: "stale overwrite (out-of-order completion)",
+	},
 	{name: "newest_wins without Prepare is an error", inv: newestInv, setup: resultsSetup, hist: regenOps, skipPrepare: true, want: Error, wantError: "Prepare"},
 	{name: "newest_wins query error is an error", inv: newestInv, setup: resultsSetup, hist: regenOps, attack: []string{`DROP TABLE results`}, want: Error, wantError: "results"},
 

@@ -118,9 +118,17 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 		newest    *history.Op
 		newestSeq *big.Rat
 		written   map[string]*history.Op // sequence text → the op that sent it
+		// blind counts unknown ops of the key whose sequence nobody saw
+		// (their response was cut before the capture).
+		blind int
 	}
 	keys := map[string]*keyJobs{}
 	var all outcomeCounts
+	// unplaced counts unknown ops whose key nobody saw: any key may hold
+	// what they wrote. An unknown op may explain a newer stored value,
+	// never an older one, so the stale check stands; only "a value no
+	// request wrote" is left undecided where they may have written it.
+	unplaced, blind := 0, 0
 	for _, o := range ops {
 		all.add(o.Outcome)
 		if o.Outcome == history.Fail {
@@ -128,10 +136,24 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 		}
 		k, found := groupKey(o, c.group)
 		if !found {
+			if o.Outcome == history.Unknown {
+				unplaced++
+				continue
+			}
 			return res.errorf(start, "op %s has no value or capture %q to group by", fmtOp(o), c.group)
 		}
 		v, found := opValue(o, c.versionFrom)
 		if !found {
+			if o.Outcome == history.Unknown {
+				kj := keys[k]
+				if kj == nil {
+					kj = &keyJobs{written: map[string]*history.Op{}}
+					keys[k] = kj
+				}
+				kj.blind++
+				blind++
+				continue
+			}
 			return res.errorf(start, "op %s has no value or capture %q holding its sequence", fmtOp(o), c.versionFrom)
 		}
 		seq, err := toRat(v)
@@ -178,8 +200,8 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 			stale = append(stale, line)
 			return nil
 		}
-		if writer != nil {
-			return nil
+		if writer != nil || kj.blind > 0 || unplaced > 0 {
+			return nil // written by a request, or perhaps by an unknown one
 		}
 		if b, had := before[k]; had && b != nil {
 			if br, err := toRat(b); err == nil && br.Cmp(fin) == 0 {
@@ -203,6 +225,10 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	res.Actual = fmt.Sprintf("%d %s stored, %d %s written by %d %s (%s)", len(after), plural(len(after), "key", "keys"),
 		len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	if n := blind + unplaced; n > 0 {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): they may explain a newer stored value, never an older one",
+			n, plural(n, "request", "requests"), c.versionFrom)
+	}
 	if len(stale) == 0 && len(unwritten) == 0 {
 		res.Actual += "; every key holds its newest acknowledged result or a newer one"
 		return res.done(start)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/profiles"
 )
 
 // OpHeader carries the history op id on every request, so a service's logs
@@ -531,7 +533,7 @@ func (r *opRun) record(m *Metrics, vm *vegeta.Metrics, op *history.Op, res *vege
 			l.Unknown.Add(1)
 		}
 	}
-	return r.opts.History.Append(op)
+	return r.opts.History.Append(redactSecretValues(op))
 }
 
 func contains(list []string, s string) bool {
@@ -563,6 +565,52 @@ func valuesOf(v *Vars) map[string]string {
 	}
 	for k, c := range v.Captured {
 		out[k] = c
+	}
+	return out
+}
+
+// redactedValue replaces, in the history, the value of a capture named like
+// a secret (token, password, session …: profiles.SecretHeader's rule).
+const redactedValue = "REDACTED"
+
+// redactSecretValues returns op as the history records it: a copy whose
+// captured values with names that look secret are hidden, in its captures
+// and in the values later flow steps rendered — or op itself when it has
+// none. op is left alone: a flow's next step still reads its captures.
+func redactSecretValues(op *history.Op) *history.Op {
+	captures := redactMap(op.Captures, func(string) any { return redactedValue })
+	values := redactMap(op.Values, func(string) string { return redactedValue })
+	if sameMap(captures, op.Captures) && sameMap(values, op.Values) {
+		return op
+	}
+	c := *op
+	c.Captures, c.Values = captures, values
+	return &c
+}
+
+// sameMap reports whether a and b are the same map (or both nil).
+func sameMap[V any](a, b map[string]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// redactMap returns m, or a copy with the values of secret-named keys
+// replaced by redact when it has any.
+func redactMap[V any](m map[string]V, redact func(string) V) map[string]V {
+	var out map[string]V
+	for name := range m {
+		if !profiles.SecretHeader(name) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]V, len(m))
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		out[name] = redact(name)
+	}
+	if out == nil {
+		return m
 	}
 	return out
 }

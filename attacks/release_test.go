@@ -474,3 +474,38 @@ func TestBurstKeepAlive(t *testing.T) {
 		})
 	}
 }
+
+// TestCapturedSecretsRedacted: a flow that logs in captures a token and
+// sends it on; the history keeps neither the token nor its rendering.
+func TestCapturedSecretsRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			io.WriteString(w, `{"session_token": "tok-7f3a9c", "user": 5}`)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer tok-7f3a9c" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	_, hist, err := attackOps(t, srv.URL, profiles.Operation{
+		Name: "buy", Requests: 3, Rate: profiles.Rate{Freq: 10, Per: time.Second}, Duration: profiles.Duration(time.Second), Workers: 1,
+		Flow: []profiles.Step{
+			{Name: "login", Request: profiles.Request{Method: "POST", URL: "/login"}, Capture: map[string]string{"session_token": "session_token", "user": "user"}},
+			{Name: "pay", Request: profiles.Request{Method: "POST", URL: "/pay", Headers: map[string]string{"Authorization": "Bearer {{session_token}}"}}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, op := range hist {
+		if op.Outcome != history.OK {
+			t.Fatalf("op %+v not ok: the token was not sent on", op)
+		}
+		fmt.Fprintf(&b, "%v %v\n", op.Captures, op.Values)
+	}
+	if strings.Contains(b.String(), "tok-7f3a9c") || !strings.Contains(b.String(), "REDACTED") || !strings.Contains(b.String(), "user:5") {
+		t.Fatalf("history values and captures:\n%s", b.String())
+	}
+}

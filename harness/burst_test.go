@@ -106,3 +106,20 @@ invariants:
 		t.Fatalf("exit code %d, result.json %d, verdict line %q: want 2 everywhere", res.ExitCode, readResult(t, out).ExitCode, report.VerdictLine(res))
 	}
 }
+
+// TestOverridesRedacted: secrets given with --set — a DSN's password, an
+// Authorization header, a URL's password — reach neither result.json nor
+// a report's replay command.
+func TestOverridesRedacted(t *testing.T) {
+	for _, tc := range []struct{ set, secret, keep string }{
+		{"database.dsn=postgres://u:hunter2@127.0.0.1:5432/db", "hunter2", "database.dsn=postgres://u:"},
+		{"operations[0].request.headers.Authorization=Bearer s3cr3t-t0ken", "s3cr3t-t0ken", "operations[0].request.headers.Authorization=REDACTED"},
+		{"target.url=http://u:pw-123456@127.0.0.1:9", "pw-123456", "target.url=http://u:"},
+		{"operations[0].rate=50/s", "", "operations[0].rate=50/s"},
+	} {
+		got := redactOverrides([]string{tc.set})[0]
+		if tc.secret != "" && strings.Contains(got, tc.secret) || !strings.HasPrefix(got, tc.keep) {
+			t.Errorf("redactOverrides(%q) = %q", tc.set, got)
+		}
+	}
+}

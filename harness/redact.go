@@ -115,3 +115,38 @@ func redactEnv(env map[string]string) map[string]string {
 	}
 	return out
 }
+
+// redactOverrides is a copy of --set arguments with their secrets replaced:
+// a DSN's password, a URL's password, the value of a secret header or of a
+// field named like a secret (password, token …), and the values of
+// environment variables given to a command or container.
+func redactOverrides(sets []string) []string {
+	if len(sets) == 0 {
+		return sets
+	}
+	out := make([]string, len(sets))
+	for i, set := range sets {
+		path, value, ok := strings.Cut(set, "=")
+		if !ok {
+			out[i] = set
+			continue
+		}
+		last := path
+		if j := strings.LastIndexAny(path, ".]"); j >= 0 {
+			last = path[j+1:]
+		}
+		p := strings.ToLower(path)
+		switch {
+		case strings.HasSuffix(p, ".dsn") || p == "dsn":
+			value = invariants.RedactDSN(value)
+		case strings.Contains(p, ".env.") || strings.HasSuffix(p, ".env"):
+			value = Redacted
+		case secretHeader(last) || strings.Contains(strings.ToLower(last), "password"):
+			value = Redacted
+		default:
+			value = redactURL(value)
+		}
+		out[i] = path + "=" + value
+	}
+	return out
+}

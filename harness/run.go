@@ -520,7 +520,7 @@ func newResult(o Options, p *profiles.Profile, seed int64, runID string) *report
 		Env:          report.Env{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Hostname: host},
 		Profile: report.ProfileInfo{
 			Name: p.Name, File: p.File(), Hash: p.Hash(), About: p.About,
-			Overrides: o.Overrides, Effective: redactedProfile(p),
+			Overrides: redactOverrides(o.Overrides), Effective: redactedProfile(p),
 		},
 		Seed:     seed,
 		Started:  time.Now(),

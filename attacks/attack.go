@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,7 +20,6 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/collide-dev/collide/history"
-	"github.com/collide-dev/collide/profiles"
 )
 
 // OpHeader carries the history op id on every request, so a service's logs
@@ -533,7 +531,7 @@ func (r *opRun) record(m *Metrics, vm *vegeta.Metrics, op *history.Op, res *vege
 			l.Unknown.Add(1)
 		}
 	}
-	return r.opts.History.Append(redactSecretValues(op))
+	return r.opts.History.Append(redactSecretValues(op, r.spec.secretCaptures))
 }
 
 func contains(list []string, s string) bool {
@@ -569,36 +567,39 @@ func valuesOf(v *Vars) map[string]string {
 	return out
 }
 
-// redactedValue replaces, in the history, the value of a capture named like
-// a secret (token, password, session …: profiles.SecretHeader's rule).
+// redactedValue replaces, in the history, a captured value that a later
+// step sends as a secret header (Authorization: Bearer {{token}} …).
 const redactedValue = "REDACTED"
 
 // redactSecretValues returns op as the history records it: a copy whose
-// captured values with names that look secret are hidden, in its captures
-// and in the values later flow steps rendered — or op itself when it has
-// none. op is left alone: a flow's next step still reads its captures.
-func redactSecretValues(op *history.Op) *history.Op {
-	captures := redactMap(op.Captures, func(string) any { return redactedValue })
-	values := redactMap(op.Values, func(string) string { return redactedValue })
-	if sameMap(captures, op.Captures) && sameMap(values, op.Values) {
+// secret captures (secret names) are hidden, in its captures and in the
+// values later flow steps rendered — or op itself when it has none. op is
+// left alone: a flow's next step still reads its captures.
+func redactSecretValues(op *history.Op, secret map[string]bool) *history.Op {
+	if len(secret) == 0 {
+		return op
+	}
+	captures := redactMap(op.Captures, secret, redactedValue)
+	values := redactMap(op.Values, secret, redactedValue)
+	if captures == nil && values == nil {
 		return op
 	}
 	c := *op
-	c.Captures, c.Values = captures, values
+	if captures != nil {
+		c.Captures = captures
+	}
+	if values != nil {
+		c.Values = values
+	}
 	return &c
 }
 
-// sameMap reports whether a and b are the same map (or both nil).
-func sameMap[V any](a, b map[string]V) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
-}
-
-// redactMap returns m, or a copy with the values of secret-named keys
-// replaced by redact when it has any.
-func redactMap[V any](m map[string]V, redact func(string) V) map[string]V {
+// redactMap returns a copy of m with the values of the secret keys replaced
+// by redacted, or nil when m has none.
+func redactMap[V any](m map[string]V, secret map[string]bool, redacted V) map[string]V {
 	var out map[string]V
 	for name := range m {
-		if !profiles.SecretHeader(name) {
+		if !secret[name] {
 			continue
 		}
 		if out == nil {
@@ -607,10 +608,7 @@ func redactMap[V any](m map[string]V, redact func(string) V) map[string]V {
 				out[k] = v
 			}
 		}
-		out[name] = redact(name)
-	}
-	if out == nil {
-		return m
+		out[name] = redacted
 	}
 	return out
 }

@@ -48,6 +48,9 @@ type Spec struct {
 	// Member reports that the operation's request is sent only by another
 	// operation's burst (burst.of): it does not run on its own.
 	Member bool
+	// secretCaptures names the captures a step sends in a secret header
+	// (Authorization: Bearer {{token}}): the history records them redacted.
+	secretCaptures map[string]bool
 	// RetryMax and RetryBackoff resend a request with an unknown outcome.
 	RetryMax     int
 	RetryBackoff time.Duration
@@ -144,6 +147,12 @@ func NewSpecs(ops []profiles.Operation, vars ...string) ([]*Spec, error) {
 			}
 			specs[k].Member = true
 			s.Burst.members = append(s.Burst.members, specs[k])
+			for n := range specs[k].secretCaptures {
+				if s.secretCaptures == nil {
+					s.secretCaptures = map[string]bool{}
+				}
+				s.secretCaptures[n] = true
+			}
 		}
 	}
 	return specs, nil
@@ -247,6 +256,19 @@ func newSpec(op profiles.Operation, member bool, vars []string) (*Spec, error) {
 		}
 		if s.Burst != nil {
 			s.Burst.members = []*Spec{s}
+		}
+	}
+	for _, r := range append([]profiles.Request{op.Request}, flowRequests(op.Flow)...) {
+		for h, v := range r.Headers {
+			if !profiles.SecretHeader(h) {
+				continue
+			}
+			for _, n := range profiles.VarRefs(v) {
+				if s.secretCaptures == nil {
+					s.secretCaptures = map[string]bool{}
+				}
+				s.secretCaptures[n] = true
+			}
 		}
 	}
 	okSpecs, failSpecs := op.Outcome.OK, op.Outcome.Fail
@@ -360,4 +382,13 @@ func (s *Spec) uses(k segKind) bool {
 		}
 	}
 	return false
+}
+
+// flowRequests lists the requests of a flow's steps.
+func flowRequests(steps []profiles.Step) []profiles.Request {
+	out := make([]profiles.Request, len(steps))
+	for i, st := range steps {
+		out[i] = st.Request
+	}
+	return out
 }

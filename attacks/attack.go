@@ -278,13 +278,14 @@ type opRun struct {
 	client    *http.Client // the iterations' client (bursts retry with it)
 
 	// releaser sends the bursts, in mode sync (syncNote: why that mode);
-	// release collects their spreads.
+	// release collects their spreads and burstIDs their op ids, both under
+	// burstMu.
 	releaser releaser
 	sync     string
 	syncNote string
+	burstMu  sync.Mutex
 	release  spreads
 	burstIDs [][]uint64
-	burstMu  sync.Mutex
 }
 
 // targeter renders the next request. It runs on vegeta's worker goroutines.

@@ -48,7 +48,6 @@ func (r *opRun) runIterations(ctx context.Context, client *http.Client) (*Metric
 		wg       sync.WaitGroup
 		errOnce  sync.Once
 		firstErr error
-		spreadMu sync.Mutex
 	)
 	var stopped atomic.Bool
 	fail := func(err error) {
@@ -91,14 +90,8 @@ loop:
 		hits++
 		wg.Go(func() {
 			defer func() { <-sem }()
-			spread, err := r.iterate(ctx, client, n, m, &vm)
-			if err != nil {
+			if err := r.iterate(ctx, client, n, m, &vm); err != nil {
 				fail(err)
-			}
-			if s.Burst != nil {
-				spreadMu.Lock()
-				r.release.add(n, spread)
-				spreadMu.Unlock()
 			}
 		})
 	}
@@ -114,13 +107,12 @@ loop:
 }
 
 // iterate runs iteration n: one burst, one flow, or one request with its
-// retries. For a burst it returns its release spread (-1 when fewer than
-// two copies were released).
-func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *Metrics, vm *vegeta.Metrics) (time.Duration, error) {
+// retries.
+func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *Metrics, vm *vegeta.Metrics) error {
 	s := r.spec
 	var vars Vars
 	if err := r.newVars(n, &vars); err != nil {
-		return -1, err
+		return err
 	}
 	steps := s.Steps
 	if s.Burst != nil && len(steps) > 0 {
@@ -132,10 +124,10 @@ func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *M
 	for _, st := range steps {
 		op, err := r.withRetries(ctx, client, st, s, &vars, int(n), nil, m, vm)
 		if err != nil {
-			return -1, err
+			return err
 		}
 		if op.Outcome != history.OK {
-			return -1, nil // a flow stops at its first step that did not succeed
+			return nil // a flow stops at its first step that did not succeed
 		}
 		if len(s.Steps) > 1 && len(op.Captures) > 0 {
 			if vars.Captured == nil {
@@ -150,7 +142,7 @@ func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *M
 		vars.Burst = n
 		return r.burst(ctx, client, &vars, m, vm)
 	}
-	return -1, nil
+	return nil
 }
 
 // burstStep is the step a burst releases copies of: the request of a plain
@@ -169,7 +161,7 @@ type burstCopy struct {
 // interleaved (a, b, a, b …) — hands them to the operation's releaser, and
 // records every exchange as an op whose invoke time is its release. Copies
 // whose outcome is unknown are resent one by one when the profile retries.
-func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *Metrics, vm *vegeta.Metrics) (time.Duration, error) {
+func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *Metrics, vm *vegeta.Metrics) error {
 	b := r.spec.Burst
 	copies := make([]burstCopy, 0, b.Size())
 	reqs := make([]*outgoing, 0, b.Size())
@@ -180,21 +172,15 @@ func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *M
 			st := burstStep(mem)
 			o, err := r.outgoing(st, &bc.vars, bc.id)
 			if err != nil {
-				return -1, err
+				return err
 			}
 			o.header.Set(BurstHeader, strconv.FormatUint(vars.Burst, 10))
 			copies = append(copies, bc)
 			reqs = append(reqs, o)
 		}
 	}
-	ids := make([]uint64, len(copies))
-	for i := range copies {
-		ids[i] = copies[i].id
-	}
-	r.burstMu.Lock()
-	r.burstIDs = append(r.burstIDs, ids)
-	r.burstMu.Unlock()
 	ex, spread := r.releaser.release(ctx, reqs)
+	r.noteBurst(vars.Burst, copies, spread)
 	for i := range copies {
 		bc, e := &copies[i], &ex[i]
 		st := burstStep(bc.member)
@@ -202,10 +188,10 @@ func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *M
 		if invoke.IsZero() {
 			invoke = e.done
 		}
-		op := &sentOp{Op: &history.Op{
+		op := &history.Op{
 			ID: bc.id, Op: st.Op, Key: bc.vars.Key, Worker: i, Invoke: invoke, Complete: e.done,
 			Status: e.status, Sent: e.sent, Values: valuesOf(&bc.vars),
-		}, sentAt: e.released}
+		}
 		op.Values["burst"] = strconv.FormatUint(bc.vars.Burst, 10)
 		op.Values["copy"] = strconv.Itoa(bc.vars.Copy)
 		if e.err != nil {
@@ -220,19 +206,31 @@ func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *M
 		}
 		res := &vegeta.Result{Attack: st.Op, Seq: op.ID, Code: uint16(op.Status), Timestamp: invoke, Latency: e.done.Sub(invoke),
 			Error: op.Error, Method: st.Method, URL: reqs[i].url.String()}
-		if err := r.record(m, vm, op.Op, res); err != nil {
-			return -1, err
+		if err := r.record(m, vm, op, res); err != nil {
+			return err
 		}
 		if op.Logical != 0 && ctx.Err() == nil {
 			if _, err := r.withRetries(ctx, client, st, bc.member, &bc.vars, i, op, m, vm); err != nil {
-				return -1, err
+				return err
 			}
 		}
 	}
-	if spread < 0 || len(reqs) < 2 {
-		return -1, nil
+	return nil
+}
+
+// noteBurst keeps a burst's release spread (when at least two copies were
+// released) and its op ids, for the arrival spread.
+func (r *opRun) noteBurst(n uint64, copies []burstCopy, spread time.Duration) {
+	ids := make([]uint64, len(copies))
+	for i := range copies {
+		ids[i] = copies[i].id
 	}
-	return spread, nil
+	r.burstMu.Lock()
+	defer r.burstMu.Unlock()
+	r.burstIDs = append(r.burstIDs, ids)
+	if len(copies) >= 2 {
+		r.release.add(n, spread)
+	}
 }
 
 // outgoing renders step st with v as one request of a burst.
@@ -248,18 +246,12 @@ func (r *opRun) outgoing(st *Step, v *Vars, id uint64) (*outgoing, error) {
 	return o, nil
 }
 
-// sentOp is a history op plus when its request was written.
-type sentOp struct {
-	*history.Op
-	sentAt time.Time
-}
-
 // withRetries sends the step's request and, while the outcome is unknown,
 // resends the same request up to RetryMax times with doubling backoff. All
 // attempts share Logical (the first attempt's id) and count Attempt from 1.
 // When first is set (a burst copy already sent), it is attempt 1 and only
 // the resends are made here. mem is the operation whose outcome rules apply.
-func (r *opRun) withRetries(ctx context.Context, client *http.Client, st *Step, mem *Spec, vars *Vars, worker int, first *sentOp, m *Metrics, vm *vegeta.Metrics) (*sentOp, error) {
+func (r *opRun) withRetries(ctx context.Context, client *http.Client, st *Step, mem *Spec, vars *Vars, worker int, first *history.Op, m *Metrics, vm *vegeta.Metrics) (*history.Op, error) {
 	s := r.spec
 	var logical uint64
 	backoff := s.RetryBackoff
@@ -295,7 +287,7 @@ func (r *opRun) withRetries(ctx context.Context, client *http.Client, st *Step, 
 }
 
 // do sends one request, classifies it, records it and returns the op.
-func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec, vars *Vars, worker int, logical uint64, attempt int, m *Metrics, vm *vegeta.Metrics) (*sentOp, error) {
+func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec, vars *Vars, worker int, logical uint64, attempt int, m *Metrics, vm *vegeta.Metrics) (*history.Op, error) {
 	s := r.spec
 	id := r.ids.Add(1)
 	if logical == 0 && s.RetryMax > 0 {
@@ -306,8 +298,8 @@ func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec
 	if !st.Body.empty() {
 		body = strings.NewReader(st.Body.Render(vars))
 	}
-	var sentAt atomic.Int64 // unix nanoseconds; 0 until the headers are written
-	trace := &httptrace.ClientTrace{WroteHeaders: func() { sentAt.Store(time.Now().UnixNano()) }}
+	var wrote atomic.Bool // the headers were written
+	trace := &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), st.Method, target, body)
 	if err != nil {
 		return nil, err
@@ -319,7 +311,7 @@ func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec
 	var respBody []byte
 	errText := ""
 	if err == nil {
-		respBody, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		respBody, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()
 		if err == nil {
 			status = resp.StatusCode
@@ -329,13 +321,10 @@ func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec
 		errText = err.Error()
 	}
 	end := time.Now()
-	op := &sentOp{Op: &history.Op{
+	op := &history.Op{
 		ID: id, Op: st.Op, Key: vars.Key, Worker: worker, Logical: logical, Attempt: attempt,
-		Invoke: start, Complete: end, Status: status, Sent: sentAt.Load() != 0, Error: errText,
+		Invoke: start, Complete: end, Status: status, Sent: wrote.Load(), Error: errText,
 		Values: valuesOf(vars),
-	}}
-	if op.Sent {
-		op.sentAt = time.Unix(0, sentAt.Load())
 	}
 	if s.RetryMax == 0 {
 		op.Attempt = 0
@@ -346,5 +335,5 @@ func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec
 	}
 	res := &vegeta.Result{Attack: st.Op, Seq: id, Code: uint16(status), Timestamp: start, Latency: end.Sub(start),
 		Error: errText, Method: st.Method, URL: target}
-	return op, r.record(m, vm, op.Op, res)
+	return op, r.record(m, vm, op, res)
 }

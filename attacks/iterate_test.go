@@ -1,12 +1,9 @@
 package attacks
 
 import (
-	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,27 +15,7 @@ import (
 
 func runSpecs(t *testing.T, base string, ops ...profiles.Operation) ([]*Metrics, []history.Op) {
 	t.Helper()
-	var specs []*Spec
-	for _, op := range ops {
-		s, err := NewSpec(op)
-		if err != nil {
-			t.Fatal(err)
-		}
-		specs = append(specs, s)
-	}
-	path := filepath.Join(t.TempDir(), "h.jsonl")
-	hw, err := history.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := Run(context.Background(), Options{BaseURL: base, History: hw, Rand: rand.New(rand.NewPCG(3, 4))}, specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	hist, err := history.ReadAll(path)
+	ms, hist, err := attackOps(t, base, ops...)
 	if err != nil {
 		t.Fatal(err)
 	}

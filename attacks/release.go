@@ -1,9 +1,11 @@
 package attacks
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -48,17 +50,11 @@ type outgoing struct {
 
 // request builds the *http.Request of o.
 func (o *outgoing) request(ctx context.Context) (*http.Request, error) {
-	var body *strings.Reader
+	var body io.Reader // a nil interface when there is no body
 	if len(o.body) > 0 {
-		body = strings.NewReader(string(o.body))
+		body = bytes.NewReader(o.body)
 	}
-	var req *http.Request
-	var err error
-	if body != nil {
-		req, err = http.NewRequestWithContext(ctx, o.method, o.url.String(), body)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, o.method, o.url.String(), nil)
-	}
+	req, err := http.NewRequestWithContext(ctx, o.method, o.url.String(), body)
 	if err != nil {
 		return nil, err
 	}

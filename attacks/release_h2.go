@@ -340,7 +340,6 @@ func (h *h2Conn) prepare(reqs []*outgoing) ([]*h2Stream, []byte, error) {
 	maxFrame := int(h.peerSize)
 	h.mu.Unlock()
 
-	var final bytes.Buffer
 	for i, o := range reqs {
 		if len(o.body) == 0 {
 			continue // its HEADERS go in the release
@@ -357,7 +356,7 @@ func (h *h2Conn) prepare(reqs []*outgoing) ([]*h2Stream, []byte, error) {
 		h.fail(err)
 		return nil, nil, fmt.Errorf("single-packet: write the held-back frames: %w", err)
 	}
-	// The closing frames, encoded now into wbuf and moved to final: the
+	// The closing frames, encoded now into wbuf and copied out: the
 	// hpack encoder's state follows the order frames are written in.
 	for i, o := range reqs {
 		if len(o.body) == 0 {
@@ -369,9 +368,9 @@ func (h *h2Conn) prepare(reqs []*outgoing) ([]*h2Stream, []byte, error) {
 			return nil, nil, err
 		}
 	}
-	final.Write(h.wbuf.Bytes())
+	final := bytes.Clone(h.wbuf.Bytes())
 	h.wbuf.Reset()
-	return streams, final.Bytes(), nil
+	return streams, final, nil
 }
 
 // releaseWrite writes the closing frames in one write; it returns when the

@@ -57,16 +57,14 @@ func (w *walker) record(path string, at pos) {
 	w.src.lines[path] = at.line
 }
 
-var (
-	unmarshalerType   = reflect.TypeFor[yaml.Unmarshaler]()
-	mappingFieldsType = reflect.TypeFor[interface{ decodesMappingAsFields() }]()
-)
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
-// scalarForm is a struct that may also be written as one scalar, its short
-// form (burst: 8 for burst: {copies: 8}); written as a mapping it is decoded
-// field by field like any struct.
-type scalarForm interface {
-	fromScalar(n *yaml.Node) error
+// shortForm is a struct that may also be written as a scalar or a list, its
+// short forms (burst: 8 for burst: {copies: 8}; keys: [7, 9]); written as a
+// mapping it is decoded field by field like any struct, strict and with
+// lines.
+type shortForm interface {
+	fromShort(n *yaml.Node) error
 }
 
 func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error {
@@ -90,10 +88,19 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error
 		v.SetZero()
 		return nil
 	}
-	// A type may decode its scalar and list forms itself but leave its
-	// mapping form to the walker (Keys), for strict fields with lines.
-	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) && (n.Kind != yaml.MappingNode || !v.Addr().Type().Implements(mappingFieldsType)) {
-		if err := v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
+	var decode func(*yaml.Node) error
+	if v.CanAddr() {
+		switch d := v.Addr().Interface().(type) {
+		case yaml.Unmarshaler:
+			decode = d.UnmarshalYAML
+		case shortForm:
+			if n.Kind != yaml.MappingNode {
+				decode = d.fromShort
+			}
+		}
+	}
+	if decode != nil {
+		if err := decode(n); err != nil {
 			msg := err.Error()
 			if n.Kind != yaml.ScalarNode {
 				msg += ", got " + describe(n)
@@ -101,14 +108,6 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error
 			return w.errAt(at, path, "%s", msg)
 		}
 		return nil
-	}
-	if n.Kind == yaml.ScalarNode && v.CanAddr() {
-		if sf, ok := v.Addr().Interface().(scalarForm); ok {
-			if err := sf.fromScalar(n); err != nil {
-				return w.errAt(at, path, "%s", err.Error())
-			}
-			return nil
-		}
 	}
 	switch v.Kind() {
 	case reflect.Pointer:

@@ -46,14 +46,9 @@ type Keys struct {
 	Capture string `yaml:"capture" json:"capture,omitempty"`
 }
 
-// decodesMappingAsFields tells the profile decoder to decode the mapping
-// forms of Keys field by field (strict, with lines), and only its number
-// and list forms through UnmarshalYAML.
-func (*Keys) decodesMappingAsFields() {}
-
-// UnmarshalYAML reads the number and list forms; the mapping forms are
-// decoded field by field.
-func (k *Keys) UnmarshalYAML(n *yaml.Node) error {
+// fromShort reads the number and list forms (see shortForm); the mapping
+// forms are decoded field by field, strict and with lines.
+func (k *Keys) fromShort(n *yaml.Node) error {
 	const want = "want a number of keys (e.g. 50), a list of keys, {from: 1, to: 100} or {query: SELECT id FROM items}"
 	switch n.Kind {
 	case yaml.ScalarNode:

@@ -221,9 +221,9 @@ func (b *Burst) Size() int {
 	return b.Copies * max(len(b.Of), 1)
 }
 
-// fromScalar reads the short form, burst: N.
-func (b *Burst) fromScalar(n *yaml.Node) error {
-	if n.ShortTag() != "!!int" {
+// fromShort reads the short form, burst: N (see shortForm).
+func (b *Burst) fromShort(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
 		return fmt.Errorf("want a count of copies (burst: 8) or a mapping (burst: {copies: 8, sync: last-byte})")
 	}
 	c, err := strconv.Atoi(n.Value)

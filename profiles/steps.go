@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -56,9 +57,12 @@ func (p *Profile) ListVars() []string {
 	return out
 }
 
-// fromScalar makes a plain string in the profile a SQL step (the format of
-// setup before steps could be requests); see scalarForm.
-func (s *SetupStep) fromScalar(n *yaml.Node) error {
+// fromShort makes a plain string in the profile a SQL step (the format of
+// setup before steps could be requests); see shortForm.
+func (s *SetupStep) fromShort(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return errors.New("want SQL text or a mapping of fields")
+	}
 	*s = SetupStep{SQL: n.Value}
 	return nil
 }

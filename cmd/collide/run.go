@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -113,12 +112,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "collide:", err)
-		var pe *harness.ProfileError
-		if res == nil || errors.As(err, &pe) {
+		if res == nil {
 			return harness.ErrorExitCode(err)
 		}
 	}
-	return res.ExitCode
+	return res.ExitCode // for a refused profile, 2 as ErrorExitCode says
 }
 
 // progressWriter is where the live progress line goes: stderr, unless -q.

@@ -11,7 +11,7 @@ import (
 	"github.com/collide-dev/collide/report"
 )
 
-// favoritesProfile logs in, creates 4 resources with one repeated setup
+// favoritesProfile logs in, creates 20 resources with one repeated setup
 // step, and bursts first-or-create favorites at them: keys from the
 // repeated step's captures, {{key}} the real row ids.
 const favoritesProfile = `
@@ -31,7 +31,7 @@ setup:
       url: /resources
       headers: {Authorization: "Bearer {{token}}"}
       body: '{"name": "r{{seq}}"}'
-    repeat: 4
+    repeat: 20
     capture: {resource: id}
 operations:
   - name: favorite
@@ -40,8 +40,8 @@ operations:
       url: /resources/{{key}}/favorite
       headers: {Authorization: "Bearer {{token}}"}
     keys: {capture: resource}
-    burst: 20
-    bursts: 8
+    burst: {copies: 30, sync: last-byte}   # as the built-in first-or-create: 20/20 racy runs caught
+    bursts: 20
     rate: 20/s
     duration: 1s
 invariants:
@@ -79,8 +79,8 @@ func TestRepeatedSetupStepGivesKeys(t *testing.T) {
 					}
 				}
 			})
-			if len(got) < 2 || len(got) > 4 || strings.HasPrefix(got[0], "key-") {
-				t.Fatalf("op keys %v: want up to 4 resource ids captured by the repeated step", got)
+			if len(got) < 2 || len(got) > 20 || strings.HasPrefix(got[0], "key-") {
+				t.Fatalf("op keys %v: want up to 20 resource ids captured by the repeated step", got)
 			}
 		})
 	}

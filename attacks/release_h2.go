@@ -188,22 +188,40 @@ func (h *h2Conn) ping(ctx context.Context) error {
 
 // h2Stream is one request's stream.
 type h2Stream struct {
-	id      uint32
-	status  int
-	body    bytes.Buffer
-	err     error
-	refused bool // the server did not process it (REFUSED_STREAM, GOAWAY)
-	end     time.Time
-	done    chan struct{}
-	once    sync.Once
+	id   uint32
+	done chan struct{} // closed by finish; the fields below are final then
+
+	// mu guards the fields below against the reader: a frame it took for
+	// the stream may arrive after the stream was ended (a timeout closed
+	// the connection), and is then dropped.
+	mu       sync.Mutex
+	finished bool
+	status   int
+	body     bytes.Buffer
+	err      error
+	refused  bool // the server did not process it (REFUSED_STREAM, GOAWAY)
+	end      time.Time
+}
+
+// update applies f to the stream unless it has been finished.
+func (st *h2Stream) update(f func()) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.finished {
+		f()
+	}
 }
 
 func (st *h2Stream) finish(err error) {
-	st.once.Do(func() {
-		st.err = err
-		st.end = time.Now()
-		close(st.done)
-	})
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.finished {
+		return
+	}
+	st.finished = true
+	st.err = err
+	st.end = time.Now()
+	close(st.done)
 }
 
 // clientPreface opens every HTTP/2 connection.
@@ -469,7 +487,7 @@ func (h *h2Conn) readLoop() {
 				continue
 			}
 			if s, err := strconv.Atoi(f.PseudoValue("status")); err == nil && s >= 200 {
-				st.status = s
+				st.update(func() { st.status = s })
 			}
 			if f.StreamEnded() {
 				h.end(st, nil)
@@ -490,17 +508,21 @@ func (h *h2Conn) readLoop() {
 			if st == nil {
 				continue
 			}
-			if room := maxBody - st.body.Len(); room > 0 {
-				d := f.Data()
-				st.body.Write(d[:min(len(d), room)])
-			}
+			st.update(func() {
+				if room := maxBody - st.body.Len(); room > 0 {
+					d := f.Data()
+					st.body.Write(d[:min(len(d), room)])
+				}
+			})
 			if f.StreamEnded() {
 				h.end(st, nil)
 			}
 		case *http2.RSTStreamFrame:
 			if st := h.stream(f.StreamID); st != nil {
-				st.refused = f.ErrCode == http2.ErrCodeRefusedStream
-				st.status = 0
+				st.update(func() {
+					st.refused = f.ErrCode == http2.ErrCodeRefusedStream
+					st.status = 0
+				})
 				h.end(st, fmt.Errorf("stream reset by the server: %s", f.ErrCode))
 			}
 		case *http2.GoAwayFrame:
@@ -543,7 +565,7 @@ func (h *h2Conn) goAway(last uint32, code http2.ErrCode) {
 	var refused []*h2Stream
 	for id, st := range h.streams {
 		if id > last {
-			st.refused = true
+			st.update(func() { st.refused = true })
 			refused = append(refused, st)
 			delete(h.streams, id)
 		}

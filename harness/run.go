@@ -358,11 +358,18 @@ func (r *run) execute(ctx context.Context) error {
 		herr := r.ch.HealAll(hctx)
 		cancel()
 		r.res.Chaos = r.ch.Timeline()
-		if schedErr != nil {
-			return envErr("chaos", schedErr)
+		chaosErr := schedErr
+		if chaosErr == nil && herr != nil {
+			chaosErr = fmt.Errorf("heal: %w", herr)
 		}
-		if herr != nil {
-			return envErr("chaos", fmt.Errorf("heal: %w", herr))
+		if chaosErr != nil {
+			if ctx.Err() == nil {
+				return envErr("chaos", chaosErr)
+			}
+			// Interrupted: the interrupt decides the verdict (exit 130);
+			// a fault it caught half-removed is a warning, and the run's
+			// cleanup still deletes its proxies.
+			r.res.Warnings = append(r.res.Warnings, "chaos: "+chaosErr.Error())
 		}
 	}
 	if err := r.hist.Flush(); err != nil {

@@ -312,6 +312,14 @@ func answer(id string, res TestResult, runs []AuditRun) string {
 	}
 	switch res {
 	case ResultFail:
+		for _, r := range runs {
+			if r.Result == nil {
+				continue
+			}
+			if inv, ok := decidingInvariant(r.Result); ok && inv.Verdict == invariants.Fail && inv.Actual != "" {
+				return t.question + ": " + t.failAnswer + " — " + inv.Actual
+			}
+		}
 		return t.question + ": " + t.failAnswer
 	case ResultPass:
 		return t.question + ": " + t.passAnswer

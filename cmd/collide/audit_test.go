@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/collide-dev/collide/internal/testpg"
 	"github.com/collide-dev/collide/report"
 )
 
@@ -197,6 +199,65 @@ func TestAuditInterrupted(t *testing.T) {
 	for _, want := range []string{"## Score: PARTIAL", "| TEST-RC-006 | Counter consistency | ➖ NOT RUN", "did not run (audit stopped before it)"} {
 		if !strings.Contains(strings.Join(strings.Fields(string(md)), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("audit.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestAuditUserProfileOnPostgres: a user profile without audit metadata runs
+// next to a built-in and is reported as unassigned; -set switches both to
+// PostgreSQL; the DSN's password appears in none of the audit's files.
+func TestAuditUserProfileOnPostgres(t *testing.T) {
+	dsn := testpg.New(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	password, _ := u.User.Password()
+	if password == "" {
+		t.Skip("the test database has no password to look for")
+	}
+	user := filepath.Join(t.TempDir(), "my-check.yaml")
+	if err := os.WriteFile(user, []byte(`name: my-check
+target:
+  demo: {mode: safe}
+database:
+  driver: sqlite
+operations:
+  - name: get
+    request: {method: GET, url: /counters/1}
+    rate: 20/s
+    duration: 500ms
+invariants:
+  - name: the counter table is readable
+    query: SELECT COUNT(*) AS n FROM counters
+    expect: n >= 0
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "audit")
+	code, _, stderr := collide(t, "audit", "-q", "-out", out, "-format", "none",
+		"-set", "database.driver=postgres", "-set", "database.dsn="+dsn, "-set", "target.demo.mode=racy",
+		"counter", user)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (counter fails on the racy demo); stderr: %s", code, stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(out, auditMarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.Join(strings.Fields(string(md)), " ")
+	for _, want := range []string{"## System: demo (racy) on postgres", "| unassigned | profiles without audit metadata | ✅ PASS", "## Score: FAIL"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("audit.md lacks %q:\n%s", want, md)
+		}
+	}
+	for _, f := range []string{auditMarkdownFile, auditHTMLFile, auditJUnitFile, auditJSONFile} {
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), ":"+password+"@") {
+			t.Errorf("%s holds the database password", f)
 		}
 	}
 }

@@ -101,6 +101,9 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	seen := map[string]string{}
 	for _, n := range names {
 		p, err := profiles.Load(n, o.sets)
+		if err == nil {
+			err = harness.Validate(p) // what only a run would reject: checkers, faults, templates
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "collide audit:", err)
 			return harness.ExitUsage

@@ -161,6 +161,7 @@ func TestAuditUsage(t *testing.T) {
 		{"bad format", []string{"-format", "xml", "counter"}, `collide audit: -format "xml": want table, markdown or none`},
 		{"same profile twice", []string{"counter", "counter"}, `each profile of an audit needs a name of its own`},
 		{"bad override", []string{"-set", "operations[0].rat=5/s", "counter"}, "operations[0].rat: unknown field"},
+		{"profile only a run rejects", []string{"counter", filepath.Join("..", "..", "testdata", "bad-profiles", "run-unknown-checker.yaml")}, `unknown checker "telepathy"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "audit")

@@ -294,13 +294,24 @@ func answer(id string, res TestResult, runs []AuditRun) string {
 		t = auditTest{question: "Violation found", failAnswer: "yes", passAnswer: "no"}
 	}
 	if t.counterLike {
+		// The first violated invariant of any run, else the first invariant
+		// of the first run that has one.
+		var first *invariants.Result
 		for _, r := range runs {
 			if r.Result == nil {
 				continue
 			}
 			if inv, ok := decidingInvariant(r.Result); ok {
-				return fmt.Sprintf("Expected: %s, actual: %s", firstNonEmpty(inv.Expected, "not stated"), firstNonEmpty(inv.Actual, "not stated"))
+				if inv.Verdict == invariants.Fail || res != ResultFail {
+					return fmt.Sprintf("Expected: %s, actual: %s", firstNonEmpty(inv.Expected, "not stated"), firstNonEmpty(inv.Actual, "not stated"))
+				}
+				if first == nil {
+					first = &inv
+				}
 			}
+		}
+		if first != nil {
+			return fmt.Sprintf("Expected: %s, actual: %s", firstNonEmpty(first.Expected, "not stated"), firstNonEmpty(first.Actual, "not stated"))
 		}
 		return "Expected: not determined, actual: not determined (" + strings.ToLower(string(res)) + ")"
 	}

@@ -197,3 +197,44 @@ func TestWorstExitCode(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditAnswers: each test's first evidence line answers the audit's
+// question from what its runs found — from a run that failed when one did.
+func TestAuditAnswers(t *testing.T) {
+	pass := func(p string, a *profiles.Audit) AuditRun { return fixtureRun(t, "2026-11-20/counter", p, a) }
+	fail := func(p string, a *profiles.Audit) AuditRun { return fixtureRun(t, "2026-11-21/counter", p, a) }
+	unknown := func(p string, a *profiles.Audit) AuditRun { return fixtureRun(t, "2026-11-21/double-submit", p, a) }
+	rc := func(id string) *profiles.Audit { return &profiles.Audit{ID: id, Resource: "r"} }
+	for _, tc := range []struct {
+		name   string
+		runs   []AuditRun
+		id     string
+		result TestResult
+		want   string
+	}{
+		{"counter: the failed run's numbers, though a passing one ran first",
+			[]AuditRun{pass("a", rc("TEST-RC-006")), fail("b", rc("TEST-RC-006"))}, "TEST-RC-006", ResultFail, "actual: value=913"},
+		{"counter passed", []AuditRun{pass("a", rc("TEST-RC-006"))}, "TEST-RC-006", ResultPass, "Expected: value - before.value"},
+		{"double click failed, with what was found", []AuditRun{fail("a", rc("TEST-RC-001"))}, "TEST-RC-001", ResultFail, "Duplicates created: yes — value=913"},
+		{"two-tab inconclusive", []AuditRun{unknown("a", rc("TEST-RC-002"))}, "TEST-RC-002", ResultInconclusive, "Conflict detected: not determined (inconclusive)"},
+		{"bulk passed", []AuditRun{pass("a", rc("TEST-RC-005"))}, "TEST-RC-005", ResultPass, "Consistent state: yes"},
+		{"own id passed", []AuditRun{pass("a", rc("SEC-X"))}, "SEC-X", ResultPass, "Violation found: no"},
+		{"one pass and one fail is a fail", []AuditRun{pass("a", rc("TEST-RC-003")), fail("b", rc("TEST-RC-003"))}, "TEST-RC-003", ResultFail, "Data lost: yes"},
+		{"not run after an interrupt", []AuditRun{{Profile: "a", Audit: rc("TEST-RC-004"), ExitCode: 130}}, "TEST-RC-004", ResultNotRun, "Stale data surfaced: not determined (not run)"},
+		{"no profile performs it", []AuditRun{pass("a", rc("TEST-RC-006"))}, "TEST-RC-007", ResultNotRun, "no profile in this audit performs TEST-RC-007"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := auditFixture(t, tc.runs...)
+			for _, at := range a.Tests {
+				if at.ID != tc.id {
+					continue
+				}
+				if at.Result != tc.result || len(at.Evidence) == 0 || !strings.Contains(at.Evidence[0], tc.want) {
+					t.Fatalf("%s: %s %q, want %s and %q", tc.id, at.Result, at.Evidence, tc.result, tc.want)
+				}
+				return
+			}
+			t.Fatalf("no row %s", tc.id)
+		})
+	}
+}

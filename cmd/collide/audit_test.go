@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/collide-dev/collide/internal/testpg"
 	"github.com/collide-dev/collide/report"
@@ -260,5 +262,84 @@ invariants:
 		if strings.Contains(string(b), ":"+password+"@") {
 			t.Errorf("%s holds the database password", f)
 		}
+	}
+}
+
+// TestAuditSIGINT: one SIGINT to a real `collide audit` process during its
+// first run stops that run (INTERRUPTED) and skips the rest (NOT RUN); the
+// report is still written, and the process exits 130.
+func TestAuditSIGINT(t *testing.T) {
+	bin := collideBinary(t)
+	dir := t.TempDir()
+	long := filepath.Join(dir, "long.yaml")
+	if err := os.WriteFile(long, []byte(`name: long
+audit: {id: TEST-RC-006, resource: counters.value}
+target:
+  demo: {mode: safe}
+database:
+  driver: sqlite
+setup:
+  - DELETE FROM counters
+  - INSERT INTO counters(id, value) VALUES (1, 0)
+operations:
+  - name: incr
+    request: {method: POST, url: /counters/1/increment}
+    rate: 20/s
+    duration: 60s
+invariants:
+  - name: counted
+    query: SELECT value FROM counters WHERE id = 1
+    expect: value >= ok("incr") && value <= ok("incr") + unknown("incr")
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "audit")
+	cmd := exec.Command(bin, "audit", "-q", "-format", "none", "-out", out, long, "counter")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Wait until the first run has sent requests.
+	hist := filepath.Join(out, auditRunsDir, "long", "history.jsonl")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if st, err := os.Stat(hist); err == nil && st.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the first run sent nothing within 30s; stderr:\n%s", stderr.String())
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	var code int
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("collide audit did not exit within 30s of SIGINT; stderr:\n%s", stderr.String())
+	}
+	if code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, auditJSONFile))
+	if err != nil {
+		t.Fatalf("no report after SIGINT: %v", err)
+	}
+	var a report.AuditReport
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.ExitCode != 130 || a.Score != report.ScorePartial || len(a.Points) != 2 ||
+		a.Points[0].Verdict != report.ResultInterrupted || a.Points[1].Verdict != report.ResultNotRun {
+		t.Fatalf("report after SIGINT: exit %d, score %s, points %+v", a.ExitCode, a.Score, a.Points)
 	}
 }

@@ -22,6 +22,10 @@ type Profile struct {
 	Name string `yaml:"name" json:"name"`
 	// About is one line on what the profile proves.
 	About string `yaml:"about" json:"about,omitempty"`
+	// Audit places the profile in the concurrency audit (`collide audit`):
+	// which test it performs and on which resource. Optional for `collide
+	// run`; a profile without it is listed under "unassigned" in an audit.
+	Audit *Audit `yaml:"audit" json:"audit,omitempty"`
 	// Seed seeds the run's random source; 0 picks one from the clock. The seed
 	// used is printed in the result so a run can be replayed.
 	Seed int64 `yaml:"seed" json:"seed,omitempty"`
@@ -54,6 +58,28 @@ type Profile struct {
 	// every field (see File, Line, Errorf and Hash); nil for a Profile built
 	// in code.
 	src *source
+}
+
+// Audit is a profile's place in the Concurrency & Race Condition Audit
+// Report (shared/seeds/000; docs/audit.md): one concurrent access point and
+// the audit test that exercises it.
+type Audit struct {
+	// ID is the audit test the profile performs: TEST-RC-001 … TEST-RC-007
+	// for the audit's own tests, or an id of your own in the same form
+	// (upper-case words joined by "-", e.g. SEC-OVERSELL).
+	ID string `yaml:"id" json:"id"`
+	// Resource is the shared resource the operations collide on, e.g.
+	// "accounts.balance" or "orders (per Idempotency-Key)".
+	Resource string `yaml:"resource" json:"resource"`
+	// Pattern is the concurrent access pattern, e.g. "two users editing";
+	// empty takes the audit's wording for ID (docs/audit.md).
+	Pattern string `yaml:"pattern" json:"pattern,omitempty"`
+	// Protection is what is meant to protect the resource, e.g. "optimistic
+	// lock (version check)"; empty means not stated.
+	Protection string `yaml:"protection" json:"protection,omitempty"`
+	// Title names the test in the report's test results, for an ID that is
+	// not one of the audit's seven (theirs have the audit's own titles).
+	Title string `yaml:"title" json:"title,omitempty"`
 }
 
 // Target says where the service under test comes from: exactly one of URL,

@@ -56,6 +56,7 @@ func (v *validator) profile() {
 	case !matches(p.Name, "abcdefghijklmnopqrstuvwxyz0123456789-"):
 		v.errf("name", "invalid name %s (want lowercase letters, digits and -, e.g. counter-race)", quote(p.Name))
 	}
+	v.audit()
 	v.target()
 	v.database()
 	vars := map[string]string{}
@@ -107,6 +108,45 @@ func (v *validator) profile() {
 	if mu := p.Verdict.MaxUnknown; mu != nil && !(*mu >= 0 && *mu <= 1) {
 		v.errf("verdict.max_unknown", "%v is out of range (want 0 to 1)", *mu)
 	}
+}
+
+// audit checks the audit metadata: an id of the form TEST-RC-003 and a
+// resource.
+func (v *validator) audit() {
+	a := v.p.Audit
+	if a == nil {
+		return
+	}
+	if a.ID == "" {
+		v.errf("audit.id", "required (e.g. TEST-RC-006)")
+	} else if !ValidAuditID(a.ID) {
+		v.errf("audit.id", "invalid id %s (want upper-case words joined by -, e.g. TEST-RC-006)", quote(a.ID))
+	}
+	if strings.TrimSpace(a.Resource) == "" {
+		v.errf("audit.resource", "required (the shared resource, e.g. accounts.balance)")
+	}
+	for _, f := range []struct{ name, text string }{
+		{"resource", a.Resource}, {"pattern", a.Pattern}, {"protection", a.Protection}, {"title", a.Title},
+	} {
+		if strings.ContainsAny(f.text, "\n\r") {
+			v.errf("audit."+f.name, "must be one line")
+		}
+	}
+}
+
+// ValidAuditID reports whether id is an audit test id: upper-case letters
+// and digits in at least two words joined by "-" (TEST-RC-006, SEC-OVERSELL).
+func ValidAuditID(id string) bool {
+	words := strings.Split(id, "-")
+	if len(words) < 2 || len(id) > 64 {
+		return false
+	}
+	for _, w := range words {
+		if w == "" || !matches(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") {
+			return false
+		}
+	}
+	return words[0][0] >= 'A' && words[0][0] <= 'Z'
 }
 
 // where names the first occurrence of a duplicate: its path and line.

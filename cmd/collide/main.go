@@ -30,6 +30,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run a profile: attack, break the network, check invariants", cmdRun},
+		{"audit", "run a suite of profiles and write the concurrency audit report", cmdAudit},
 		{"validate", "check profiles without running them", cmdValidate},
 		{"list", "list the built-in profiles", cmdList},
 		{"demo", "serve the built-in demo service alone", cmdDemo},

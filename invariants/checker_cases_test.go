@@ -187,9 +187,10 @@ var historyCheckCases = []checkCase{
 
 	// conservation: the total stays.
 	{name: "conservation holds across transfers", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 70 WHERE id = 1`, `UPDATE accounts SET balance = 80 WHERE id = 2`}, want: Pass, wantActual: "total = 150 (+0 since setup)"},
-	{name: "conservation money created", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "money created", wantActual: "40 appeared from nowhere"},
+	{name: "conservation money created", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "conserved total created", wantActual: "40 appeared from nowhere"},
+	{name: "conservation in the profile's unit", inv: with(conservedInv, func(i *profiles.Invariant) { i.Unit = "units of stock" }), setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "units of stock created", wantActual: "40 units of stock appeared from nowhere"},
 	{
-		name: "conservation money destroyed", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`}, want: Fail, wantAnomaly: "money destroyed",
+		name: "conservation money destroyed", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`}, want: Fail, wantAnomaly: "conserved total destroyed",
 		wantActual: "total = 110 (-40 since setup): 40 vanished", wantEvidence: []string{"before the attack: total=150", "after: total=110"},
 	},
 	{name: "conservation query error is an error", inv: conservedInv, setup: accountsSetup, attack: []string{`DROP TABLE accounts`}, want: Error, wantError: "accounts"},
@@ -211,7 +212,7 @@ var historyCheckCases = []checkCase{
 	{name: "never_negative query error is an error", inv: nonNegInv, want: Error, wantError: "accounts"},
 
 	// bounded_debits: before − Σ(ok+unknown) ≤ after ≤ before − Σok.
-	debitCase("bounded_debits every acknowledged debit applied", "50", map[string]counts{"debit": {5, 7, 2}}, Pass, "", "balance = 50 (-50 since setup); debit: 5 ok, 7 fail, 2 unknown, acknowledged debits 50"),
+	debitCase("bounded_debits every acknowledged debit applied", "50", map[string]counts{"debit": {5, 7, 2}}, Pass, "", "balance = 50 (-50 since setup); debit: 5 ok, 7 fail, 2 unknown, 5 debits acknowledged (50 units)"),
 	debitCase("bounded_debits unknown debits widen the bound (ok alone would fail)", "30", map[string]counts{"debit": {5, 7, 2}}, Pass, "", ""),
 	debitCase("bounded_debits debit lost", "60", map[string]counts{"debit": {5, 7, 2}}, Fail, "lost update (acknowledged debits missing)", "1 acknowledged debit missing from the balance"),
 	debitCase("bounded_debits debit applied twice", "20", map[string]counts{"debit": {5, 7, 2}}, Fail, "phantom debits / double apply", "1 debit more taken than the ok and unknown ops could take"),
@@ -233,7 +234,7 @@ var historyCheckCases = []checkCase{
 		name: "bounded_debits amounts from each op", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount, i.ValueFrom = 0, "amount" }),
 		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`},
 		hist: []hOp{hop(1, "debit", "1", hOK, 0, 5).val("amount", "25"), hop(2, "debit", "1", hOK, 1, 5).val("amount", "15"), hop(3, "debit", "1", hFail, 2, 5).val("amount", "90")},
-		want: Pass, wantActual: "acknowledged debits 40",
+		want: Pass, wantActual: "2 debits acknowledged (40 units)",
 	},
 	{name: "new bounded_debits negative amount", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount = -1 }), newErr: "amount must be positive"},
 

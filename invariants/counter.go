@@ -24,6 +24,7 @@ type counterChecker struct {
 	op        string
 	step      *big.Rat
 	valueFrom string
+	w         words
 	before    snapshot[numberAt]
 }
 
@@ -51,14 +52,14 @@ func newCounter(inv profiles.Invariant) (Checker, error) {
 		return nil, err
 	}
 	if inv.PerKey {
-		return newPerKey(inv, "counter", step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)",
-			func(before, after *big.Rat, _ string, eff *effect) (string, string, string) {
+		return newPerKey(inv, "counter", step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)", "increment", "increments",
+			func(before, after *big.Rat, _ string, eff *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly, fix := eff.judgeCounter(delta)
-				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), anomaly, fix
+				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), problem, anomaly, fix
 			})
 	}
-	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom}, nil
+	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare reads the number after setup.
@@ -111,6 +112,13 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := eff.judgeCounter(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += "; " + problem
+		sample, total, err := sampleOK(env, c.op, nil)
+		if err != nil {
+			sample, total = nil, 0
+		}
+		res.Explanation = c.w.explainNumber("", col, before.n, after, c.w.ackedWords(&eff, "increment", "increments"), sample, total, problem)
+		res.addOps("acknowledged", sample...)
+		res.MoreOps += total - len(sample)
 	}
 	return res.done(start)
 }

@@ -254,6 +254,7 @@ func (c *linearizableChecker) Check(ctx context.Context, env *Env) Result {
 	if undecided > 0 {
 		res.Actual += fmt.Sprintf(", %d undecided", undecided)
 	}
+	c.explain(&res, ops, illegal[0], deadline)
 	shown := illegal[:min(len(illegal), maxVisualizedKeys)]
 	path, longest, verr := c.visualize(env, shown, time.Until(deadline)+5*time.Second)
 	if verr != nil {
@@ -552,3 +553,95 @@ func slug(name string) string {
 	}
 	return s
 }
+
+// minimalIllegal shrinks one key's non-linearizable history to a subset
+// that is still not linearizable and from which no single op can be
+// removed: first the shortest prefix in call order that is illegal, then
+// op by op. The setup op (the value after setup) is always kept. It stops
+// at deadline and returns what it has (still illegal).
+func minimalIllegal(ops []porcupine.Operation, deadline time.Time) []porcupine.Operation {
+	illegal := func(sub []porcupine.Operation) bool {
+		left := time.Until(deadline)
+		return left > 0 && porcupine.CheckOperationsTimeout(registerModel, sub, left) == porcupine.Illegal
+	}
+	cur := append([]porcupine.Operation(nil), ops...)
+	sort.SliceStable(cur, func(i, j int) bool { return cur[i].Call < cur[j].Call })
+	// A short illegal prefix by binary search. Illegal is not monotone in
+	// the prefix length (a later write can explain an earlier read), but
+	// hi always ends an illegal prefix, so the result stays illegal.
+	lo, hi := 1, len(cur)
+	for lo < hi && time.Now().Before(deadline) {
+		mid := (lo + hi) / 2
+		if illegal(cur[:mid]) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	cur = cur[:hi]
+	for i := len(cur) - 1; i >= 0 && time.Now().Before(deadline); i-- {
+		if cur[i].Metadata == "setup" {
+			continue
+		}
+		rest := append(append([]porcupine.Operation(nil), cur[:i]...), cur[i+1:]...)
+		if illegal(rest) {
+			cur = rest
+		}
+	}
+	return cur
+}
+
+// explain names the smallest set of ops of the first failing key that no
+// single register order explains.
+func (c *linearizableChecker) explain(res *Result, ops []*history.Op, kh *keyHistory, deadline time.Time) {
+	budget := time.Now().Add(min(max(time.Until(deadline), time.Second), 5*time.Second))
+	minimal := minimalIllegal(kh.ops, budget)
+	byID := map[uint64]*history.Op{}
+	for _, o := range ops {
+		byID[o.ID] = o
+	}
+	var parts []string
+	for _, op := range minimal {
+		in, out := op.Input.(regInput), op.Output.(regOutput)
+		var ids []uint64
+		switch m := op.Metadata.(type) {
+		case uint64:
+			ids = []uint64{m}
+		case []any:
+			for _, x := range m {
+				if id, ok := x.(uint64); ok {
+					ids = append(ids, id)
+				}
+			}
+		default:
+			parts = append(parts, "the value "+describeValue(in.value)+" left by setup")
+			continue
+		}
+		for _, id := range ids {
+			o := byID[id]
+			if o == nil {
+				continue
+			}
+			if in.write {
+				res.addOps("write", o)
+				parts = append(parts, fmt.Sprintf("write #%d of %s (%s→%s, %s)", id, describeValue(in.value), clock(o.Invoke), clock(o.Complete), o.Outcome))
+			} else {
+				res.addOps("read", o)
+				parts = append(parts, fmt.Sprintf("read #%d → %s (%s→%s)", id, describeValue(out.value), clock(o.Invoke), clock(o.Complete)))
+			}
+		}
+	}
+	where := ""
+	if kh.key != "" {
+		where = " of " + keyPrefixWord(kh.key)
+	}
+	these := fmt.Sprintf("these %d ops", len(res.Ops))
+	if len(res.Ops) == 1 {
+		these = "them"
+	}
+	res.Explanation = fmt.Sprintf("Let %s%s happen; Then no single order of %s, each op taking effect between its request and its response, fits one register.",
+		andList(parts), where, these)
+}
+
+// keyPrefixWord is `key "a"` or `key 7`.
+func keyPrefixWord(k string) string { return "key " + keyWord(k) }

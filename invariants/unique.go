@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -114,6 +115,18 @@ func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
 	for _, d := range dups[:min(len(dups), MaxEvidence)] {
 		res.addEvidence(formatKey(d.key, ncols) + " ×" + strconv.Itoa(int(d.n)))
 	}
+	top := dups[0]
+	res.Explanation = fmt.Sprintf("Let %d rows hold %s", top.n, formatKey(top.key, ncols))
+	if creators, more := creatorsOf(env, top.key, ncols); len(creators) > 0 {
+		res.Explanation += fmt.Sprintf(", created by the %d %s that carried it (%s)", len(creators)+more, plural(len(creators)+more, "request", "requests"), opIDs(creators))
+		res.addOps("created a row", creators...)
+		res.MoreOps += more
+	}
+	res.Explanation += fmt.Sprintf("; Then %s appears %d times where it may appear once", formatKey(top.key, ncols), top.n)
+	if len(dups) > 1 {
+		res.Explanation += fmt.Sprintf(" (and %d more duplicated %s)", len(dups)-1, plural(len(dups)-1, "value", "values"))
+	}
+	res.Explanation += "."
 	res.Took = time.Since(start)
 	return res
 }
@@ -197,4 +210,38 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// creatorsOf links a duplicated one-column value to the requests that sent
+// or captured it (ok or unknown: a failed request created no row), in
+// history order: at most MaxOps, and how many more; nil for multi-column
+// keys or without a history.
+func creatorsOf(env *Env, key string, ncols int) (out []*history.Op, more int) {
+	if ncols != 1 || env.HistoryPath == "" || (key != "" && key[0] == 0) {
+		return nil, 0
+	}
+	_ = history.Stream(env.HistoryPath, false, func(o *history.Op) error {
+		if o.Outcome == history.Fail {
+			return nil
+		}
+		hit := false
+		for _, v := range o.Values {
+			hit = hit || v == key
+		}
+		for _, v := range o.Captures {
+			if t, ok := valueText(v); ok && t == key {
+				hit = true
+			}
+		}
+		switch {
+		case !hit:
+		case len(out) < MaxOps:
+			kept := *o
+			out = append(out, &kept)
+		default:
+			more++
+		}
+		return nil
+	})
+	return out, more
 }

@@ -12,7 +12,7 @@ import (
 
 func init() { Register("all_present", newAllPresent) }
 
-const allPresentFix = "add to a collection with one INSERT per item (or an atomic array append / SADD) instead of read-modify-write of the whole collection, or lock the parent row (SELECT … FOR UPDATE) around the change"
+const allPresentFix = "Use atomic database operations: add to a collection with one INSERT per item (or an atomic array append / SADD) instead of read-modify-write of the whole collection, or lock the parent row (SELECT … FOR UPDATE) around the change"
 
 // allPresentChecker is the "all_present" checker (audit RC-003, concurrent
 // collection add): Query returns the ids present (one column). Every value

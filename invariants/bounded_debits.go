@@ -12,7 +12,7 @@ import (
 
 func init() { Register("bounded_debits", newBoundedDebits) }
 
-const debitFix = "a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), SELECT … FOR UPDATE around check-then-debit, or a CHECK (balance >= 0) constraint"
+const debitFix = "Use atomic database operations: a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), SELECT … FOR UPDATE around check-then-debit, or a CHECK (balance >= 0) constraint"
 
 // boundedDebitsChecker is the "bounded_debits" checker (TOCTOU debit,
 // oversell): a balance read by Query must end at its value after setup less
@@ -169,7 +169,7 @@ func (c *boundedDebitsChecker) judge(before, after *big.Rat, col string, debits 
 	}
 	fix = debitFix
 	if anomaly == "phantom debits / double apply" {
-		fix = "apply each debit once: an idempotency key stored in the debit's transaction, and no blind retries of non-idempotent writes"
+		fix = "Implement idempotency keys: apply each debit once: an idempotency key stored in the debit's transaction, and no blind retries of non-idempotent writes"
 	}
 	return strings.Join(problems, "; "), anomaly, fix
 }

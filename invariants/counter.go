@@ -12,7 +12,7 @@ import (
 
 func init() { Register("counter", newCounter) }
 
-const counterFix = "an atomic UPDATE … SET v = v + 1, SELECT … FOR UPDATE around read-modify-write, or a stronger isolation level (REPEATABLE READ/SERIALIZABLE with retries)"
+const counterFix = "Use atomic database operations: UPDATE … SET v = v + 1, SELECT … FOR UPDATE around read-modify-write, or a stronger isolation level (REPEATABLE READ/SERIALIZABLE with retries)"
 
 // counterChecker is the "counter" checker (audit RC-006): a number read by
 // Query must grow by exactly the increments that took effect. With ok
@@ -133,7 +133,7 @@ func (e *effect) judgeCounter(delta *big.Rat) (problem, anomaly, fix string) {
 	case delta.Cmp(e.hi) > 0:
 		return e.shortfall(ratSub(delta, e.hi), "increment", "increments") + " more than the ok and unknown ops could make",
 			"phantom increments / double apply",
-			"apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
+			"Implement idempotency keys: apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
 	}
 	return "", "", ""
 }

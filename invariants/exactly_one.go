@@ -13,7 +13,7 @@ import (
 
 func init() { Register("exactly_one", newExactlyOne) }
 
-const exactlyOneFix = "store the idempotency key with a unique constraint before doing the work (INSERT … ON CONFLICT DO NOTHING, then answer the loser with 409 or the winner's id), SELECT … FOR UPDATE on the parent row, or a unique constraint on (entity_id, operation, status='active')"
+const exactlyOneFix = "Implement idempotency keys: store the idempotency key with a unique constraint before doing the work (INSERT … ON CONFLICT DO NOTHING, then answer the loser with 409 or the winner's id), SELECT … FOR UPDATE on the parent row, or a unique constraint on (entity_id, operation, status='active')"
 
 // exactlyOneChecker is the "exactly_one" checker (audit RC-001, double
 // submit): of the concurrent conflicting requests for one key, at most one

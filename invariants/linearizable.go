@@ -26,7 +26,7 @@ const defaultLinearizableTimeout = 10 * time.Second
 // maxVisualizedKeys bounds the keys drawn in the HTML visualization.
 const maxVisualizedKeys = 10
 
-const linearizableFix = "serve reads and writes of one key from one ordered source: read from the primary (not a lagging replica or a cache filled before the write), write with a single atomic statement, and invalidate caches before acknowledging a write"
+const linearizableFix = "Wrap operations in transactions: serve reads and writes of one key from one ordered source: read from the primary (not a lagging replica or a cache filled before the write), write with a single atomic statement, and invalidate caches before acknowledging a write"
 
 // linearizableChecker is the "linearizable" checker: a register (or a
 // key-value store, one register per key) must behave as if every read and

@@ -17,9 +17,9 @@ func init() { Register("locks", newLocks) }
 const defaultLockSlack = 500 * time.Millisecond
 
 const (
-	twoHoldersFix  = "acquire with SET key token NX PX ttl and release with a compare-and-delete script (if GET == token then DEL), keep the work shorter than the TTL (or extend it and check a fencing token), or take pg_try_advisory_xact_lock inside the transaction that does the work"
-	neverExpireFix = "give every lock a TTL (SET key token NX PX ttl; for PostgreSQL pg_try_advisory_xact_lock, which a dead holder's rolled-back transaction releases, instead of a session-level pg_try_advisory_lock on a pooled connection), and release in a finally/defer"
-	tokenFix       = "give every acquire a fresh random token (a UUID) and release only with that token"
+	twoHoldersFix  = "Use distributed locks for critical sections: acquire with SET key token NX PX ttl and release with a compare-and-delete script (if GET == token then DEL), keep the work shorter than the TTL (or extend it and check a fencing token), or take pg_try_advisory_xact_lock inside the transaction that does the work"
+	neverExpireFix = "Use distributed locks for critical sections: give every lock a TTL (SET key token NX PX ttl; for PostgreSQL pg_try_advisory_xact_lock, which a dead holder's rolled-back transaction releases, instead of a session-level pg_try_advisory_lock on a pooled connection), and release in a finally/defer"
+	tokenFix       = "Use distributed locks for critical sections: give every acquire a fresh random token (a UUID) and release only with that token"
 )
 
 // locksChecker is the "locks" checker (audit RC-007): an endpoint that

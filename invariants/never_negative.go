@@ -15,7 +15,7 @@ import (
 
 func init() { Register("never_negative", newNeverNegative) }
 
-const neverNegativeFix = "a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), a CHECK (balance >= 0) constraint, or SELECT … FOR UPDATE before the check"
+const neverNegativeFix = "Use atomic database operations: a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), a CHECK (balance >= 0) constraint, or SELECT … FOR UPDATE before the check"
 
 // neverNegativeChecker is the "never_negative" checker: no value of Query's
 // rows may be below zero. The first column is the key; every other column

@@ -12,7 +12,7 @@ import (
 
 func init() { Register("newest_wins", newNewestWins) }
 
-const newestWinsFix = "compare-and-set on a monotonic version: UPDATE … SET result = $1, version = $2 WHERE id = $3 AND version < $2, so a superseded job's write is a no-op"
+const newestWinsFix = "Add optimistic locking: compare-and-set on a monotonic version: UPDATE … SET result = $1, version = $2 WHERE id = $3 AND version < $2, so a superseded job's write is a no-op"
 
 // newestWinsChecker is the "newest_wins" checker (audit RC-004, out-of-order
 // jobs): Query returns the final result per key as (key, value) rows, where

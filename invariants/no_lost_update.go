@@ -11,7 +11,7 @@ import (
 
 func init() { Register("no_lost_update", newNoLostUpdate) }
 
-const noLostUpdateFix = "optimistic locking: UPDATE … SET data = $1, version = version + 1 WHERE id = $2 AND version = $3, and answer 409 Conflict when no row changed"
+const noLostUpdateFix = "Add optimistic locking: UPDATE … SET data = $1, version = version + 1 WHERE id = $2 AND version = $3, and answer 409 Conflict when no row changed"
 
 // noLostUpdateChecker is the "no_lost_update" checker (audit RC-002, two-tab
 // edit): Query returns (key, version) rows; Op is the conditional write.
@@ -215,7 +215,7 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 		res.Actual += fmt.Sprintf("; acknowledged writes overwritten without a conflict on %d %s", len(lostKeys), plural(len(lostKeys), "key", "keys"))
 	} else {
 		res.Anomaly = "phantom version bumps"
-		res.Fix = "bump the version only in the conditional UPDATE of an accepted write, once per request"
+		res.Fix = "Add optimistic locking: bump the version only in the conditional UPDATE of an accepted write, once per request"
 	}
 	if len(phantom) > 0 {
 		res.Actual += fmt.Sprintf("; %d %s bumped more often than written to", len(phantom), plural(len(phantom), "key was", "keys were"))

@@ -15,7 +15,7 @@ import (
 func init() { Register("unique", newUnique) }
 
 // uniqueFix is the usual cure for duplicates.
-const uniqueFix = "a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
+const uniqueFix = "Implement idempotency keys: a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
 
 // uniqueChecker is the "unique" checker: no two rows of its query may be
 // equal (all columns compared).

@@ -33,6 +33,12 @@ func Table(w io.Writer, r *Result) error {
 			if inv.Anomaly != "" {
 				actual = inv.Anomaly + ": " + actual
 			}
+			if inv.Explanation != "" {
+				actual += "\nwhy: " + inv.Explanation
+			}
+			if ops := opLines(inv); len(ops) > 0 {
+				actual += "\nops:\n" + strings.Join(ops, "\n")
+			}
 			if len(inv.Evidence) > 0 {
 				actual += "\n" + strings.Join(inv.Evidence, "\n")
 			}
@@ -143,6 +149,20 @@ func burstTable(w io.Writer, ms []*attacks.Metrics) error {
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+// opLines are the ops of a counterexample, one line each, then how many
+// more there are: "#212 incr ok 200 03:00:01.100000→03:00:01.103000
+// (acknowledged)".
+func opLines(inv invariants.Result) []string {
+	lines := make([]string, 0, len(inv.Ops)+1)
+	for _, o := range inv.Ops {
+		lines = append(lines, o.String())
+	}
+	if inv.MoreOps > 0 {
+		lines = append(lines, fmt.Sprintf("… %d more", inv.MoreOps))
+	}
+	return lines
 }
 
 // VerdictLine is one line saying the verdict and, when it is not pass, why.

@@ -236,6 +236,27 @@ var historyCheckCases = []checkCase{
 		hist: []hOp{hop(1, "debit", "1", hOK, 0, 5).val("amount", "25"), hop(2, "debit", "1", hOK, 1, 5).val("amount", "15"), hop(3, "debit", "1", hFail, 2, 5).val("amount", "90")},
 		want: Pass, wantActual: "2 debits acknowledged (40 units)",
 	},
+	{
+		// Domain words: a stock oversell reads in units of stock, per
+		// product, and counts debits apart from the units they took.
+		name: "bounded_debits oversell in the profile's words", inv: with(debitInv, func(i *profiles.Invariant) {
+			i.Floor, i.Amount, i.Unit, i.Thing = ptrTo(0.0), 2, "units of stock", "product"
+		}),
+		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = -4 WHERE id = 1`}, tally: map[string]counts{"debit": {52, 10, 0}},
+		want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)",
+		wantActual: "52 debits acknowledged (104 units of stock): balance fell 4 units of stock below 0; 2 debits acknowledged beyond the 100 units of stock available (4 units of stock oversold)",
+	},
+	{
+		// Duplicates link the rows to the requests that created them
+		// through the value the requests sent (or captured).
+		name: "unique names the requests that created the duplicated rows", inv: profiles.Invariant{Name: "one order per key", Unique: `SELECT k FROM orders`},
+		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`, `INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-1'), (3, 'k-2')`},
+		hist: []hOp{
+			hop(1, "create", "", hOK, 0, 10).val("idem", "k-1"), hop(2, "create", "", hOK, 2, 10).val("idem", "k-1"),
+			hop(3, "create", "", hFail, 4, 10).val("idem", "k-1"), hop(4, "create", "", hOK, 30, 10).capt("key", "k-2"),
+		},
+		want: Fail, wantActual: "1 duplicated value in 3 rows (1 extra row)",
+	},
 	{name: "new bounded_debits negative amount", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount = -1 }), newErr: "amount must be positive"},
 
 	// exactly_one (RC-001).

@@ -2,7 +2,10 @@ package invariants
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -430,6 +433,7 @@ func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) DB, ca
 			checkCounterexample(t, tc, res)
 			if driver == "sqlite" {
 				replayCounterexample(t, tc, open, res)
+				checkFailGolden(t, tc.name, res)
 			}
 		})
 	}
@@ -534,5 +538,74 @@ func TestCheckers(t *testing.T) {
 			runCheckerSuite(t, d.name, open, checkCases)
 			runCheckerSuite(t, d.name, open, historyCheckCases)
 		})
+	}
+}
+
+// update rewrites the golden files of failures: go test ./invariants -run
+// TestCheckers/sqlite -update.
+var update = flag.Bool("update", false, "rewrite the golden FAIL texts under testdata/fail")
+
+// failText is a failure as a person reads it in a report: what had to
+// hold, what was found, the class, the explanation, the ops, the evidence
+// and the fix. The path of a linearizability visualization (a temporary
+// directory) is left out.
+func failText(res Result) string {
+	var b strings.Builder
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	line("check", res.Check)
+	line("verdict", string(res.Verdict))
+	line("expected", res.Expected)
+	line("actual", res.Actual)
+	line("anomaly", res.Anomaly)
+	line("why", res.Explanation)
+	if len(res.Ops) > 0 {
+		b.WriteString("ops:\n")
+		for _, o := range res.Ops {
+			fmt.Fprintf(&b, "  %s\n", o)
+		}
+		if res.MoreOps > 0 {
+			fmt.Fprintf(&b, "  … %d more\n", res.MoreOps)
+		}
+	}
+	if len(res.Evidence) > 0 {
+		b.WriteString("evidence:\n")
+		for _, e := range res.Evidence {
+			if !strings.HasPrefix(e, "visualization") {
+				fmt.Fprintf(&b, "  %s\n", e)
+			}
+		}
+	}
+	line("fix", res.Fix)
+	return b.String()
+}
+
+// checkFailGolden compares a failure's text with
+// testdata/fail/<check>/<case>.txt, or writes it with -update.
+func checkFailGolden(t *testing.T, name string, res Result) {
+	t.Helper()
+	if res.Verdict != Fail {
+		return
+	}
+	path := filepath.Join("testdata", "fail", res.Check, slug(name)+".txt")
+	got := failText(res)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./invariants -run TestCheckers/sqlite -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run with -update if the change is intended):\nwant:\n%s\ngot:\n%s", path, want, got)
 	}
 }

@@ -555,37 +555,66 @@ func slug(name string) string {
 }
 
 // minimalIllegal shrinks one key's non-linearizable history to a subset
-// that is still not linearizable and from which no single op can be
-// removed: first the shortest prefix in call order that is illegal, then
-// op by op. The setup op (the value after setup) is always kept. It stops
-// at deadline and returns what it has (still illegal).
+// that is still not linearizable, is closed (it holds the setup op and
+// every write of each value its reads returned), and from which no single
+// op can be removed keeping both. A closed subset proves the whole history
+// illegal: deleting the other ops from a linearization of the whole leaves
+// each kept read right after a kept write of its value, a linearization of
+// the subset. It first takes a short closed prefix in call order, then
+// removes op by op; it stops at deadline and returns what it has (still
+// illegal and closed).
 func minimalIllegal(ops []porcupine.Operation, deadline time.Time) []porcupine.Operation {
 	illegal := func(sub []porcupine.Operation) bool {
 		left := time.Until(deadline)
 		return left > 0 && porcupine.CheckOperationsTimeout(registerModel, sub, left) == porcupine.Illegal
 	}
-	cur := append([]porcupine.Operation(nil), ops...)
-	sort.SliceStable(cur, func(i, j int) bool { return cur[i].Call < cur[j].Call })
-	// A short illegal prefix by binary search. Illegal is not monotone in
-	// the prefix length (a later write can explain an earlier read), but
-	// hi always ends an illegal prefix, so the result stays illegal.
-	lo, hi := 1, len(cur)
+	all := append([]porcupine.Operation(nil), ops...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Call < all[j].Call })
+	isWrite := func(op porcupine.Operation) bool { return op.Input.(regInput).write }
+	readValues := func(sub []porcupine.Operation) map[string]bool {
+		vs := map[string]bool{}
+		for _, op := range sub {
+			if !isWrite(op) {
+				vs[op.Output.(regOutput).value] = true
+			}
+		}
+		return vs
+	}
+	// closure adds to the first n ops the setup op and every write of a
+	// value they read, in call order.
+	closure := func(n int) []porcupine.Operation {
+		vs := readValues(all[:n])
+		var out []porcupine.Operation
+		for i, op := range all {
+			if i < n || op.Metadata == "setup" || (isWrite(op) && vs[op.Input.(regInput).value]) {
+				out = append(out, op)
+			}
+		}
+		return out
+	}
+	lo, hi := 1, len(all)
 	for lo < hi && time.Now().Before(deadline) {
 		mid := (lo + hi) / 2
-		if illegal(cur[:mid]) {
+		if illegal(closure(mid)) {
 			hi = mid
 		} else {
 			lo = mid + 1
 		}
 	}
-	cur = cur[:hi]
-	for i := len(cur) - 1; i >= 0 && time.Now().Before(deadline); i-- {
-		if cur[i].Metadata == "setup" {
-			continue
-		}
-		rest := append(append([]porcupine.Operation(nil), cur[:i]...), cur[i+1:]...)
-		if illegal(rest) {
-			cur = rest
+	cur := closure(hi)
+	for changed := true; changed && time.Now().Before(deadline); {
+		changed = false
+		for i := len(cur) - 1; i >= 0 && i < len(cur) && time.Now().Before(deadline); i-- {
+			if cur[i].Metadata == "setup" {
+				continue
+			}
+			rest := append(append([]porcupine.Operation(nil), cur[:i]...), cur[i+1:]...)
+			if isWrite(cur[i]) && readValues(rest)[cur[i].Input.(regInput).value] {
+				continue // a kept read needs it
+			}
+			if illegal(rest) {
+				cur, changed = rest, true
+			}
 		}
 	}
 	return cur
@@ -601,6 +630,7 @@ func (c *linearizableChecker) explain(res *Result, ops []*history.Op, kh *keyHis
 		byID[o.ID] = o
 	}
 	var parts []string
+	setup := ""
 	for _, op := range minimal {
 		in, out := op.Input.(regInput), op.Output.(regOutput)
 		var ids []uint64
@@ -614,7 +644,7 @@ func (c *linearizableChecker) explain(res *Result, ops []*history.Op, kh *keyHis
 				}
 			}
 		default:
-			parts = append(parts, "the value "+describeValue(in.value)+" left by setup")
+			setup = describeValue(in.value)
 			continue
 		}
 		for _, id := range ids {
@@ -631,16 +661,22 @@ func (c *linearizableChecker) explain(res *Result, ops []*history.Op, kh *keyHis
 			}
 		}
 	}
-	where := ""
+	reg := "the register"
 	if kh.key != "" {
-		where = " of " + keyPrefixWord(kh.key)
+		reg = keyPrefixWord(kh.key)
+	}
+	let := "Let " + andList(parts) + " happen"
+	if setup != "" {
+		let = fmt.Sprintf("Let %s hold %s after setup, and %s happen", reg, setup, andList(parts))
+	} else if kh.key != "" {
+		let = fmt.Sprintf("Let %s of %s happen", andList(parts), reg)
 	}
 	these := fmt.Sprintf("these %d ops", len(res.Ops))
 	if len(res.Ops) == 1 {
-		these = "them"
+		these = "this one op"
 	}
-	res.Explanation = fmt.Sprintf("Let %s%s happen; Then no single order of %s, each op taking effect between its request and its response, fits one register.",
-		andList(parts), where, these)
+	res.Explanation = fmt.Sprintf("%s; Then no single order of %s, each taking effect between its request and its response, fits one register (and every write of the values they read is among them).",
+		let, these)
 }
 
 // keyPrefixWord is `key "a"` or `key 7`.

@@ -224,7 +224,7 @@ func creatorsOf(env *Env, key string, ncols int) (out []*history.Op, more int) {
 		if o.Outcome == history.Fail {
 			return nil
 		}
-		hit := false
+		hit := o.Key == key
 		for _, v := range o.Values {
 			hit = hit || v == key
 		}

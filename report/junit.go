@@ -211,7 +211,7 @@ func invariantText(inv invariants.Result) string {
 	line("actual", inv.Actual)
 	line("anomaly", inv.Anomaly)
 	line("why", inv.Explanation)
-	if ops := opLines(inv); len(ops) > 0 {
+	if ops := opLines(inv, invariants.MaxOps); len(ops) > 0 {
 		b.WriteString("ops:\n")
 		for _, o := range ops {
 			fmt.Fprintf(&b, "  %s\n", o)

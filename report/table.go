@@ -36,7 +36,7 @@ func Table(w io.Writer, r *Result) error {
 			if inv.Explanation != "" {
 				actual += "\nwhy: " + inv.Explanation
 			}
-			if ops := opLines(inv); len(ops) > 0 {
+			if ops := opLines(inv, tableOps); len(ops) > 0 {
 				actual += "\nops:\n" + strings.Join(ops, "\n")
 			}
 			if len(inv.Evidence) > 0 {
@@ -151,16 +151,23 @@ func burstTable(w io.Writer, ms []*attacks.Metrics) error {
 	return nil
 }
 
-// opLines are the ops of a counterexample, one line each, then how many
-// more there are: "#212 incr ok 200 03:00:01.100000→03:00:01.103000
-// (acknowledged)".
-func opLines(inv invariants.Result) []string {
-	lines := make([]string, 0, len(inv.Ops)+1)
-	for _, o := range inv.Ops {
+// tableOps is how many ops of a counterexample the terminal table lists;
+// the other formats list all of Result.Ops.
+const tableOps = 4
+
+// opLines are the first max ops of a counterexample, one line each, then
+// how many more there are: "#212 incr ok 200
+// 03:00:01.100000→03:00:01.103000 (acknowledged)".
+func opLines(inv invariants.Result, max int) []string {
+	lines := make([]string, 0, min(len(inv.Ops), max)+1)
+	for i, o := range inv.Ops {
+		if i == max {
+			break
+		}
 		lines = append(lines, o.String())
 	}
-	if inv.MoreOps > 0 {
-		lines = append(lines, fmt.Sprintf("… %d more", inv.MoreOps))
+	if more := inv.MoreOps + len(inv.Ops) - len(lines); more > 0 {
+		lines = append(lines, fmt.Sprintf("… %d more", more))
 	}
 	return lines
 }

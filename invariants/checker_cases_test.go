@@ -250,12 +250,14 @@ var historyCheckCases = []checkCase{
 		// Duplicates link the rows to the requests that created them
 		// through the value the requests sent (or captured).
 		name: "unique names the requests that created the duplicated rows", inv: profiles.Invariant{Name: "one order per key", Unique: `SELECT k FROM orders`},
-		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`, `INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-1'), (3, 'k-2')`},
+		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`, `INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-1'), (3, 'k-2'), (4, 'order-5f0c-aa-1'), (5, 'order-5f0c-aa-1'), (6, 'order-5f0c-aa-1')`},
 		hist: []hOp{
 			hop(1, "create", "", hOK, 0, 10).val("idem", "k-1"), hop(2, "create", "", hOK, 2, 10).val("idem", "k-1"),
 			hop(3, "create", "", hFail, 4, 10).val("idem", "k-1"), hop(4, "create", "", hOK, 30, 10).capt("key", "k-2"),
+			hop(5, "create", "", hOK, 40, 10).val("uuid", "5f0c-aa-1"), hop(6, "create", "", hOK, 41, 10).val("uuid", "5f0c-aa-1"),
+			hop(7, "create", "", hUnk, 42, 10).val("uuid", "5f0c-aa-1"), hop(8, "create", "", hFail, 43, 10).val("uuid", "5f0c-aa-1"),
 		},
-		want: Fail, wantActual: "1 duplicated value in 3 rows (1 extra row)",
+		want: Fail, wantActual: "2 duplicated values in 6 rows (3 extra rows)",
 	},
 	{name: "new bounded_debits negative amount", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount = -1 }), newErr: "amount must be positive"},
 

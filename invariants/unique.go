@@ -119,7 +119,13 @@ func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
 	res.Explanation = fmt.Sprintf("Let %d rows hold %s", top.n, formatKey(top.key, ncols))
 	if creators, more := creatorsOf(env, top.key, ncols); len(creators) > 0 {
 		res.Explanation += fmt.Sprintf(", created by the %d %s that carried it (%s)", len(creators)+more, plural(len(creators)+more, "request", "requests"), opIDs(creators))
-		res.addOps("created a row", creators...)
+		for _, o := range creators {
+			role := "created a row"
+			if o.Outcome == history.Unknown {
+				role = "may have created a row"
+			}
+			res.addOps(role, o)
+		}
 		res.MoreOps += more
 	}
 	res.Explanation += fmt.Sprintf("; Then %s appears %d times where it may appear once", formatKey(top.key, ncols), top.n)
@@ -213,7 +219,8 @@ func plural(n int, one, many string) string {
 }
 
 // creatorsOf links a duplicated one-column value to the requests that sent
-// or captured it (ok or unknown: a failed request created no row), in
+// or captured it (or a value of 8 characters or more that it holds, such as
+// the uuid of "order-<uuid>") (ok or unknown: a failed request created no row), in
 // history order: at most MaxOps, and how many more; nil for multi-column
 // keys or without a history.
 func creatorsOf(env *Env, key string, ncols int) (out []*history.Op, more int) {
@@ -224,12 +231,16 @@ func creatorsOf(env *Env, key string, ncols int) (out []*history.Op, more int) {
 		if o.Outcome == history.Fail {
 			return nil
 		}
-		hit := o.Key == key
+		// The row's value is the op's key or a value it sent or captured,
+		// or holds one long enough to be its own (the uuid in
+		// "order-{{uuid}}").
+		carried := func(t string) bool { return t == key || (len(t) >= 8 && strings.Contains(key, t)) }
+		hit := o.Key != "" && carried(o.Key)
 		for _, v := range o.Values {
-			hit = hit || v == key
+			hit = hit || carried(v)
 		}
 		for _, v := range o.Captures {
-			if t, ok := valueText(v); ok && t == key {
+			if t, ok := valueText(v); ok && carried(t) {
 				hit = true
 			}
 		}

@@ -118,11 +118,11 @@ func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
 	top := dups[0]
 	res.Explanation = fmt.Sprintf("Let %d rows hold %s", top.n, formatKey(top.key, ncols))
 	if creators, more := creatorsOf(env, top.key, ncols); len(creators) > 0 {
-		res.Explanation += fmt.Sprintf(", created by the %d %s that carried it (%s)", len(creators)+more, plural(len(creators)+more, "request", "requests"), opIDs(creators))
+		res.Explanation += fmt.Sprintf(", a value %d ok or unknown %s carried (%s)", len(creators)+more, plural(len(creators)+more, "request", "requests"), opIDs(creators))
 		for _, o := range creators {
-			role := "created a row"
+			role := "carried the value"
 			if o.Outcome == history.Unknown {
-				role = "may have created a row"
+				role = "carried the value, outcome unknown"
 			}
 			res.addOps(role, o)
 		}

@@ -80,6 +80,9 @@ func debitCase(name, after string, tally map[string]counts, want Verdict, anomal
 
 // holdOp is an op of the lock endpoint: ok ops capture the server's
 // acquire and release times (ms after t0) and a token; rejections are 423.
+// unkeyed drops an op's key, as in a profile that names none.
+func unkeyed(o hOp) hOp { o.Key = ""; return o }
+
 func holdOp(id uint64, out history.Outcome, at, took, acq, rel int, token string) hOp {
 	o := hop(id, "hold", "lock-1", out, at, took)
 	switch out {
@@ -390,6 +393,12 @@ var historyCheckCases = []checkCase{
 		name: "locks holds take turns and rejections meet a holder", inv: locksInv,
 		hist: []hOp{holdOp(1, hOK, 0, 60, 5, 55, "t1"), holdOp(2, hFail, 10, 2, 0, 0, ""), holdOp(3, hOK, 70, 60, 75, 125, "t2")},
 		want: Pass, wantActual: "1 lock, 3 requests (2 ok, 1 fail, 0 unknown); holds never overlapped",
+	},
+	{
+		// A profile without keys: no `lock ""` in the evidence.
+		name: "locks two holders of the one unkeyed lock", inv: locksInv,
+		hist: []hOp{unkeyed(holdOp(1, hOK, 0, 60, 5, 55, "t1")), unkeyed(holdOp(2, hOK, 20, 60, 25, 75, "t2"))},
+		want: Fail, wantAnomaly: "two holders at once",
 	},
 	{
 		name: "locks two holders at once", inv: locksInv,

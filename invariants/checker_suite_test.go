@@ -453,6 +453,11 @@ func checkCounterexample(t *testing.T, tc checkCase, res Result) {
 	if !strings.HasPrefix(res.Explanation, "Let ") || !strings.Contains(res.Explanation, "; Then ") || !strings.HasSuffix(res.Explanation, ".") {
 		t.Errorf("explanation %q: want one sentence \"Let …; Then ….\"", res.Explanation)
 	}
+	for _, text := range append([]string{res.Actual, res.Explanation}, res.Evidence...) {
+		if strings.Contains(text, `key ""`) || strings.Contains(text, `lock ""`) {
+			t.Errorf("%q names an empty key: a profile without keys has none to name", text)
+		}
+	}
 	if len(res.Ops) > MaxOps || res.MoreOps < 0 {
 		t.Errorf("%d ops (%d more): want at most %d", len(res.Ops), res.MoreOps, MaxOps)
 	}

@@ -166,7 +166,7 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 			h := &hs[i]
 			if last != nil && h.acquired.Before(last.release) {
 				nOverlap++
-				overlaps = append(overlaps, fmt.Sprintf("lock %s: %s and %s overlap by %s", formatValue(k), last, h, overlapOf(*last, *h)))
+				overlaps = append(overlaps, fmt.Sprintf("%s%s and %s overlap by %s", lockPrefix(k), last, h, overlapOf(*last, *h)))
 				if whyOverlap == nil {
 					whyOverlap = &why{fmt.Sprintf("Let #%d hold %s from %s to %s, and #%d acquire it at %s; Then two requests held it at once, for %s.",
 						last.op.ID, lockOf(k), clock(last.acquired), clock(last.release), h.op.ID, clock(h.acquired), overlapOf(*last, *h)),
@@ -191,7 +191,7 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 				for _, h := range same[:min(len(same), 3)] {
 					parts = append(parts, h.String())
 				}
-				shared = append(shared, fmt.Sprintf("lock %s: token %s given to %d holds — %s", formatValue(k), formatValue(t), len(same), strings.Join(parts, "; ")))
+				shared = append(shared, fmt.Sprintf("%stoken %s given to %d holds — %s", lockPrefix(k), formatValue(t), len(same), strings.Join(parts, "; ")))
 				if whyShared == nil {
 					w := &why{text: fmt.Sprintf("Let #%d and #%d both acquire %s; Then both were given token %s, so either could release the other's lock.",
 						same[0].op.ID, same[1].op.ID, lockOf(k), formatValue(t))}
@@ -222,7 +222,7 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 				continue
 			}
 			nStuck++
-			line := fmt.Sprintf("lock %s: %s rejected", formatValue(k), fmtOp(r))
+			line := fmt.Sprintf("%s%s rejected", lockPrefix(k), fmtOp(r))
 			wy := &why{ops: []*history.Op{r}, roles: []string{"rejected acquire"}}
 			if n > 0 {
 				w := ws[latest[n-1]]
@@ -344,4 +344,13 @@ func captureTime(o *history.Op, name string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("ok op %s: capture %s: %v", fmtOp(o), name, err)
 	}
 	return t, nil
+}
+
+// lockPrefix begins an evidence line about lock k: `lock "a": `, or
+// nothing when the profile names no lock key.
+func lockPrefix(k string) string {
+	if k == "" {
+		return ""
+	}
+	return "lock " + formatValue(k) + ": "
 }

@@ -196,7 +196,7 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 		}
 		if !present || final == nil {
 			if kj.newest != nil {
-				stale = append(stale, fmt.Sprintf("key %s: no result stored, but job %s=%s was acknowledged (%s)", formatValue(k), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest)))
+				stale = append(stale, fmt.Sprintf("%sno result stored, but job %s=%s was acknowledged (%s)", keyPrefix(k), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest)))
 				explain(fmt.Sprintf("Let job #%d (%s %s) of %s be acknowledged; Then %s holds no result at all.",
 					kj.newest.ID, c.versionFrom, fmtRat(kj.newestSeq), c.w.of(k), c.w.of(k)), "newer job, acknowledged", kj.newest)
 			}
@@ -208,7 +208,7 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 		}
 		writer := kj.written[fmtRat(fin)]
 		if kj.newest != nil && fin.Cmp(kj.newestSeq) < 0 {
-			line := fmt.Sprintf("key %s: stored %s=%s, older than acknowledged %s=%s (%s)", formatValue(k), c.versionFrom, fmtRat(fin), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest))
+			line := fmt.Sprintf("%sstored %s=%s, older than acknowledged %s=%s (%s)", keyPrefix(k), c.versionFrom, fmtRat(fin), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest))
 			if writer != nil {
 				line += fmt.Sprintf("; the stale job was %s", fmtOp(writer))
 				explain(fmt.Sprintf("Let the older job #%d (%s %s) of %s land last, after the newer job #%d (%s %s) was acknowledged at %s; Then %s holds %s %s, older than the acknowledged %s.",
@@ -229,7 +229,7 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 				return nil // still the value setup left
 			}
 		}
-		unwritten = append(unwritten, fmt.Sprintf("key %s: stored %s=%s, which no ok or unknown request sent and setup did not leave", formatValue(k), c.versionFrom, fmtRat(fin)))
+		unwritten = append(unwritten, fmt.Sprintf("%sstored %s=%s, which no ok or unknown request sent and setup did not leave", keyPrefix(k), c.versionFrom, fmtRat(fin)))
 		if unwrittenWhy == "" {
 			unwrittenWhy = fmt.Sprintf("Let no ok or unknown request of %s send %s %s; Then %s holds %s %s all the same.",
 				c.w.of(k), c.versionFrom, fmtRat(fin), c.w.of(k), c.versionFrom, fmtRat(fin))

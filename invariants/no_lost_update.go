@@ -180,13 +180,13 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 		case delta.Cmp(ratMul(ratOf(1), okN)) < 0:
 			byInvoke(kw.ok)
 			lostKeys[k] = true
-			lost = append(lost, fmt.Sprintf("key %s: version %s→%s (%s) but %d %s acknowledged — %s", formatValue(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, plural(okN, "write", "writes"), fmtOps(kw.ok, 4)))
+			lost = append(lost, fmt.Sprintf("%sversion %s→%s (%s) but %d %s acknowledged — %s", keyPrefix(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, plural(okN, "write", "writes"), fmtOps(kw.ok, 4)))
 			if len(kw.bases) == 0 {
 				explain(fmt.Sprintf("Let %s (%s) of %s be acknowledged; Then its version went from %s to %s, %s: %s overwritten without a conflict.",
 					opCount(kw.ok, "write", "writes"), c.op, c.w.of(k), fmtRat(bv), fmtRat(av), countWord(delta, "bump", "bumps"), countWord(ratSub(ratMul(ratOf(1), okN), delta), "acknowledged write was", "acknowledged writes were")), "acknowledged write", kw.ok)
 			}
 		case delta.Cmp(ratMul(ratOf(1), okN+unkN)) > 0:
-			phantom = append(phantom, fmt.Sprintf("key %s: version %s→%s (%s) but only %d ok and %d unknown %s", formatValue(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, unkN, plural(okN+unkN, "write", "writes")))
+			phantom = append(phantom, fmt.Sprintf("%sversion %s→%s (%s) but only %d ok and %d unknown %s", keyPrefix(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, unkN, plural(okN+unkN, "write", "writes")))
 			if phantomWhy == "" {
 				phantomWhy = fmt.Sprintf("Let %s be the only writes of %s that took effect or may have (%d ok, %d unknown); Then its version went from %s to %s, %s more than they could bump it.",
 					opIDs(kw.mayHave[:min(len(kw.mayHave), MaxOps)]), c.w.of(k), okN, unkN, fmtRat(bv), fmtRat(av), fmtRat(ratSub(delta, ratMul(ratOf(1), okN+unkN))))
@@ -197,7 +197,7 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 			if ws := kw.bases[base]; len(ws) > 1 {
 				byInvoke(ws)
 				lostKeys[k] = true
-				lost = append(lost, fmt.Sprintf("key %s: %d writes based on %s %s were all acknowledged — %s", formatValue(k), len(ws), c.versionFrom, formatValue(base), fmtOps(ws, 4)))
+				lost = append(lost, fmt.Sprintf("%s%d writes based on %s %s were all acknowledged — %s", keyPrefix(k), len(ws), c.versionFrom, formatValue(base), fmtOps(ws, 4)))
 				explain(fmt.Sprintf("Let %s %s of %s all be based on %s %s; Then %s acknowledged, so all but the last were overwritten without a conflict.",
 					plural(len(ws), "write", "writes"), opIDs(ws), c.w.of(k), c.versionFrom, keyWord(base), allOf(len(ws), "were")), "write on base "+c.versionFrom+" "+base, ws)
 			}

@@ -661,6 +661,9 @@ func (c *linearizableChecker) explain(res *Result, ops []*history.Op, kh *keyHis
 			}
 		}
 	}
+	if len(parts) > 2*MaxOps {
+		parts = append(parts[:2*MaxOps], fmt.Sprintf("%d more ops", len(parts)-2*MaxOps))
+	}
 	reg := "the register"
 	if kh.key != "" {
 		reg = keyPrefixWord(kh.key)

@@ -124,7 +124,7 @@ func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := c.judge(before.n, after, col, &debits); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += ": " + problem
-		sample, total, err := sampleOK(env, c.op, nil)
+		sample, total, err := sampleOK(env, c.op, nil, debits.counts.ok)
 		if err != nil {
 			sample, total = nil, 0
 		}

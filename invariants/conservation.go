@@ -77,7 +77,7 @@ func (c *conservationChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly := c.w.judgeConservation(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, conservationFix
 		res.Actual += ": " + problem
-		sample, total, err := sampleOK(env, "", nil)
+		sample, total, err := sampleOK(env, "", nil, -1)
 		if err != nil {
 			sample, total = nil, 0
 		}

@@ -112,7 +112,7 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := eff.judgeCounter(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += "; " + problem
-		sample, total, err := sampleOK(env, c.op, nil)
+		sample, total, err := sampleOK(env, c.op, nil, eff.counts.ok)
 		if err != nil {
 			sample, total = nil, 0
 		}

@@ -1,6 +1,7 @@
 package invariants
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -152,13 +153,24 @@ func keyWord(k string) string {
 // nil), a few that show the race: the first group of ops that overlapped in
 // time (at most MaxOps), or when none overlapped the first MaxOps; total is
 // how many ok ops matched. It reads the history once and keeps at most
-// MaxOps ops. An empty op matches every operation.
-func sampleOK(env *Env, op string, match func(*history.Op) bool) (picked []*history.Op, total int, err error) {
+// MaxOps ops. An empty op matches every operation. When the caller already
+// knows the total (known ≥ 0, e.g. from the tally), the reading stops as
+// soon as the group is found.
+func sampleOK(env *Env, op string, match func(*history.Op) bool, known int) (picked []*history.Op, total int, err error) {
 	if env == nil || env.HistoryPath == "" {
 		return nil, 0, nil
 	}
+	errFound := errors.New("found")
+	defer func() {
+		if errors.Is(err, errFound) {
+			err = nil
+		}
+		if known >= 0 {
+			total = known
+		}
+	}()
 	var group, first []*history.Op
-	var groupEnd time.Time
+	var groupStart, groupEnd time.Time
 	found := false
 	err = history.Stream(env.HistoryPath, false, func(o *history.Op) error {
 		if o.Outcome != history.OK || (op != "" && o.Op != op) || (match != nil && !match(o)) {
@@ -172,24 +184,35 @@ func sampleOK(env *Env, op string, match func(*history.Op) bool) (picked []*hist
 		if len(first) < MaxOps {
 			first = append(first, &kept)
 		}
-		if len(group) > 0 && o.Invoke.Before(groupEnd) {
+		// The history is in completion order: an op joins the group when
+		// its interval meets the group's.
+		if len(group) > 0 && o.Invoke.Before(groupEnd) && o.Complete.After(groupStart) {
 			group = append(group, &kept)
 			if o.Complete.After(groupEnd) {
 				groupEnd = o.Complete
 			}
+			if o.Invoke.Before(groupStart) {
+				groupStart = o.Invoke
+			}
 			if len(group) == MaxOps {
 				found = true
+				if known >= 0 {
+					return errFound
+				}
 			}
 			return nil
 		}
 		if len(group) >= 2 {
 			found = true
+			if known >= 0 {
+				return errFound
+			}
 			return nil
 		}
-		group, groupEnd = []*history.Op{&kept}, o.Complete
+		group, groupStart, groupEnd = []*history.Op{&kept}, o.Invoke, o.Complete
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errFound) {
 		return nil, total, err
 	}
 	if len(group) >= 2 {

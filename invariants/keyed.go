@@ -365,7 +365,11 @@ func (c *perKeyChecker) explain(env *Env, res *Result, col string, f *keyFailure
 		k, ok := groupKey(o, c.group)
 		return ok && k == f.key
 	}
-	sample, total, err := sampleOK(env, c.op, match)
+	known := -1
+	if f.eff != nil {
+		known = f.eff.counts.ok
+	}
+	sample, total, err := sampleOK(env, c.op, match, known)
 	if err != nil {
 		sample, total = nil, 0
 	}

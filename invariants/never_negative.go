@@ -149,7 +149,7 @@ func (c *neverNegativeChecker) explain(env *Env, res *Result, cols []string, row
 	total := 0
 	if key != "" {
 		var err error
-		if sample, total, err = sampleOK(env, "", func(o *history.Op) bool { return o.Key == key }); err != nil {
+		if sample, total, err = sampleOK(env, "", func(o *history.Op) bool { return o.Key == key }, -1); err != nil {
 			sample, total = nil, 0
 		}
 	}

@@ -19,7 +19,7 @@ const DefaultMaxPoints = 5000
 
 // namedOps maps each op id that the counterexample of a failed invariant
 // names (its structured Ops, never its text) to the names of those
-// invariants.
+// invariants, each with the op's role in it: "never oversold (older job)".
 func namedOps(r *Result) map[uint64][]string {
 	named := map[uint64][]string{}
 	for _, inv := range r.Invariants {
@@ -27,8 +27,12 @@ func namedOps(r *Result) map[uint64][]string {
 			continue
 		}
 		for _, o := range inv.Ops {
-			if names := named[o.ID]; len(names) == 0 || names[len(names)-1] != inv.Name {
-				named[o.ID] = append(named[o.ID], inv.Name)
+			label := inv.Name
+			if o.Role != "" {
+				label += " (" + o.Role + ")"
+			}
+			if names := named[o.ID]; len(names) == 0 || names[len(names)-1] != label {
+				named[o.ID] = append(named[o.ID], label)
 			}
 		}
 	}

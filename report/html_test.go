@@ -89,7 +89,8 @@ func TestHTMLMarksTheCounterexample(t *testing.T) {
 	}
 	for _, want := range []string{`<i class="mark"></i>named by a violation`, `stroke: #c62828`,
 		`<p class="why">Let purchases #3 and #12 of product 7 be acknowledged; Then stock ended at -1.</p>`,
-		`<li data-op="#3"><code>#3 buy key 7 ok 200 00:00:00.020000→00:00:00.025000</code> <em>acknowledged</em></li>`, "… 4 more"} {
+		`<li data-op="#3"><code>#3 buy key 7 ok 200 00:00:00.020000→00:00:00.025000</code> <em>acknowledged</em></li>`, "… 4 more",
+		`<td>stock never below zero (acknowledged)</td></tr>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}

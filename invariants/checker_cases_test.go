@@ -80,6 +80,9 @@ func debitCase(name, after string, tally map[string]counts, want Verdict, anomal
 
 // holdOp is an op of the lock endpoint: ok ops capture the server's
 // acquire and release times (ms after t0) and a token; rejections are 423.
+// unkeyed drops an op's key, as in a profile that names none.
+func unkeyed(o hOp) hOp { o.Key = ""; return o }
+
 func holdOp(id uint64, out history.Outcome, at, took, acq, rel int, token string) hOp {
 	o := hop(id, "hold", "lock-1", out, at, took)
 	switch out {
@@ -187,9 +190,10 @@ var historyCheckCases = []checkCase{
 
 	// conservation: the total stays.
 	{name: "conservation holds across transfers", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 70 WHERE id = 1`, `UPDATE accounts SET balance = 80 WHERE id = 2`}, want: Pass, wantActual: "total = 150 (+0 since setup)"},
-	{name: "conservation money created", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "money created", wantActual: "40 appeared from nowhere"},
+	{name: "conservation money created", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "conserved total created", wantActual: "40 appeared from nowhere"},
+	{name: "conservation in the profile's unit", inv: with(conservedInv, func(i *profiles.Invariant) { i.Unit = "units of stock" }), setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "units of stock created", wantActual: "40 units of stock appeared from nowhere"},
 	{
-		name: "conservation money destroyed", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`}, want: Fail, wantAnomaly: "money destroyed",
+		name: "conservation money destroyed", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`}, want: Fail, wantAnomaly: "conserved total destroyed",
 		wantActual: "total = 110 (-40 since setup): 40 vanished", wantEvidence: []string{"before the attack: total=150", "after: total=110"},
 	},
 	{name: "conservation query error is an error", inv: conservedInv, setup: accountsSetup, attack: []string{`DROP TABLE accounts`}, want: Error, wantError: "accounts"},
@@ -211,7 +215,7 @@ var historyCheckCases = []checkCase{
 	{name: "never_negative query error is an error", inv: nonNegInv, want: Error, wantError: "accounts"},
 
 	// bounded_debits: before − Σ(ok+unknown) ≤ after ≤ before − Σok.
-	debitCase("bounded_debits every acknowledged debit applied", "50", map[string]counts{"debit": {5, 7, 2}}, Pass, "", "balance = 50 (-50 since setup); debit: 5 ok, 7 fail, 2 unknown, acknowledged debits 50"),
+	debitCase("bounded_debits every acknowledged debit applied", "50", map[string]counts{"debit": {5, 7, 2}}, Pass, "", "balance = 50 (-50 since setup); debit: 5 ok, 7 fail, 2 unknown, 5 debits acknowledged (50 units)"),
 	debitCase("bounded_debits unknown debits widen the bound (ok alone would fail)", "30", map[string]counts{"debit": {5, 7, 2}}, Pass, "", ""),
 	debitCase("bounded_debits debit lost", "60", map[string]counts{"debit": {5, 7, 2}}, Fail, "lost update (acknowledged debits missing)", "1 acknowledged debit missing from the balance"),
 	debitCase("bounded_debits debit applied twice", "20", map[string]counts{"debit": {5, 7, 2}}, Fail, "phantom debits / double apply", "1 debit more taken than the ok and unknown ops could take"),
@@ -233,7 +237,30 @@ var historyCheckCases = []checkCase{
 		name: "bounded_debits amounts from each op", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount, i.ValueFrom = 0, "amount" }),
 		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`},
 		hist: []hOp{hop(1, "debit", "1", hOK, 0, 5).val("amount", "25"), hop(2, "debit", "1", hOK, 1, 5).val("amount", "15"), hop(3, "debit", "1", hFail, 2, 5).val("amount", "90")},
-		want: Pass, wantActual: "acknowledged debits 40",
+		want: Pass, wantActual: "2 debits acknowledged (40 units)",
+	},
+	{
+		// Domain words: a stock oversell reads in units of stock, per
+		// product, and counts debits apart from the units they took.
+		name: "bounded_debits oversell in the profile's words", inv: with(debitInv, func(i *profiles.Invariant) {
+			i.Floor, i.Amount, i.Unit, i.Thing = ptrTo(0.0), 2, "units of stock", "product"
+		}),
+		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = -4 WHERE id = 1`}, tally: map[string]counts{"debit": {52, 10, 0}},
+		want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)",
+		wantActual: "52 debits acknowledged (104 units of stock): balance fell 4 units of stock below 0; 2 debits acknowledged beyond the 100 units of stock available (4 units of stock oversold)",
+	},
+	{
+		// Duplicates link the rows to the requests that created them
+		// through the value the requests sent (or captured).
+		name: "unique names the requests that created the duplicated rows", inv: profiles.Invariant{Name: "one order per key", Unique: `SELECT k FROM orders`},
+		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`, `INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-1'), (3, 'k-2'), (4, 'order-5f0c-aa-1'), (5, 'order-5f0c-aa-1'), (6, 'order-5f0c-aa-1')`},
+		hist: []hOp{
+			hop(1, "create", "", hOK, 0, 10).val("idem", "k-1"), hop(2, "create", "", hOK, 2, 10).val("idem", "k-1"),
+			hop(3, "create", "", hFail, 4, 10).val("idem", "k-1"), hop(4, "create", "", hOK, 30, 10).capt("key", "k-2"),
+			hop(5, "create", "", hOK, 40, 10).val("uuid", "5f0c-aa-1"), hop(6, "create", "", hOK, 41, 10).val("uuid", "5f0c-aa-1"),
+			hop(7, "create", "", hUnk, 42, 10).val("uuid", "5f0c-aa-1"), hop(8, "create", "", hFail, 43, 10).val("uuid", "5f0c-aa-1"),
+		},
+		want: Fail, wantActual: "2 duplicated values in 6 rows (3 extra rows)",
 	},
 	{name: "new bounded_debits negative amount", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount = -1 }), newErr: "amount must be positive"},
 
@@ -366,6 +393,12 @@ var historyCheckCases = []checkCase{
 		name: "locks holds take turns and rejections meet a holder", inv: locksInv,
 		hist: []hOp{holdOp(1, hOK, 0, 60, 5, 55, "t1"), holdOp(2, hFail, 10, 2, 0, 0, ""), holdOp(3, hOK, 70, 60, 75, 125, "t2")},
 		want: Pass, wantActual: "1 lock, 3 requests (2 ok, 1 fail, 0 unknown); holds never overlapped",
+	},
+	{
+		// A profile without keys: no `lock ""` in the evidence.
+		name: "locks two holders of the one unkeyed lock", inv: locksInv,
+		hist: []hOp{unkeyed(holdOp(1, hOK, 0, 60, 5, 55, "t1")), unkeyed(holdOp(2, hOK, 20, 60, 25, 75, "t2"))},
+		want: Fail, wantAnomaly: "two holders at once",
 	},
 	{
 		name: "locks two holders at once", inv: locksInv,

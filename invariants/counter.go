@@ -12,7 +12,7 @@ import (
 
 func init() { Register("counter", newCounter) }
 
-const counterFix = "an atomic UPDATE … SET v = v + 1, SELECT … FOR UPDATE around read-modify-write, or a stronger isolation level (REPEATABLE READ/SERIALIZABLE with retries)"
+const counterFix = "Use atomic database operations: UPDATE … SET v = v + 1, SELECT … FOR UPDATE around read-modify-write, or a stronger isolation level (REPEATABLE READ/SERIALIZABLE with retries)"
 
 // counterChecker is the "counter" checker (audit RC-006): a number read by
 // Query must grow by exactly the increments that took effect. With ok
@@ -24,6 +24,7 @@ type counterChecker struct {
 	op        string
 	step      *big.Rat
 	valueFrom string
+	w         words
 	before    snapshot[numberAt]
 }
 
@@ -51,14 +52,14 @@ func newCounter(inv profiles.Invariant) (Checker, error) {
 		return nil, err
 	}
 	if inv.PerKey {
-		return newPerKey(inv, "counter", step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)",
-			func(before, after *big.Rat, _ string, eff *effect) (string, string, string) {
+		return newPerKey(inv, "counter", step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)", "increment", "increments",
+			func(before, after *big.Rat, _ string, eff *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly, fix := eff.judgeCounter(delta)
-				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), anomaly, fix
+				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), problem, anomaly, fix
 			})
 	}
-	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom}, nil
+	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare reads the number after setup.
@@ -111,6 +112,13 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := eff.judgeCounter(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += "; " + problem
+		sample, total, err := sampleOK(env, c.op, nil, eff.counts.ok)
+		if err != nil {
+			sample, total = nil, 0
+		}
+		res.Explanation = c.w.explainNumber("", col, before.n, after, c.w.ackedWords(&eff, "increment", "increments"), sample, total, problem)
+		res.addOps("acknowledged", sample...)
+		res.MoreOps += total - len(sample)
 	}
 	return res.done(start)
 }
@@ -125,7 +133,7 @@ func (e *effect) judgeCounter(delta *big.Rat) (problem, anomaly, fix string) {
 	case delta.Cmp(e.hi) > 0:
 		return e.shortfall(ratSub(delta, e.hi), "increment", "increments") + " more than the ok and unknown ops could make",
 			"phantom increments / double apply",
-			"apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
+			"Implement idempotency keys: apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
 	}
 	return "", "", ""
 }

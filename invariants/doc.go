@@ -121,7 +121,8 @@
 // increments / double apply". With value_from each op adds its own amount.
 //
 // conservation (query): the number must equal its value after setup;
-// "money created" or "money destroyed".
+// "<unit> created" or "<unit> destroyed", in the profile's unit ("units of
+// stock created"), or "conserved total created" when it names none.
 //
 // per_key (counter, conservation, bounded_debits): query gives (key,
 // number) rows, and each key is judged as above on its own, with its own

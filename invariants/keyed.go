@@ -71,10 +71,14 @@ type perKeyChecker struct {
 	amount   *big.Rat
 	expected string
 	// judge judges one key: "" when it holds, else what went wrong (with
-	// the key's numbers and ops), the anomaly and the usual fix. eff is nil
-	// for checkers that read no ops.
-	judge  func(before, after *big.Rat, col string, eff *effect) (problem, anomaly, fix string)
-	before snapshot[keyedNumbers]
+	// the key's numbers and ops), the bare problem, the anomaly and the
+	// usual fix. eff is nil for checkers that read no ops.
+	judge func(before, after *big.Rat, col string, eff *effect) (line, problem, anomaly, fix string)
+	// w are the domain's words; one and many name one op's effect
+	// ("debit", "debits"), empty for checkers that read no ops.
+	w         words
+	one, many string
+	before    snapshot[keyedNumbers]
 }
 
 // keyedNumbers is a per-key query's result: each key's number, and the
@@ -93,10 +97,10 @@ func groupNeedsPerKey(inv profiles.Invariant) error {
 	return nil
 }
 
-func newPerKey(inv profiles.Invariant, check string, amount *big.Rat, expected string,
-	judge func(before, after *big.Rat, col string, eff *effect) (string, string, string)) (Checker, error) {
+func newPerKey(inv profiles.Invariant, check string, amount *big.Rat, expected, one, many string,
+	judge func(before, after *big.Rat, col string, eff *effect) (string, string, string, string)) (Checker, error) {
 	return &perKeyChecker{name: checkName(inv, check), check: check, query: inv.Query, op: inv.Op, valueFrom: inv.ValueFrom,
-		group: inv.Group, amount: amount, expected: expected, judge: judge}, nil
+		group: inv.Group, amount: amount, expected: expected, judge: judge, w: wordsOf(inv), one: one, many: many}, nil
 }
 
 // Prepare records every key's number after setup.
@@ -240,6 +244,7 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 	slices.SortFunc(keys, compareKeys)
 
 	var failed, unchecked []string
+	var firstFail *keyFailure
 	anomalies := map[string]int{}
 	fixes := map[string]string{}
 	checked := 0
@@ -270,11 +275,14 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 			continue
 		}
 		checked++
-		problem, anomaly, fix := c.judge(b, a, before.col, eff)
+		line, problem, anomaly, fix := c.judge(b, a, before.col, eff)
 		if anomaly == "" {
 			continue
 		}
-		failed = append(failed, fmt.Sprintf("key %s: %s", formatValue(k), problem))
+		if firstFail == nil {
+			firstFail = &keyFailure{key: k, before: b, after: a, eff: eff, problem: problem}
+		}
+		failed = append(failed, fmt.Sprintf("%s%s", keyPrefix(k), line))
 		if anomalies[anomaly] == 0 {
 			fixes[anomaly] = fix
 		}
@@ -296,6 +304,7 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 			}
 		}
 		res.Fix = fixes[res.Anomaly]
+		c.explain(env, &res, before.col, firstFail, len(failed))
 		if len(unchecked) > 0 {
 			res.Actual += fmt.Sprintf("; %d %s could not be checked (no row before or after)", len(unchecked), plural(len(unchecked), "key", "keys"))
 		}
@@ -335,4 +344,43 @@ func compareKeys(a, b string) int {
 		return 1
 	}
 	return strings.Compare(a, b)
+}
+
+// keyFailure is one failing key of a per-key check, for its explanation.
+type keyFailure struct {
+	key           string
+	before, after *big.Rat
+	eff           *effect
+	problem       string
+}
+
+// explain sets res's explanation and ops from the first failing key: its
+// acknowledged ops (those of the checker's operation grouped under the key,
+// or, for a checker that reads none, every op on the key).
+func (c *perKeyChecker) explain(env *Env, res *Result, col string, f *keyFailure, failed int) {
+	if f == nil {
+		return
+	}
+	match := func(o *history.Op) bool {
+		k, ok := groupKey(o, c.group)
+		return ok && k == f.key
+	}
+	known := -1
+	if f.eff != nil {
+		known = f.eff.counts.ok
+	}
+	sample, total, err := sampleOK(env, c.op, match, known)
+	if err != nil {
+		sample, total = nil, 0
+	}
+	acked := ""
+	if f.eff != nil && c.one != "" {
+		acked = c.w.ackedWords(f.eff, c.one, c.many)
+	}
+	res.Explanation = c.w.explainNumber(f.key, col, f.before, f.after, acked, sample, total, f.problem)
+	if failed > 1 {
+		res.Explanation = strings.TrimSuffix(res.Explanation, ".") + fmt.Sprintf(" (and %d more %s).", failed-1, plural(failed-1, c.w.thing, c.w.thing+"s"))
+	}
+	res.addOps("acknowledged", sample...)
+	res.MoreOps += total - len(sample)
 }

@@ -140,7 +140,7 @@ var keyedCheckCases = []checkCase{
 	{
 		// The grand total stays 170: only the keyed form sees the move.
 		name: "keyed conservation money moved between ledgers", inv: keyedConserved, setup: ledgerSetup,
-		attack: []string{`UPDATE entries SET amount = 60 WHERE ledger = 2`, `INSERT INTO entries VALUES (1, 10)`}, want: Fail, wantAnomaly: "money created",
+		attack: []string{`UPDATE entries SET amount = 60 WHERE ledger = 2`, `INSERT INTO entries VALUES (1, 10)`}, want: Fail, wantAnomaly: "conserved total created",
 		wantEvidence: []string{`key "1": total 100 → 110 (+10): 10 appeared from nowhere`, `key "2": total 70 → 60 (-10): 10 vanished`},
 	},
 	{
@@ -155,13 +155,13 @@ var keyedCheckCases = []checkCase{
 	{
 		name: "keyed debits acknowledged debit missing on one wallet", inv: keyedDebits, setup: walletsSetup, hist: keyedDebitOps,
 		attack: setWallets("10", "20"), want: Fail, wantAnomaly: "lost update (acknowledged debits missing)",
-		wantEvidence: []string{`key "1": balance 30 → 10 (-20), debit: 3 ok, 0 fail, 0 unknown, acknowledged debits 30: 1 acknowledged debit missing from the balance`},
+		wantEvidence: []string{`key "1": balance 30 → 10 (-20), debit: 3 ok, 0 fail, 0 unknown, 3 debits acknowledged (30 units): 1 acknowledged debit missing from the balance`},
 	},
 	{
 		name: "keyed debits overdraft on one wallet", inv: keyedDebits, setup: walletsSetup,
 		hist:   append(slices.Clone(keyedDebitOps), hop(7, "debit", "1", hOK, 6, 5)),
 		attack: setWallets("-10", "20"), want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)",
-		wantEvidence: []string{`key "1": balance 30 → -10 (-40), debit: 4 ok, 0 fail, 0 unknown, acknowledged debits 40: balance fell 10 below 0; 1 debit acknowledged beyond the 30 available (10 oversold)`},
+		wantEvidence: []string{`key "1": balance 30 → -10 (-40), debit: 4 ok, 0 fail, 0 unknown, 4 debits acknowledged (40 units): balance fell 10 below 0; 1 debit acknowledged beyond the 30 available (10 oversold)`},
 	},
 	{name: "new bounded_debits group without per_key", inv: with(debitInv, func(i *profiles.Invariant) { i.Group = "id" }), newErr: "set per_key: true"},
 }

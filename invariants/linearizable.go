@@ -26,7 +26,7 @@ const defaultLinearizableTimeout = 10 * time.Second
 // maxVisualizedKeys bounds the keys drawn in the HTML visualization.
 const maxVisualizedKeys = 10
 
-const linearizableFix = "serve reads and writes of one key from one ordered source: read from the primary (not a lagging replica or a cache filled before the write), write with a single atomic statement, and invalidate caches before acknowledging a write"
+const linearizableFix = "Wrap operations in transactions: serve reads and writes of one key from one ordered source: read from the primary (not a lagging replica or a cache filled before the write), write with a single atomic statement, and invalidate caches before acknowledging a write"
 
 // linearizableChecker is the "linearizable" checker: a register (or a
 // key-value store, one register per key) must behave as if every read and
@@ -254,6 +254,7 @@ func (c *linearizableChecker) Check(ctx context.Context, env *Env) Result {
 	if undecided > 0 {
 		res.Actual += fmt.Sprintf(", %d undecided", undecided)
 	}
+	c.explain(&res, ops, illegal[0], deadline)
 	shown := illegal[:min(len(illegal), maxVisualizedKeys)]
 	path, longest, verr := c.visualize(env, shown, time.Until(deadline)+5*time.Second)
 	if verr != nil {
@@ -552,3 +553,134 @@ func slug(name string) string {
 	}
 	return s
 }
+
+// minimalIllegal shrinks one key's non-linearizable history to a subset
+// that is still not linearizable, is closed (it holds the setup op and
+// every write of each value its reads returned), and from which no single
+// op can be removed keeping both. A closed subset proves the whole history
+// illegal: deleting the other ops from a linearization of the whole leaves
+// each kept read right after a kept write of its value, a linearization of
+// the subset. It first takes a short closed prefix in call order, then
+// removes op by op; it stops at deadline and returns what it has (still
+// illegal and closed).
+func minimalIllegal(ops []porcupine.Operation, deadline time.Time) []porcupine.Operation {
+	illegal := func(sub []porcupine.Operation) bool {
+		left := time.Until(deadline)
+		return left > 0 && porcupine.CheckOperationsTimeout(registerModel, sub, left) == porcupine.Illegal
+	}
+	all := append([]porcupine.Operation(nil), ops...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Call < all[j].Call })
+	isWrite := func(op porcupine.Operation) bool { return op.Input.(regInput).write }
+	readValues := func(sub []porcupine.Operation) map[string]bool {
+		vs := map[string]bool{}
+		for _, op := range sub {
+			if !isWrite(op) {
+				vs[op.Output.(regOutput).value] = true
+			}
+		}
+		return vs
+	}
+	// closure adds to the first n ops the setup op and every write of a
+	// value they read, in call order.
+	closure := func(n int) []porcupine.Operation {
+		vs := readValues(all[:n])
+		var out []porcupine.Operation
+		for i, op := range all {
+			if i < n || op.Metadata == "setup" || (isWrite(op) && vs[op.Input.(regInput).value]) {
+				out = append(out, op)
+			}
+		}
+		return out
+	}
+	lo, hi := 1, len(all)
+	for lo < hi && time.Now().Before(deadline) {
+		mid := (lo + hi) / 2
+		if illegal(closure(mid)) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	cur := closure(hi)
+	for changed := true; changed && time.Now().Before(deadline); {
+		changed = false
+		for i := len(cur) - 1; i >= 0 && i < len(cur) && time.Now().Before(deadline); i-- {
+			if cur[i].Metadata == "setup" {
+				continue
+			}
+			rest := append(append([]porcupine.Operation(nil), cur[:i]...), cur[i+1:]...)
+			if isWrite(cur[i]) && readValues(rest)[cur[i].Input.(regInput).value] {
+				continue // a kept read needs it
+			}
+			if illegal(rest) {
+				cur, changed = rest, true
+			}
+		}
+	}
+	return cur
+}
+
+// explain names the smallest set of ops of the first failing key that no
+// single register order explains.
+func (c *linearizableChecker) explain(res *Result, ops []*history.Op, kh *keyHistory, deadline time.Time) {
+	budget := time.Now().Add(min(max(time.Until(deadline), time.Second), 5*time.Second))
+	minimal := minimalIllegal(kh.ops, budget)
+	byID := map[uint64]*history.Op{}
+	for _, o := range ops {
+		byID[o.ID] = o
+	}
+	var parts []string
+	setup := ""
+	for _, op := range minimal {
+		in, out := op.Input.(regInput), op.Output.(regOutput)
+		var ids []uint64
+		switch m := op.Metadata.(type) {
+		case uint64:
+			ids = []uint64{m}
+		case []any:
+			for _, x := range m {
+				if id, ok := x.(uint64); ok {
+					ids = append(ids, id)
+				}
+			}
+		default:
+			setup = describeValue(in.value)
+			continue
+		}
+		for _, id := range ids {
+			o := byID[id]
+			if o == nil {
+				continue
+			}
+			if in.write {
+				res.addOps("write", o)
+				parts = append(parts, fmt.Sprintf("write #%d of %s (%s→%s, %s)", id, describeValue(in.value), clock(o.Invoke), clock(o.Complete), o.Outcome))
+			} else {
+				res.addOps("read", o)
+				parts = append(parts, fmt.Sprintf("read #%d → %s (%s→%s)", id, describeValue(out.value), clock(o.Invoke), clock(o.Complete)))
+			}
+		}
+	}
+	if len(parts) > 2*MaxOps {
+		parts = append(parts[:2*MaxOps], fmt.Sprintf("%d more ops", len(parts)-2*MaxOps))
+	}
+	reg := "the register"
+	if kh.key != "" {
+		reg = keyPrefixWord(kh.key)
+	}
+	let := "Let " + andList(parts) + " happen"
+	if setup != "" {
+		let = fmt.Sprintf("Let %s hold %s after setup, and %s happen", reg, setup, andList(parts))
+	} else if kh.key != "" {
+		let = fmt.Sprintf("Let %s of %s happen", andList(parts), reg)
+	}
+	these := fmt.Sprintf("these %d ops", len(res.Ops))
+	if len(res.Ops) == 1 {
+		these = "this one op"
+	}
+	res.Explanation = fmt.Sprintf("%s; Then no single order of %s, each taking effect between its request and its response, fits one register (and every write of the values they read is among them).",
+		let, these)
+}
+
+// keyPrefixWord is `key "a"` or `key 7`.
+func keyPrefixWord(k string) string { return "key " + keyWord(k) }

@@ -29,6 +29,9 @@ func (v Verdict) Valid() bool { return v == Pass || v == Fail || v == Unknown ||
 // MaxEvidence is the most Evidence items a Result carries.
 const MaxEvidence = 10
 
+// MaxOps is the most operations a Result's Ops names.
+const MaxOps = 10
+
 // Result is what one checker found.
 type Result struct {
 	// Name is the invariant's sentence from the profile.
@@ -47,6 +50,16 @@ type Result struct {
 	Anomaly string `json:"anomaly,omitempty"`
 	// Fix lists the usual fixes, in one line.
 	Fix string `json:"fix,omitempty"`
+	// Explanation is one sentence, in the domain's words, saying how the
+	// violation came about: "Let … Then …" (set on a fail).
+	Explanation string `json:"explanation,omitempty"`
+	// Ops are the operations the explanation names: where the class allows
+	// one, the smallest set of operations that proves the violation (the
+	// writes that shared a base version, the two overlapping holders …);
+	// else a few of the acknowledged operations involved, at most MaxOps.
+	Ops []OpRef `json:"ops,omitempty"`
+	// MoreOps counts the operations involved that Ops leaves out.
+	MoreOps int `json:"more_ops,omitempty"`
 	// Error says why the check could not run (Verdict error).
 	Error string `json:"error,omitempty"`
 	// Took is how long the check ran.

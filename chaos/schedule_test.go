@@ -362,7 +362,8 @@ func TestScheduleStopAndClose(t *testing.T) {
 // windows on both streams of both links (so older toxics are removed from
 // under newer ones), while traffic flows through both links and other
 // goroutines read Timeline and Active; run it with -race. Every fault inside
-// the attack is added once and removed once, and nothing is left.
+// the attack is added once (never before its from) and removed once, and
+// nothing is left.
 //
 // It uses the kinds that do not kill connections. Toxiproxy 2.12 can deadlock
 // a proxy for good when its toxics change while a connection through it dies
@@ -489,16 +490,21 @@ func TestScheduleUnderLoad(t *testing.T) {
 				}
 			}
 		}
+		if best == time.Hour {
+			t.Errorf("%s %s:%s at +%v: before the from of every such fault", ev.Action, ev.Link, ev.Fault, ev.Offset)
+			continue
+		}
 		lags = append(lags, best)
+	}
+	if len(lags) == 0 {
+		t.Fatal("no fault was added")
 	}
 	slices.Sort(lags)
 	worst := lags[len(lags)-1]
 	t.Logf("%d faults (%d inside the attack), %d requests (%d failed), %d timeline reads; add lag p50 %v, p90 %v, max %v",
 		len(faults), inside, requests.Load(), failures.Load(), reads.Load(),
 		lags[len(lags)/2], lags[len(lags)*9/10], worst)
-	if worst > 2*time.Second {
-		t.Errorf("an add lagged its from by %v", worst)
-	}
+	// How late is logged, not judged: a loaded machine decides it.
 	if requests.Load() < 50 {
 		t.Errorf("only %d requests: not much load", requests.Load())
 	}

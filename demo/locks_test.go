@@ -276,6 +276,7 @@ func runLockMutualExclusion(t *testing.T, e *lockEnv) {
 func runLockCrash(t *testing.T, e *lockEnv) {
 	const ttl = 400 * time.Millisecond
 	name := lockName("crash")
+	sent := time.Now() // the lease is taken after this: it lives at least until sent+ttl
 	r := mustCall(t, http.MethodPost, e.srv.URL+"/locks/"+name+"/run", nil, `{"hold":"10ms","ttl":"400ms","crash":true}`)
 	crashed := decode[lockRunBody](t, r)
 	if r.status != http.StatusOK || !crashed.Crashed || crashed.ReleasedAt != "" {
@@ -284,8 +285,19 @@ func runLockCrash(t *testing.T, e *lockEnv) {
 	crashedAt := parseStamp(t, crashed.AcquiredAt)
 
 	lease := e.setup.lease || e.mode == modeRacy // racy: always the TTL
+	holds := 2                                   // the crashed one and the next
 	if lease {
-		if r := e.run(name, `{"hold":"1ms"}`); r.status != http.StatusLocked {
+		// Judged when the answer came while the lease surely lived; on a
+		// machine too loaded for that, the lock_log stamps below still
+		// show the lease was not taken before its TTL.
+		r := e.run(name, `{"hold":"1ms"}`)
+		switch {
+		case time.Since(sent) >= ttl:
+			t.Logf("the request right after the crash ended %v after it, past the %v TTL: not judged", time.Since(sent), ttl)
+			if r.status == http.StatusOK {
+				holds++
+			}
+		case r.status != http.StatusLocked:
 			t.Fatalf("right after the crash: %d %s, want 423 until the TTL runs out", r.status, r.body)
 		}
 	}
@@ -304,8 +316,8 @@ func runLockCrash(t *testing.T, e *lockEnv) {
 		t.Fatalf("the lease was taken %v after the crash, before its %v TTL", gap, ttl)
 	}
 	hs := e.holds(t, name)
-	if len(hs) != 2 || hs[0].status != lockCrashed || hs[0].released != 0 || hs[1].status != lockReleased {
-		t.Fatalf("lock_log %+v, want a crashed hold (released NULL) then a released one", hs)
+	if len(hs) != holds || hs[0].status != lockCrashed || hs[0].released != 0 || hs[len(hs)-1].status != lockReleased {
+		t.Fatalf("lock_log %+v, want a crashed hold (released NULL) then %d released", hs, holds-1)
 	}
 }
 

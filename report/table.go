@@ -184,6 +184,17 @@ func VerdictLine(r *Result) string {
 			}
 		}
 		s += ": " + strings.Join(names, "; ")
+		// A proven violation decides the exit code (fail beats error), but a
+		// checker that could not run is said here too, never hidden behind it.
+		var broken []string
+		for _, inv := range r.Invariants {
+			if inv.Verdict == "error" {
+				broken = append(broken, fmt.Sprintf("%q", inv.Name))
+			}
+		}
+		if len(broken) > 0 {
+			s += "; and could not check " + strings.Join(broken, ", ")
+		}
 	case Unknown:
 		s += fmt.Sprintf(": no invariant violated, but %.0f%% of operations had unknown outcomes (limit %.0f%%)",
 			100*r.UnknownFraction, 100*r.MaxUnknown)

@@ -25,7 +25,7 @@ import (
 // built-in profile missing here fails TestBuiltinProfilesCovered.
 var builtinMustFail = map[string][]string{
 	"counter":           {"every acknowledged increment is counted exactly once"},
-	"double-submit":     {"one order per idempotency key"},
+	"double-submit":     {"one order per idempotency key", "every acknowledged create left exactly its order"},
 	"two-tab-edit":      {"every acknowledged save raised the version once, none based on a stale version"},
 	"collection-add":    {"every acknowledged item is in the project, once"},
 	"out-of-order-jobs": {"every report keeps its newest acknowledged job"},
@@ -35,7 +35,7 @@ var builtinMustFail = map[string][]string{
 	"oversell":          {"stock never goes below zero", "never more sold than the stock"},
 	"webhook-replay":    {"every acknowledged event was applied, once"},
 	"register":          {"every key behaves as one register"},
-	"first-or-create":   {"a user favorites a resource at most once"},
+	"first-or-create":   {"a user favorites a resource at most once", "every acknowledged copy names the same favorite"},
 	"stale-cache":       {"the cached key behaves as one register"},
 }
 

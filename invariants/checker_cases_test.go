@@ -336,6 +336,19 @@ var historyCheckCases = []checkCase{
 		name: "no_lost_update phantom bumps", inv: noLostInv, setup: docsSetup, hist: []hOp{save(1, hOK, 0)}, attack: []string{`UPDATE docs SET version = 8 WHERE id = 1`},
 		want: Fail, wantAnomaly: "phantom version bumps", wantEvidence: []string{`key "1": version 5→8 (+3) but only 1 ok and 0 unknown write`},
 	},
+	{
+		// The document a write touched is named in its answer (group):
+		// a cut response loses it, and the write may have bumped any
+		// document once (issue 14).
+		name: "no_lost_update unknown write that lost its key may have bumped any key", inv: with(noLostInv, func(i *profiles.Invariant) { i.Group = "doc" }), setup: docsSetup,
+		hist: []hOp{save(1, hOK, 0).capt("doc", "1"), save(2, hUnk, 1)}, attack: []string{`UPDATE docs SET version = 7 WHERE id = 1`},
+		want: Pass, wantActual: "1 unknown write carried no doc",
+	},
+	{
+		name: "no_lost_update unknown writes that lost their key bound the bumps", inv: with(noLostInv, func(i *profiles.Invariant) { i.Group = "doc" }), setup: docsSetup,
+		hist: []hOp{save(1, hOK, 0).capt("doc", "1"), save(2, hUnk, 1)}, attack: []string{`UPDATE docs SET version = 8 WHERE id = 1`},
+		want: Fail, wantAnomaly: "phantom version bumps", wantEvidence: []string{`key "1": version 5→8 (+3) but only 1 ok and 0 unknown write, and 1 unknown write of any key`},
+	},
 	{name: "no_lost_update written key without a row is an error", inv: noLostInv, setup: docsSetup, hist: []hOp{save(1, hOK, 0)}, attack: []string{`DELETE FROM docs WHERE id = 1`}, want: Error, wantError: "no row after the attack"},
 
 	// all_present (RC-003).

@@ -425,6 +425,18 @@ var historyCheckCases = []checkCase{
 		hist: []hOp{holdOp(1, hOK, 0, 60, 5, 55, "t1"), func() hOp { o := holdOp(2, hOK, 20, 60, 25, 75, "t2"); o.Key = "lock-2"; return o }(), holdOp(3, hFail, 500, 2, 0, 0, "").status(400)},
 		want: Pass, wantActual: "2 locks, 3 requests",
 	},
+	{
+		// The lock is named in the answer (group): a holder cut off
+		// mid-hold lost it, and may have held any lock (issue 14).
+		name: "locks a cut-off holder that lost its lock name may hold any lock", inv: with(locksInv, func(i *profiles.Invariant) { i.Group = "lock" }),
+		hist: []hOp{hop(1, "hold", "", hUnk, 0, 50), holdOp(2, hFail, 100, 2, 0, 0, "").capt("lock", "lock-1")},
+		want: Pass, wantActual: "1 unknown request carried no lock",
+	},
+	{
+		name: "locks a cut-off holder that lost its lock name still expires", inv: with(locksInv, func(i *profiles.Invariant) { i.Group = "lock" }),
+		hist: []hOp{hop(1, "hold", "", hUnk, 0, 50), holdOp(2, hFail, 400, 2, 0, 0, "").capt("lock", "lock-1")},
+		want: Fail, wantAnomaly: "lock never expired",
+	},
 	{name: "locks ok hold without captures is an error", inv: locksInv, hist: []hOp{hop(1, "hold", "lock-1", hOK, 0, 5)}, want: Error, wantError: `no capture "acquired_at"`},
 	{name: "new locks without ttl", inv: with(locksInv, func(i *profiles.Invariant) { i.TTL = 0 }), newErr: "ttl is required"},
 

@@ -458,6 +458,19 @@ var historyCheckCases = []checkCase{
 		want: Fail, wantAnomaly: "not linearizable (stale or impossible read)",
 	},
 	{
+		// The service assigns the written value and answers it: a cut
+		// response loses it, and the write may explain any later read —
+		// but only one value (issue 14).
+		name: "linearizable an unknown write that lost its assigned value may explain a read", inv: with(linInv, func(i *profiles.Invariant) { i.ValueFrom = "version" }),
+		hist: []hOp{hop(1, "put", "k", hOK, 0, 10).capt("version", 1), hop(2, "put", "k", hUnk, 20, 10), get(3, 100, 10, 7), get(4, 120, 10, 7)},
+		want: Pass,
+	},
+	{
+		name: "linearizable an unknown write that lost its assigned value wrote one value", inv: with(linInv, func(i *profiles.Invariant) { i.ValueFrom = "version" }),
+		hist: []hOp{hop(1, "put", "k", hOK, 0, 10).capt("version", 1), hop(2, "put", "k", hUnk, 20, 10), get(3, 100, 10, 7), get(4, 120, 10, 8)},
+		want: Fail, wantAnomaly: "not linearizable (stale or impossible read)",
+	},
+	{
 		name: "linearizable initial values from the query", inv: with(linInv, func(i *profiles.Invariant) { i.Query = `SELECT k, v FROM regs` }),
 		setup: []string{`CREATE TABLE regs (k VARCHAR(10), v INTEGER)`, `INSERT INTO regs VALUES ('k', 0)`},
 		hist:  []hOp{get(1, 0, 10, 0), put(2, hOK, 20, 10, "1"), get(3, 40, 10, 1)}, want: Pass,

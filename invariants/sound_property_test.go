@@ -242,7 +242,13 @@ func amountOf(o hOp, valueFrom string, def int) int {
 	return n
 }
 
-func perKeyCounterGen(t *rapid.T) soundRun {
+// perKeyCounterGen: increments of three counters. With group, each ok
+// answer names its counter (a capture named group): a cut response loses it.
+func perKeyCounterGen(group string) func(t *rapid.T) soundRun {
+	return func(t *rapid.T) soundRun { return perKeyCounterRun(t, group) }
+}
+
+func perKeyCounterRun(t *rapid.T, group string) soundRun {
 	n := drawCount(t, 30)
 	var ops []soundOp
 	for i := range n {
@@ -252,7 +258,11 @@ func perKeyCounterGen(t *rapid.T) soundRun {
 			out = hFail
 		}
 		k := fmt.Sprint(rapid.IntRange(1, 3).Draw(t, "key"))
-		ops = append(ops, soundOp{op: hop(uint64(i+1), "incr", k, out, at(i), 5), applied: ok})
+		o := hop(uint64(i+1), "incr", k, out, at(i), 5)
+		if group != "" && ok {
+			o = o.capt(group, k)
+		}
+		ops = append(ops, soundOp{op: o, applied: ok})
 	}
 	return soundRun{
 		setup: []string{counterSetup, `INSERT INTO counters (id, value) VALUES (1, 10), (2, 20), (3, 30)`},
@@ -455,7 +465,12 @@ func jobGen(capture bool) func(t *rapid.T) soundRun {
 
 // saveGen: conditional saves of three documents; a safe service accepts a
 // save only when its base version is the current one, and bumps it.
-func saveGen(t *rapid.T) soundRun {
+// With group, each ok answer names its document (a capture named group).
+func saveGen(group string) func(t *rapid.T) soundRun {
+	return func(t *rapid.T) soundRun { return saveRun(t, group) }
+}
+
+func saveRun(t *rapid.T, group string) soundRun {
 	cur := map[string]int{"1": 5, "2": 5, "3": 5}
 	n := drawCount(t, 30)
 	var ops []soundOp
@@ -469,6 +484,9 @@ func saveGen(t *rapid.T) soundRun {
 			o.Outcome, o.Status = hFail, 409
 		} else {
 			cur[k]++
+			if group != "" {
+				o = o.capt(group, k)
+			}
 		}
 		ops = append(ops, soundOp{op: o.val("version", fmt.Sprint(base)), applied: !stale})
 	}
@@ -536,7 +554,13 @@ func orderGen(replays bool) func(t *rapid.T) soundRun {
 // lockGen: holds of two locks, one holder at a time per lock (each hold
 // shorter than the TTL); acquires that come while a holder holds are
 // rejected with 423.
-func lockGen(t *rapid.T) soundRun {
+// With group, every answer (ok or 423) names its lock (a capture named
+// group).
+func lockGen(group string) func(t *rapid.T) soundRun {
+	return func(t *rapid.T) soundRun { return lockRun(t, group) }
+}
+
+func lockRun(t *rapid.T, group string) soundRun {
 	var ops []soundOp
 	id := uint64(0)
 	for _, k := range []string{"lock-1", "lock-2"} {
@@ -549,12 +573,18 @@ func lockGen(t *rapid.T) soundRun {
 			end := rel + rapid.IntRange(0, 5).Draw(t, "to answer")
 			o := holdOp(id, hOK, cur, end-cur, acq, rel, fmt.Sprintf("t%d", id))
 			o.Key = k
+			if group != "" {
+				o = o.capt(group, k)
+			}
 			ops = append(ops, soundOp{op: o, applied: true})
 			for range rapid.IntRange(0, 3).Draw(t, "rejections") {
 				id++
 				r := rapid.IntRange(acq, rel-1).Draw(t, "rejected at")
 				ro := holdOp(id, hFail, r, 1, 0, 0, "")
 				ro.Key = k
+				if group != "" {
+					ro = ro.capt(group, k)
+				}
 				ops = append(ops, soundOp{op: ro})
 			}
 			cur = end + rapid.IntRange(0, 400).Draw(t, "idle")
@@ -562,6 +592,9 @@ func lockGen(t *rapid.T) soundRun {
 	}
 	if len(ops) == 0 {
 		o := holdOp(1, hOK, 0, 10, 1, 9, "t1")
+		if group != "" {
+			o = o.capt(group, o.Key)
+		}
 		ops = append(ops, soundOp{op: o, applied: true})
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].op.Invoke.Before(ops[j].op.Invoke) })
@@ -574,7 +607,13 @@ func lockGen(t *rapid.T) soundRun {
 // its own instant (10 ms apart) inside its request; a write may not take
 // effect (then it failed or its outcome is unknown). Reads return the value
 // at their instant.
-func registerGen(t *rapid.T) soundRun {
+// With assigned, the service assigns each written value (a version) and
+// answers it: a cut response loses it.
+func registerGen(assigned bool) func(t *rapid.T) soundRun {
+	return func(t *rapid.T) soundRun { return registerRun(t, assigned) }
+}
+
+func registerRun(t *rapid.T, assigned bool) soundRun {
 	n := drawCount(t, 24)
 	val := map[string]int{"a": 0, "b": 0}
 	var ops []soundOp
@@ -589,7 +628,12 @@ func registerGen(t *rapid.T) soundRun {
 			if !took {
 				out = hFail
 			}
-			o := hop(uint64(i+1), "put", k, out, point-before, before+after).val("seq", fmt.Sprint(i+1))
+			o := hop(uint64(i+1), "put", k, out, point-before, before+after)
+			if !assigned {
+				o = o.val("seq", fmt.Sprint(i+1))
+			} else if took {
+				o = o.capt("seq", float64(i+1))
+			}
 			if took {
 				val[k] = i + 1
 			}
@@ -638,7 +682,8 @@ func mkdir(t *rapid.T, dir string) string {
 var soundModels = []soundModel{
 	{name: "counter", inv: counterInv, ops: []string{"incr"}, gen: counterGen("")},
 	{name: "counter value_from", ops: []string{"incr"}, inv: with(counterInv, func(i *profiles.Invariant) { i.ValueFrom = "n" }), gen: counterGen("n")},
-	{name: "counter per_key", ops: []string{"incr"}, inv: profiles.Invariant{Name: "per key", Check: "counter", Op: "incr", PerKey: true, Query: `SELECT id, value FROM counters`}, gen: perKeyCounterGen},
+	{name: "counter per_key", ops: []string{"incr"}, inv: profiles.Invariant{Name: "per key", Check: "counter", Op: "incr", PerKey: true, Query: `SELECT id, value FROM counters`}, gen: perKeyCounterGen("")},
+	{name: "counter per_key grouped by an answered key", ops: []string{"incr"}, inv: profiles.Invariant{Name: "per key", Check: "counter", Op: "incr", PerKey: true, Group: "counter", Query: `SELECT id, value FROM counters`}, gen: perKeyCounterGen("counter")},
 	{name: "expect bound", inv: profiles.Invariant{Name: "bound", Query: `SELECT value FROM counters WHERE id = 1`,
 		Expect: `value - before.value >= ok("incr") && value - before.value <= ok("incr") + unknown("incr")`}, ops: []string{"incr"}, gen: counterGen("")},
 	{name: "bounded_debits", ops: []string{"debit"}, inv: with(debitInv, func(i *profiles.Invariant) { i.Floor = ptrTo(0.0) }), gen: debitGen("")},
@@ -649,14 +694,17 @@ var soundModels = []soundModel{
 	{name: "all_present assigned id", ops: []string{"add"}, inv: with(presentInv, func(i *profiles.Invariant) { i.ValueFrom = "id" }), gen: addGen(true)},
 	{name: "newest_wins seq", ops: []string{"regen"}, inv: newestInv, gen: jobGen(false)},
 	{name: "newest_wins assigned job", ops: []string{"regen"}, inv: with(newestInv, func(i *profiles.Invariant) { i.VersionFrom = "job" }), gen: jobGen(true)},
-	{name: "no_lost_update", ops: []string{"save"}, inv: noLostInv, gen: saveGen},
-	{name: "no_lost_update base version", ops: []string{"save"}, inv: with(noLostInv, func(i *profiles.Invariant) { i.VersionFrom = "version" }), gen: saveGen},
+	{name: "no_lost_update", ops: []string{"save"}, inv: noLostInv, gen: saveGen("")},
+	{name: "no_lost_update grouped by an answered document", ops: []string{"save"}, inv: with(noLostInv, func(i *profiles.Invariant) { i.Group = "doc" }), gen: saveGen("doc")},
+	{name: "no_lost_update base version", ops: []string{"save"}, inv: with(noLostInv, func(i *profiles.Invariant) { i.VersionFrom = "version" }), gen: saveGen("")},
 	{name: "exactly_one", ops: []string{"submit"}, inv: exactlyOneInv, gen: orderGen(false)},
 	{name: "exactly_one require", ops: []string{"submit"}, inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.Require = true }), gen: orderGen(false)},
 	{name: "exactly_one replays", ops: []string{"submit"}, inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.ValueFrom, i.Require = "id", true }), gen: orderGen(true)},
 	{name: "unique", ops: []string{"submit"}, inv: profiles.Invariant{Name: "one order per key", Unique: `SELECT idem FROM orders`}, gen: orderGen(false)},
-	{name: "locks", ops: []string{"hold"}, inv: locksInv, gen: lockGen},
-	{name: "linearizable", ops: []string{"get", "put"}, inv: with(linInv, func(i *profiles.Invariant) { i.Query = `SELECT k, v FROM regs` }), gen: registerGen},
+	{name: "locks", ops: []string{"hold"}, inv: locksInv, gen: lockGen("")},
+	{name: "locks named in the answer", ops: []string{"hold"}, inv: with(locksInv, func(i *profiles.Invariant) { i.Group = "lock" }), gen: lockGen("lock")},
+	{name: "linearizable", ops: []string{"get", "put"}, inv: with(linInv, func(i *profiles.Invariant) { i.Query = `SELECT k, v FROM regs` }), gen: registerGen(false)},
+	{name: "linearizable assigned values", ops: []string{"get", "put"}, inv: with(linInv, func(i *profiles.Invariant) { i.Query = `SELECT k, v FROM regs` }), gen: registerGen(true)},
 }
 
 // TestSoundUnderUnknown runs the soundness property for every checker.

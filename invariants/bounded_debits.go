@@ -119,6 +119,9 @@ func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := c.judge(before.n, after, col, &debits); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += ": " + problem
+	} else if debits.lost > 0 {
+		res.Verdict = Unknown
+		res.Actual += "; " + debits.openBound(c.valueFrom)
 	}
 	return res.done(start)
 }
@@ -141,6 +144,8 @@ func (c *boundedDebitsChecker) judge(before, after *big.Rat, col string, debits 
 		}
 	}
 	switch {
+	case debits.lost > 0:
+		// The bound is open (effect.lost); the floor above still judges.
 	case after.Cmp(hi) > 0:
 		problems = append(problems, debits.shortfall(ratSub(after, hi), "acknowledged debit", "acknowledged debits")+" missing from the balance")
 		if anomaly == "" {

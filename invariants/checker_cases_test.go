@@ -168,6 +168,27 @@ var historyCheckCases = []checkCase{
 		setup: counterAt("0"), hist: []hOp{hop(1, "incr", "", hOK, 0, 5).val("m", "1")},
 		want: Error, wantError: `op #1 (ok) of "incr" has no value or capture "n"`,
 	},
+	{
+		// The amount is captured from the answer: a cut response loses it,
+		// the bound is open, and the check can only be inconclusive — not
+		// an error, not a guess (issue 14).
+		name: "counter unknown op that lost its amount leaves the bound open", inv: with(counterInv, func(i *profiles.Invariant) { i.ValueFrom = "n" }),
+		setup: counterAt("100"), attack: []string{`UPDATE counters SET value = 150 WHERE id = 1`},
+		hist: []hOp{hop(1, "incr", "", hOK, 0, 5).capt("n", 2), hop(2, "incr", "", hUnk, 1, 5)},
+		want: Unknown, wantActual: "inconclusive: 1 unknown request carried no n",
+	},
+	{
+		name: "bounded_debits unknown debit that lost its amount: the floor still judges", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount, i.ValueFrom, i.Floor = 0, "amount", ptrTo(0.0) }),
+		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = -20 WHERE id = 1`},
+		hist: []hOp{hop(1, "debit", "1", hOK, 0, 5).capt("amount", 60), hop(2, "debit", "1", hOK, 1, 5).capt("amount", 60), hop(3, "debit", "1", hUnk, 2, 5)},
+		want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)", wantActual: "balance fell 20 below 0",
+	},
+	{
+		name: "bounded_debits unknown debit that lost its amount leaves the bound open", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount, i.ValueFrom, i.Floor = 0, "amount", ptrTo(0.0) }),
+		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 10 WHERE id = 1`},
+		hist: []hOp{hop(1, "debit", "1", hOK, 0, 5).capt("amount", 60), hop(2, "debit", "1", hUnk, 2, 5)},
+		want: Unknown, wantActual: "inconclusive: 1 unknown request carried no amount",
+	},
 	{name: "counter without Prepare is an error", inv: counterInv, setup: counterAt("1"), tally: incr8ok3unknown, skipPrepare: true, want: Error, wantError: "Prepare"},
 	{name: "counter query error is an error", inv: counterInv, setup: counterAt("1"), attack: []string{`DROP TABLE counters`}, tally: incr8ok3unknown, want: Error, wantError: "counters"},
 	{name: "counter on a closed database is an error", inv: counterInv, setup: counterAt("1"), tally: incr8ok3unknown, closeDB: true, want: Error},

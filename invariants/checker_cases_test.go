@@ -285,6 +285,18 @@ var historyCheckCases = []checkCase{
 		hist: append(append([]hOp{}, orderOps...), hop(5, "submit", "order-3", hFail, 0, 5), hop(6, "submit", "order-3", hUnk, 0, 5)), want: Pass,
 	},
 	{
+		// The key is named in the answer (group): the winner's response
+		// was cut, and it may have won any one key (issue 14).
+		name: "exactly_one require: an unknown op that lost its key may have won one key", inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.Require = true; i.Group = "order" }),
+		hist: []hOp{hop(1, "submit", "", hOK, 0, 5).capt("order", "o-1"), hop(2, "submit", "", hFail, 0, 5).capt("order", "o-2"), hop(3, "submit", "", hUnk, 0, 5)},
+		want: Pass, wantActual: "1 unknown request carried no order",
+	},
+	{
+		name: "exactly_one require: an unknown op that lost its key wins one key, not two", inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.Require = true; i.Group = "order" }),
+		hist: []hOp{hop(1, "submit", "", hFail, 0, 5).capt("order", "o-1"), hop(2, "submit", "", hFail, 0, 5).capt("order", "o-2"), hop(3, "submit", "", hUnk, 0, 5)},
+		want: Fail, wantAnomaly: "no request succeeded (every conflicting request was rejected)",
+	},
+	{
 		name: "exactly_one grouped by a rendered value", inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.Group = "idem" }),
 		hist: []hOp{hop(1, "submit", "a", hOK, 0, 5).val("idem", "k-1"), hop(2, "submit", "b", hOK, 0, 5).val("idem", "k-1"), hop(3, "submit", "c", hOK, 0, 5).val("idem", "k-2")},
 		want: Fail, wantAnomaly: "double submit (more than one request succeeded for one key)", wantActual: "2 keys, 3 requests",

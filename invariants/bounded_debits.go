@@ -131,6 +131,9 @@ func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 		res.Explanation = c.w.explainNumber("", col, before.n, after, c.w.ackedWords(&debits, "debit", "debits"), sample, total, problem)
 		res.addOps("acknowledged", sample...)
 		res.MoreOps += total - len(sample)
+	} else if debits.lost > 0 {
+		res.Verdict = Unknown
+		res.Actual += "; " + debits.openBound(c.valueFrom)
 	}
 	return res.done(start)
 }
@@ -153,6 +156,8 @@ func (c *boundedDebitsChecker) judge(before, after *big.Rat, col string, debits 
 		}
 	}
 	switch {
+	case debits.lost > 0:
+		// The bound is open (effect.lost); the floor above still judges.
 	case after.Cmp(hi) > 0:
 		problems = append(problems, debits.shortfall(ratSub(after, hi), "acknowledged debit", "acknowledged debits")+" missing from the balance")
 		if anomaly == "" {

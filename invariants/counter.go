@@ -119,14 +119,25 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 		res.Explanation = c.w.explainNumber("", col, before.n, after, c.w.ackedWords(&eff, "increment", "increments"), sample, total, problem)
 		res.addOps("acknowledged", sample...)
 		res.MoreOps += total - len(sample)
+	} else if eff.lost > 0 {
+		res.Verdict = Unknown
+		res.Actual += "; " + eff.openBound(c.valueFrom)
 	}
 	return res.done(start)
+}
+
+// openBound says why a bound with lost amounts decides nothing.
+func (e *effect) openBound(valueFrom string) string {
+	return fmt.Sprintf("inconclusive: %d unknown %s carried no %s (response cut), so what they added is unknown", e.lost, plural(e.lost, "request", "requests"), valueFrom)
 }
 
 // judgeCounter says whether a counter's growth delta stays within the
 // bound of e: "" when it does, else the problem, its anomaly and the usual
 // fix.
 func (e *effect) judgeCounter(delta *big.Rat) (problem, anomaly, fix string) {
+	if e.lost > 0 {
+		return "", "", "" // the bound is open: see effect.lost
+	}
 	switch {
 	case delta.Cmp(e.lo) < 0:
 		return e.shortfall(ratSub(e.lo, delta), "acknowledged increment", "acknowledged increments") + " missing", "lost update", counterFix
@@ -148,6 +159,10 @@ type effect struct {
 	step *big.Rat
 	// ok is the sum over ok ops; lo and hi bound the sum over applied ops.
 	ok, lo, hi *big.Rat
+	// lost counts unknown ops whose amount (value_from, a capture) was
+	// lost with their response: while there are any, lo and hi leave those
+	// ops out, the bound is open and the check can only be inconclusive.
+	lost int
 }
 
 // opEffect computes the effect of the ops of op: from the tally when every
@@ -188,6 +203,7 @@ func stepEffect(op string, counts outcomeCounts, step *big.Rat) effect {
 type effectSums struct {
 	counts              outcomeCounts
 	okSum, loSum, hiSum exactSum
+	lost                int // unknown ops without their amount
 }
 
 // add counts o and adds its amount, named valueFrom, to the sums it may
@@ -198,6 +214,10 @@ func (s *effectSums) add(o *history.Op, op, valueFrom string) error {
 		return nil
 	}
 	v, ok := opValue(o, valueFrom)
+	if !ok && o.Outcome == history.Unknown {
+		s.lost++ // a capture is lost with its response
+		return nil
+	}
 	if !ok {
 		return fmt.Errorf("op #%d (%s) of %q has no value or capture %q to take its amount from", o.ID, o.Outcome, op, valueFrom)
 	}
@@ -224,7 +244,7 @@ func (s *effectSums) add(o *history.Op, op, valueFrom string) error {
 
 // effect is the effect the sums bound.
 func (s *effectSums) effect(op string) effect {
-	e := effect{op: op, counts: s.counts, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}
+	e := effect{op: op, counts: s.counts, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat), lost: s.lost}
 	s.okSum.addTo(e.ok)
 	s.loSum.addTo(e.lo)
 	s.hiSum.addTo(e.hi)

@@ -71,12 +71,18 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	keys := map[string]*keyOps{}
 	var all outcomeCounts
+	// unplaced counts unknown ops whose key (group, a capture) was lost
+	// with their response: each may have been the winner of one key.
+	unplaced := 0
 	for _, o := range ops {
 		k, found := groupKey(o, c.group)
 		if !found {
 			if o.Outcome != history.OK {
 				// A rejected or lost request may carry no capture to group by.
 				all.add(o.Outcome)
+				if o.Outcome == history.Unknown {
+					unplaced++
+				}
 				continue
 			}
 			return res.errorf(start, "ok op %s has no value or capture %q to group by", fmtOp(o), c.group)
@@ -145,7 +151,13 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 			none = append(none, violation{key: k, line: fmt.Sprintf("%snone of %d requests succeeded (%s)", keyPrefix(k), ko.counts.total(), ko.counts), why: why, ops: ko.all, role: "rejected"})
 		}
 	}
+	if len(none) <= unplaced {
+		none = nil // each may have been won by an unknown op that lost its key
+	}
 	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	if c.require && unplaced > 0 {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have won one key", unplaced, plural(unplaced, "request", "requests"), c.group)
+	}
 	if len(dups) == 0 && len(none) == 0 {
 		if c.require {
 			res.Actual += "; every key has one winner or an unknown op"

@@ -155,13 +155,27 @@ func readKeyedNumbers(ctx context.Context, db DB, q string) (keyedNumbers, error
 }
 
 // opEffectByKey is opEffect per key: the ops of op grouped by their
-// history key, or by the value named group.
-func (c *perKeyChecker) opEffectByKey(env *Env) (map[string]*effect, error) {
+// history key, or by the value named group. A failed op without the value
+// named group did nothing and is left out; an unknown one (its capture lost
+// with its response) may have acted on any key: loose bounds what such ops
+// did together, and every key's bound is widened by it (nil when there is
+// none).
+func (c *perKeyChecker) opEffectByKey(env *Env) (effs map[string]*effect, loose *effect, err error) {
 	counts := map[string]*outcomeCounts{}
 	sums := map[string]*effectSums{}
-	err := eachOp(env, true, func(o *history.Op) error {
+	var looseCounts outcomeCounts
+	var looseSums effectSums
+	err = eachOp(env, true, func(o *history.Op) error {
 		k, ok := groupKey(o, c.group)
 		switch {
+		case !ok && o.Outcome == history.Fail:
+			return nil
+		case !ok && o.Outcome == history.Unknown:
+			if c.valueFrom == "" {
+				looseCounts.add(o.Outcome)
+				return nil
+			}
+			return looseSums.add(o, c.op, c.valueFrom)
 		case !ok:
 			return fmt.Errorf("op #%d of %q has no value or capture %q to group by", o.ID, c.op, c.group)
 		case k == "" && c.group == "":
@@ -184,7 +198,14 @@ func (c *perKeyChecker) opEffectByKey(env *Env) (map[string]*effect, error) {
 		return s.add(o, c.op, c.valueFrom)
 	}, c.op)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if looseCounts.unknown > 0 {
+		e := stepEffect(c.op, looseCounts, c.amount)
+		loose = &e
+	} else if looseSums.counts.unknown > 0 {
+		e := looseSums.effect(c.op)
+		loose = &e
 	}
 	out := make(map[string]*effect, len(counts)+len(sums))
 	for k, n := range counts {
@@ -195,7 +216,7 @@ func (c *perKeyChecker) opEffectByKey(env *Env) (map[string]*effect, error) {
 		e := s.effect(c.op)
 		out[k] = &e
 	}
-	return out, nil
+	return out, loose, nil
 }
 
 func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
@@ -214,13 +235,17 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 		return res.errorf(start, "%v", err)
 	}
 	var effs map[string]*effect
+	var loose *effect
 	var all outcomeCounts
 	if c.op != "" {
-		if effs, err = c.opEffectByKey(env); err != nil {
+		if effs, loose, err = c.opEffectByKey(env); err != nil {
 			return res.errorf(start, "%v", err)
 		}
 		for _, e := range effs {
 			all.ok, all.fail, all.unknown = all.ok+e.counts.ok, all.fail+e.counts.fail, all.unknown+e.counts.unknown
+		}
+		if loose != nil {
+			all.unknown += loose.counts.unknown
 		}
 	}
 	after, err := readKeyedNumbers(ctx, env.DB, c.query)
@@ -245,6 +270,7 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 
 	var failed, unchecked []string
 	var firstFail *keyFailure
+	open := 0 // keys left undecided: unknown ops of theirs lost their amount
 	anomalies := map[string]int{}
 	fixes := map[string]string{}
 	checked := 0
@@ -252,6 +278,14 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 		eff := effs[k]
 		if c.op != "" && eff == nil {
 			e := stepEffect(c.op, outcomeCounts{}, new(big.Rat))
+			eff = &e
+		}
+		if loose != nil {
+			// The key's own bound, widened by what the unknown ops of no
+			// known key may have done here.
+			e := *eff
+			e.lo, e.hi = ratAdd(eff.lo, loose.lo), ratAdd(eff.hi, loose.hi)
+			e.lost += loose.lost
 			eff = &e
 		}
 		b, hadBefore := before.n[k]
@@ -277,6 +311,9 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 		checked++
 		line, problem, anomaly, fix := c.judge(b, a, before.col, eff)
 		if anomaly == "" {
+			if eff != nil && eff.lost > 0 {
+				open++
+			}
 			continue
 		}
 		if firstFail == nil {
@@ -292,6 +329,9 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 	res.Actual = fmt.Sprintf("%d %s checked", checked, plural(checked, "key", "keys"))
 	if c.op != "" {
 		res.Actual += fmt.Sprintf("; %s: %s", c.op, all)
+	}
+	if loose != nil {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have acted on any key", loose.counts.unknown, plural(loose.counts.unknown, "request", "requests"), c.group)
 	}
 	switch {
 	case len(failed) > 0:
@@ -324,6 +364,9 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 			len(unchecked), plural(len(unchecked), "key", "keys"), strings.Join(unchecked[:min(3, len(unchecked))], "; "), more)
 	case checked == 0:
 		return res.errorf(start, "no key to check: the query returned no rows before or after the attack")
+	case open > 0:
+		res.Verdict = Unknown
+		res.Actual += fmt.Sprintf("; inconclusive on %d %s: unknown requests that carried no %s (response cut) may have added anything", open, plural(open, "key", "keys"), c.valueFrom)
 	default:
 		res.Actual += "; every key within its bound"
 	}

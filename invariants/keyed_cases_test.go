@@ -46,7 +46,25 @@ func setWallets(v1, v2 string) []string {
 	return []string{`UPDATE wallets SET balance = ` + v1 + ` WHERE id = 1`, `UPDATE wallets SET balance = ` + v2 + ` WHERE id = 2`}
 }
 
+// groupedIncrs name their counter in the answer (group: counter): the
+// rejected and the cut-off ones carry none.
+var groupedIncrs = []hOp{
+	hop(1, "incr", "", hOK, 0, 5).capt("counter", 1), hop(2, "incr", "", hOK, 1, 5).capt("counter", 1),
+	hop(3, "incr", "", hFail, 2, 5), hop(4, "incr", "", hUnk, 3, 500),
+}
+
 var keyedCheckCases = []checkCase{
+	{
+		// An unknown op that lost the key named in its answer may have
+		// incremented any counter once; a rejected one none (issue 14).
+		name: "keyed counter unknown op that lost its key may have acted on any key", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Group = "counter" }),
+		setup: countersSetup, hist: groupedIncrs, attack: setCounters("103", "101", "100"), want: Pass,
+		wantActual: "1 unknown request carried no counter",
+	},
+	{
+		name: "keyed counter unknown op that lost its key acts at most once per key", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Group = "counter" }),
+		setup: countersSetup, hist: groupedIncrs, attack: setCounters("102", "102", "100"), want: Fail, wantAnomaly: "phantom increments / double apply",
+	},
 	// counter, per key.
 	{
 		name: "keyed counter passes when every key is within its bound", inv: keyedCounter, setup: countersSetup, hist: keyedIncrs,

@@ -40,7 +40,9 @@ const linearizableFix = "Wrap operations in transactions: serve reads and writes
 //     value; JSON null or an absent key is null);
 //   - an unknown write may have happened at any time after its invoke: it
 //     never returns (its return is the end of the history), the Jepsen
-//     convention; unknown reads and every fail op are left out;
+//     convention; unknown reads and every fail op are left out; an unknown
+//     write whose value was lost with its response (value_from names a
+//     capture) wrote a value nobody saw: the next read of its key fixes it;
 //   - with query, each key's value after setup is its initial value (rows of
 //     key, value; a key without a row starts as null); without one, a key's
 //     initial value is whatever its first linearized read saw.
@@ -107,6 +109,10 @@ type regInput struct {
 	key   string
 	write bool
 	value string // written value
+	// anyValue marks an unknown write whose value was lost with its
+	// response (value_from names a capture): it wrote some value nobody
+	// saw, so the register becomes unset and the next read fixes it.
+	anyValue bool
 }
 
 type regOutput struct {
@@ -142,6 +148,9 @@ var registerModel = porcupine.Model{
 	Init: func() any { return regState{} },
 	Step: func(state, input, output any) (bool, any) {
 		in := input.(regInput)
+		if in.write && in.anyValue {
+			return true, regState{}
+		}
 		if in.write {
 			return true, regState{set: true, value: in.value}
 		}
@@ -161,6 +170,9 @@ var registerModel = porcupine.Model{
 	},
 	DescribeOperation: func(input, output any) string {
 		in := input.(regInput)
+		if in.write && in.anyValue {
+			return "write(?)"
+		}
 		if in.write {
 			return "write(" + describeValue(in.value) + ")"
 		}
@@ -307,10 +319,15 @@ func (c *linearizableChecker) build(ops []*history.Op, initial map[string]any) (
 		op := porcupine.Operation{Call: o.Invoke.UnixNano(), Return: o.Complete.UnixNano(), Metadata: o.ID}
 		if write {
 			v, found := opValue(o, c.valueFrom)
-			if !found {
+			switch {
+			case found:
+				op.Input = regInput{key: o.Key, write: true, value: textOrNull(v)}
+			case o.Outcome == history.Unknown:
+				// Its value (a capture) was lost with its response.
+				op.Input = regInput{key: o.Key, write: true, anyValue: true}
+			default:
 				return nil, all, fmt.Errorf("write %s has no value or capture %q to take the written value from", fmtOp(o), c.valueFrom)
 			}
-			op.Input = regInput{key: o.Key, write: true, value: textOrNull(v)}
 			op.Output = regOutput{}
 			kh.writes++
 			if o.Outcome == history.Unknown {
@@ -335,7 +352,8 @@ func (c *linearizableChecker) build(ops []*history.Op, initial map[string]any) (
 	// out: placed after everything else, where its infinite return allows,
 	// it explains nothing and contradicts nothing, so the history is
 	// linearizable with it exactly when it is without it. Dropping it spares
-	// porcupine a search over where it might have landed.
+	// porcupine a search over where it might have landed. (A write of an
+	// unseen value explains any read, and stays.)
 	for _, kh := range order {
 		read := map[string]bool{}
 		for _, op := range kh.ops {
@@ -345,7 +363,7 @@ func (c *linearizableChecker) build(ops []*history.Op, initial map[string]any) (
 		}
 		kept := kh.ops[:0]
 		for _, op := range kh.ops {
-			if in := op.Input.(regInput); in.write && op.Return == end && !read[in.value] {
+			if in := op.Input.(regInput); in.write && !in.anyValue && op.Return == end && !read[in.value] {
 				kh.droppedUnknown++
 				continue
 			}
@@ -389,6 +407,9 @@ func compactReads(ops []porcupine.Operation) []porcupine.Operation {
 	writers := map[string]int{}   // value → number of writes
 	written := map[string]int64{} // value → its write's return
 	for _, op := range ops {
+		if in := op.Input.(regInput); in.anyValue {
+			return ops // a write of an unseen value may explain any read: the argument below needs one writer per value
+		}
 		if in := op.Input.(regInput); in.write {
 			writers[in.value]++
 			written[in.value] = op.Return

@@ -3,6 +3,7 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -113,10 +114,16 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 	windows := map[string][]window{}
 	rejects := map[string][]*history.Op{}
 	var all outcomeCounts
+	// unplaced are the windows of unknown ops whose lock name (group, a
+	// capture) was lost with their response: they may hold any lock.
+	var unplaced []window
 	for _, o := range ops {
 		all.add(o.Outcome)
 		k, found := groupKey(o, c.group)
 		if !found {
+			if o.Outcome == history.Unknown {
+				unplaced = append(unplaced, window{o.Invoke, o.Complete.Add(c.slack + c.ttl), o})
+			}
 			if o.Outcome != history.OK {
 				continue
 			}
@@ -205,7 +212,7 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	// Expiry: every rejection must meet a window in which a holder may hold.
 	for _, k := range sortedKeys(rejects) {
-		ws := windows[k]
+		ws := append(slices.Clone(windows[k]), unplaced...)
 		sort.Slice(ws, func(i, j int) bool { return ws[i].start.Before(ws[j].start) })
 		// latest[i] is the window ending last among ws[:i+1].
 		latest := make([]int, len(ws))
@@ -250,6 +257,9 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	nLocks := len(windows) + len(rejectsOnly(rejects, windows))
 	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", nLocks, plural(nLocks, "lock", "locks"), len(ops), plural(len(ops), "request", "requests"), all)
+	if n := len(unplaced); n > 0 {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have held any lock", n, plural(n, "request", "requests"), c.group)
+	}
 	if nOverlap+nShared+nStuck == 0 {
 		res.Actual += "; holds never overlapped and every rejection met a holder"
 		return res.done(start)

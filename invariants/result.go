@@ -15,8 +15,10 @@ const (
 	Fail Verdict = "fail"
 	// Unknown means nothing was violated but too little is known to be sure.
 	// The harness turns a pass into unknown when the share of unknown ops
-	// exceeds the profile's threshold; of the checkers, only linearizable
-	// returns it, when its search outlasts its timeout.
+	// exceeds the profile's threshold. Checkers return it when they cannot
+	// decide: linearizable when its search outlasts its timeout; counter
+	// and bounded_debits (and their per_key forms) when unknown ops lost the
+	// amount they take from a capture (value_from), so their bound is open.
 	Unknown Verdict = "unknown"
 	// Error means the check could not run (query error, database down,
 	// expression error). It is never a pass.

@@ -65,73 +65,68 @@ func (s *secrets) addLocked(v string) {
 	}
 }
 
-// scrub replaces every secret in text with Redacted: the values recorded
-// with add, and those profiles.TextSecrets finds in text itself.
+// scrub replaces every secret in text with Redacted: those
+// profiles.RedactText finds in text itself, where they are, and then the
+// values recorded with add, wherever they are.
 func (s *secrets) scrub(text string) string {
 	if text == "" {
 		return text
 	}
-	found := profiles.TextSecrets(text)
+	text = profiles.RedactText(text)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, v := range s.values {
 		text = strings.ReplaceAll(text, v, Redacted)
 	}
-	for _, v := range found {
-		if len(v) >= 1 {
-			text = strings.ReplaceAll(text, v, Redacted)
-		}
-	}
 	return text
 }
 
-// collect records the secrets of a profile and of its -set arguments before
-// the run: the values of secret headers and environment variables, the
-// database container's password, and every secret profiles.TextSecrets
-// finds in any text field (DSN and URL passwords, body fields named like
-// password or token).
+// collect records, before the run, the secret values of a profile and of
+// its -set arguments that may show without their name (a service echoing a
+// password or a token in an error message): the values of secret headers
+// and of environment variables named like a secret, the values of request
+// body and URL fields named like a secret (profiles.TextSecrets of every
+// request's URL and body), and the values -set gives to a secret path.
+// Passwords of DSNs and URLs are not recorded: a weak one ("collide") would
+// hide every word it matches; they are redacted wherever a DSN or URL is
+// written (scrub finds them in the text itself) and in driver errors
+// (invariants.Open).
 func (s *secrets) collect(p *profiles.Profile, overrides []string) {
-	eachString(reflect.ValueOf(p), func(v string) { s.add(profiles.TextSecrets(v)...) })
+	text := func(v string) { s.add(profiles.TextSecrets(v)...) }
 	for _, o := range overrides {
-		s.add(profiles.TextSecrets(o)...)
 		// A value redactOverrides hides whole is secret whole.
 		if _, value, ok := strings.Cut(o, "="); ok && strings.HasSuffix(redactOverrides([]string{o})[0], "="+Redacted) {
 			s.add(strings.Trim(value, `'"`))
 		}
 	}
-	headers := func(h map[string]string) {
-		for k, v := range h {
+	named := func(m map[string]string) {
+		for k, v := range m {
 			if secretHeader(k) {
 				s.add(v)
 			}
 		}
 	}
-	env := func(e map[string]string) {
-		for k, v := range e {
-			if secretHeader(k) {
-				s.add(v)
-			}
-		}
+	request := func(rq profiles.Request) {
+		text(rq.URL)
+		text(rq.Body)
+		named(rq.Headers)
 	}
 	for _, op := range p.Operations {
-		headers(op.Request.Headers)
+		request(op.Request)
 		for _, st := range op.Flow {
-			headers(st.Request.Headers)
+			request(st.Request)
 		}
 	}
 	for _, st := range append(append([]profiles.SetupStep(nil), p.Setup...), p.Teardown...) {
 		if st.Request != nil {
-			headers(st.Request.Headers)
+			request(*st.Request)
 		}
 	}
 	if c := p.Target.Command; c != nil {
-		env(c.Env)
+		named(c.Env)
 	}
 	if c := p.Target.Container; c != nil {
-		env(c.Env)
-	}
-	if c := p.Database.Container; c != nil {
-		s.add(c.Password)
+		named(c.Env)
 	}
 }
 
@@ -140,34 +135,6 @@ func (s *secrets) collect(p *profiles.Profile, overrides []string) {
 // effective profile and the overrides alike.
 func (r *run) scrubResult() {
 	*r.res = *scrubbed(reflect.ValueOf(r.res), r.secrets.scrub).Interface().(*report.Result)
-}
-
-// eachString calls f with every string reachable from v.
-func eachString(v reflect.Value, f func(string)) {
-	switch v.Kind() {
-	case reflect.String:
-		f(v.String())
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			eachString(v.Elem(), f)
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				eachString(v.Field(i), f)
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := 0; i < v.Len(); i++ {
-			eachString(v.Index(i), f)
-		}
-	case reflect.Map:
-		it := v.MapRange()
-		for it.Next() {
-			eachString(it.Key(), f)
-			eachString(it.Value(), f)
-		}
-	}
 }
 
 // scrubbed returns a deep copy of v with f applied to every string in its

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -53,35 +54,78 @@ var (
 // ({{…}}), are not secrets.
 func TextSecrets(s string) []string {
 	var out []string
-	add := func(v string) {
-		v = strings.Trim(strings.TrimSpace(v), `'`)
+	for _, sp := range secretSpans(s) {
+		out = append(out, s[sp[0]:sp[1]])
+	}
+	return out
+}
+
+// RedactText replaces, in s, each secret TextSecrets finds with Redacted,
+// where it is found: "postgres://collide:collide@host/collide" becomes
+// "postgres://collide:REDACTED@host/collide".
+func RedactText(s string) string {
+	spans := secretSpans(s)
+	if len(spans) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		if sp[0] < last {
+			continue // inside a span already replaced
+		}
+		b.WriteString(s[last:sp[0]])
+		b.WriteString(Redacted)
+		last = sp[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// secretSpans are the byte ranges of the secrets in s, in order.
+func secretSpans(s string) [][2]int {
+	var out [][2]int
+	add := func(i, j int) {
+		for i < j && (s[i] == ' ' || s[i] == '\'' || s[i] == '\t') {
+			i++
+		}
+		for j > i && (s[j-1] == ' ' || s[j-1] == '\'' || s[j-1] == '\t') {
+			j--
+		}
+		v := s[i:j]
 		if v == "" || v == Redacted || strings.Contains(v, "{{") {
 			return
 		}
-		out = append(out, v)
+		out = append(out, [2]int{i, j})
 	}
-	for _, m := range urlPassword.FindAllStringSubmatch(s, -1) {
-		add(m[1])
+	for _, m := range urlPassword.FindAllStringSubmatchIndex(s, -1) {
+		add(m[2], m[3])
 	}
-	for _, m := range mysqlPassword.FindAllStringSubmatch(s, -1) {
-		add(m[1])
+	for _, m := range mysqlPassword.FindAllStringSubmatchIndex(s, -1) {
+		add(m[2], m[3])
 	}
-	for _, m := range jsonField.FindAllStringSubmatch(s, -1) {
-		if SecretName(m[1]) {
-			add(m[2])
+	for _, m := range jsonField.FindAllStringSubmatchIndex(s, -1) {
+		if SecretName(s[m[2]:m[3]]) {
+			add(m[4], m[5])
 		}
 	}
-	for _, m := range keyValue.FindAllStringSubmatch(s, -1) {
-		key := m[1]
+	for _, m := range keyValue.FindAllStringSubmatchIndex(s, -1) {
+		key := s[m[2]:m[3]]
 		if i := strings.LastIndexByte(key, '.'); i >= 0 {
 			key = key[i+1:]
 		}
 		if SecretName(key) {
-			add(m[2])
+			add(m[4], m[5])
 		}
 	}
-	for _, m := range bearer.FindAllStringSubmatch(s, -1) {
-		add(m[1])
+	for _, m := range bearer.FindAllStringSubmatchIndex(s, -1) {
+		add(m[2], m[3])
 	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a][0] != out[b][0] {
+			return out[a][0] < out[b][0]
+		}
+		return out[a][1] > out[b][1]
+	})
 	return out
 }

@@ -46,12 +46,16 @@ var (
 	bearer = regexp.MustCompile(`(?i)\bBearer\s+([A-Za-z0-9._~+/=-]{4,})`)
 )
 
+// placeholders are the words that stand for a password in examples and
+// help texts ("postgres://user:pass@…"): never secrets themselves.
+var placeholders = map[string]bool{"pass": true, "password": true, "secret": true, "…": true, "...": true, "***": true, "xxxxx": true}
+
 // TextSecrets returns the secrets written in free text: the password of a
 // URL or DSN (scheme://user:password@…, user:password@tcp(…)), the value of
 // a JSON field or of a key=value pair whose name is secret (SecretName; the
 // last dotted segment of the key counts, so -set …headers.Cookie=… is
-// secret), and a bearer token. Values already Redacted, and templates
-// ({{…}}), are not secrets.
+// secret), and a bearer token. Values already Redacted, templates ({{…}})
+// and placeholders (pass, password, secret, …) are not secrets.
 func TextSecrets(s string) []string {
 	var out []string
 	for _, sp := range secretSpans(s) {
@@ -93,7 +97,7 @@ func secretSpans(s string) [][2]int {
 			j--
 		}
 		v := s[i:j]
-		if v == "" || v == Redacted || strings.Contains(v, "{{") {
+		if v == "" || v == Redacted || strings.Contains(v, "{{") || placeholders[strings.ToLower(v)] {
 			return
 		}
 		out = append(out, [2]int{i, j})

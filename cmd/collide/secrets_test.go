@@ -266,3 +266,32 @@ func writeFileIn(t *testing.T, dir, name, content string) string {
 	}
 	return p
 }
+
+// TestSecretsInProfileErrors: a profile error (exit 2) that quotes the
+// value it refuses hides the secret in it, from the file and from -set.
+func TestSecretsInProfileErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFileIn(t, dir, "bad.yaml", "name: bad\ntarget: {url: \"http://ann:mk-file-urlpw-41@127.0.0.1:bad/\"}\n"+
+		"database: {driver: sqlite, dsn: x.db}\noperations: [{name: a, request: {method: GET, url: /}, rate: 1/s, duration: 1s}]\n"+
+		"invariants: [{name: n, query: SELECT 1 AS n, expect: n == 1}]\n")
+	cases := []struct {
+		name   string
+		args   []string
+		secret string
+	}{
+		{"in the file", []string{"run", file}, "mk-file-urlpw-41"},
+		{"with -set", []string{"run", "-set", `target={url: "http://ann:mk-set-urlpw-42@127.0.0.1:bad/"}`, "counter"}, "mk-set-urlpw-42"},
+		{"validate", []string{"validate", file}, "mk-file-urlpw-41"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := collide(t, tc.args...)
+			if code != 2 || !strings.Contains(stdout+stderr, "invalid URL") {
+				t.Fatalf("exit %d, want 2 naming the invalid URL\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			if strings.Contains(stdout+stderr, tc.secret) {
+				t.Fatalf("the error shows the password:\n%s%s", stdout, stderr)
+			}
+		})
+	}
+}

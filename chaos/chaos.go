@@ -126,7 +126,7 @@ type applied struct {
 
 // New returns a Chaos for the Toxiproxy API at apiURL (e.g.
 // http://127.0.0.1:8474; "host:port" is taken as http). runID names this
-// run's proxies: collide-<runID>-<link>; it must be unique among the runs
+// run's proxies: collide-<runID>-<link>~<owner>; it must be unique among the runs
 // sharing the server and consist of letters, digits, '.', '_' or '-'.
 // New does not contact the server; AddLink reports an unreachable API.
 func New(apiURL, runID string) *Chaos {

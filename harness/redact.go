@@ -2,7 +2,9 @@ package harness
 
 import (
 	"net/url"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -110,6 +112,7 @@ func (s *secrets) collect(p *profiles.Profile, overrides []string) {
 		text(rq.URL)
 		text(rq.Body)
 		named(rq.Headers)
+		s.add(envSecrets(rq)...)
 	}
 	for _, op := range p.Operations {
 		request(op.Request)
@@ -128,6 +131,47 @@ func (s *secrets) collect(p *profiles.Profile, overrides []string) {
 	if c := p.Target.Container; c != nil {
 		named(c.Env)
 	}
+}
+
+var (
+	// {{env "NAME"}}
+	envRef = regexp.MustCompile(`\{\{\s*env\s+"([A-Za-z_][A-Za-z0-9_]*)"\s*\}\}`)
+	// "name": "{{env "NAME"}}" or name={{env "NAME"}}
+	envField = regexp.MustCompile(`"?([A-Za-z_][A-Za-z0-9_.-]*)"?\s*[:=]\s*"?\{\{\s*env\s+"([A-Za-z_][A-Za-z0-9_]*)"\s*\}\}`)
+)
+
+// envSecrets returns the values of the environment variables a request
+// reads at run time ({{env "NAME"}}) where they are secret: a variable
+// named like a secret (SHOP_PASSWORD), or one used in a secret header or as
+// the value of a body or URL field named like a secret
+// ("password": "{{env "SHOP_PW"}}").
+func envSecrets(rq profiles.Request) []string {
+	var out []string
+	get := func(name string) {
+		if v, ok := os.LookupEnv(name); ok {
+			out = append(out, v)
+		}
+	}
+	for _, t := range []string{rq.URL, rq.Body} {
+		for _, m := range envRef.FindAllStringSubmatch(t, -1) {
+			if profiles.SecretName(m[1]) {
+				get(m[1])
+			}
+		}
+		for _, m := range envField.FindAllStringSubmatch(t, -1) {
+			if profiles.SecretName(m[1]) {
+				get(m[2])
+			}
+		}
+	}
+	for h, v := range rq.Headers {
+		for _, m := range envRef.FindAllStringSubmatch(v, -1) {
+			if secretHeader(h) || profiles.SecretName(m[1]) {
+				get(m[1])
+			}
+		}
+	}
+	return out
 }
 
 // scrubResult replaces the result's content with a copy whose every

@@ -41,7 +41,8 @@ var (
 	// "name": "value" — a JSON field.
 	jsonField = regexp.MustCompile(`"([^"\\]{1,64})"\s*:\s*"((?:[^"\\]|\\.)*)"`)
 	// name=value — a key=value DSN, a form body, a query string, a cookie.
-	keyValue = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&;,'"]+)`)
+	// (Not a comparison: "token == 1" is no key=value.)
+	keyValue = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&;,'"=][^\s&;,'"]*)`)
 	// Bearer <token> — an Authorization value quoted in a message.
 	bearer = regexp.MustCompile(`(?i)\bBearer\s+([A-Za-z0-9._~+/=-]{4,})`)
 )
@@ -102,28 +103,41 @@ func secretSpans(s string) [][2]int {
 		}
 		out = append(out, [2]int{i, j})
 	}
-	for _, m := range urlPassword.FindAllStringSubmatchIndex(s, -1) {
-		add(m[2], m[3])
-	}
-	for _, m := range mysqlPassword.FindAllStringSubmatchIndex(s, -1) {
-		add(m[2], m[3])
-	}
-	for _, m := range jsonField.FindAllStringSubmatchIndex(s, -1) {
-		if SecretName(s[m[2]:m[3]]) {
-			add(m[4], m[5])
+	// Each pattern runs only where its marker is: most texts (an op's
+	// transport error) have none, and then cost a few byte scans.
+	at := strings.IndexByte(s, '@') >= 0
+	if at && strings.Contains(s, "://") {
+		for _, m := range urlPassword.FindAllStringSubmatchIndex(s, -1) {
+			add(m[2], m[3])
 		}
 	}
-	for _, m := range keyValue.FindAllStringSubmatchIndex(s, -1) {
-		key := s[m[2]:m[3]]
-		if i := strings.LastIndexByte(key, '.'); i >= 0 {
-			key = key[i+1:]
-		}
-		if SecretName(key) {
-			add(m[4], m[5])
+	if at && (strings.Contains(s, "@tcp(") || strings.Contains(s, "@unix(")) {
+		for _, m := range mysqlPassword.FindAllStringSubmatchIndex(s, -1) {
+			add(m[2], m[3])
 		}
 	}
-	for _, m := range bearer.FindAllStringSubmatchIndex(s, -1) {
-		add(m[2], m[3])
+	if hasJSONField(s) {
+		for _, m := range jsonField.FindAllStringSubmatchIndex(s, -1) {
+			if SecretName(s[m[2]:m[3]]) {
+				add(m[4], m[5])
+			}
+		}
+	}
+	if strings.IndexByte(s, '=') >= 0 {
+		for _, m := range keyValue.FindAllStringSubmatchIndex(s, -1) {
+			key := s[m[2]:m[3]]
+			if i := strings.LastIndexByte(key, '.'); i >= 0 {
+				key = key[i+1:]
+			}
+			if SecretName(key) {
+				add(m[4], m[5])
+			}
+		}
+	}
+	if strings.Contains(s, "earer") || strings.Contains(s, "EARER") {
+		for _, m := range bearer.FindAllStringSubmatchIndex(s, -1) {
+			add(m[2], m[3])
+		}
 	}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a][0] != out[b][0] {
@@ -132,4 +146,26 @@ func secretSpans(s string) [][2]int {
 		return out[a][1] > out[b][1]
 	})
 	return out
+}
+
+// hasJSONField reports whether s may hold a "name": "value" pair: a quote,
+// a colon and a quote, with only spaces between.
+func hasJSONField(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' {
+			continue
+		}
+		j := i - 1
+		for j >= 0 && (s[j] == ' ' || s[j] == '\t') {
+			j--
+		}
+		k := i + 1
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		if j >= 0 && s[j] == '"' && k < len(s) && s[k] == '"' {
+			return true
+		}
+	}
+	return false
 }

@@ -22,6 +22,7 @@ func TestRedactText(t *testing.T) {
 		{"bearer token in a message", "status 403: forbidden for Bearer tok-9d2c41f7", "status 403: forbidden for Bearer REDACTED"},
 		{"templates are not secrets", `{"password": "{{env "PW"}}"}`, `{"password": "{{env "PW"}}"}`},
 		{"placeholders in help texts", "e.g. postgres://user:pass@127.0.0.1:5432/db", "e.g. postgres://user:pass@127.0.0.1:5432/db"},
+		{"comparisons are not key=value", `expect: token == 1 && session != 2 && auth >= 3`, `expect: token == 1 && session != 2 && auth >= 3`},
 		{"already redacted", "postgres://u:REDACTED@h/d", "postgres://u:REDACTED@h/d"},
 		{"nothing secret", `{"user": "alice", "n": 3} key=value path=/x`, `{"user": "alice", "n": 3} key=value path=/x`},
 		{"URL without password", "http://ann@host/x http://host:8080/y", "http://ann@host/x http://host:8080/y"},

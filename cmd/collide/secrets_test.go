@@ -56,6 +56,11 @@ operations:
     rate: 50/s
     requests: 12
     duration: 1s
+  - name: health
+    request: {method: GET, url: /healthz}
+    rate: 20/s
+    requests: 4
+    duration: 1s
 invariants:
   - name: a user favorites a resource at most once
     unique: SELECT resource_id, user_id FROM favorites
@@ -138,6 +143,7 @@ func TestSecretsRedactedEverywhere(t *testing.T) {
 		"-set body":       "mk-set-bodypw-88e1",
 		"-set header":     "mk-set-apitoken-0b6d",
 		"-set target url": "mk-set-urlpw-d2f9",
+		"-set bearer":     "mk-set-bearer-5a5a0c",
 	}
 	code, stdout, stderr := collide(t, "run", "-format", "json", "-out", out, "-seed", "7",
 		"-set", "database.dsn="+dsn,
@@ -145,6 +151,7 @@ func TestSecretsRedactedEverywhere(t *testing.T) {
 		"-set", "operations[0].flow[1].request.headers.X-Api-Token=mk-set-apitoken-0b6d",
 		"-set", `operations[0].flow[0].request.body='{"user": "u-{{seq}}", "password": "mk-set-bodypw-88e1"}'`,
 		"-set", "about=see http://ann:mk-set-urlpw-d2f9@127.0.0.1/x",
+		"-set", "operations[1].request.headers.Authorization=Bearer mk-set-bearer-5a5a0c",
 		file)
 	if code != 0 && code != 1 {
 		t.Fatalf("exit %d, want a verdict (0 or 1)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)

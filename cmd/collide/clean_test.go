@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os/exec"
 	"slices"
 	"strings"
@@ -95,6 +96,15 @@ func TestLeftoversOfKilledRuns(t *testing.T) {
 	if got := collideProxies(t, api); !slices.Contains(got, orphan) {
 		t.Fatalf("the killed run's proxy %s is not on the server (%v): the test shows nothing", orphan, got)
 	}
+	op, err := api.Proxy(orphan)
+	if err != nil || len(op.ActiveToxics) == 0 {
+		t.Fatalf("the orphan %+v lost its toxic before any clean (%v): the test shows nothing", op, err)
+	}
+	if c, err := net.DialTimeout("tcp", op.Listen, 2*time.Second); err != nil {
+		t.Fatalf("the orphan's port %s is not held: %v", op.Listen, err)
+	} else {
+		c.Close()
+	}
 
 	// A dry run lists the orphan, and only it.
 	code, stdout, stderr := collide(t, "clean", "-n", "-toxiproxy", srv.URL())
@@ -121,6 +131,10 @@ func TestLeftoversOfKilledRuns(t *testing.T) {
 	got := collideProxies(t, api)
 	if slices.Contains(got, orphan) {
 		t.Fatalf("%s still on the server after the second run: %v", orphan, got)
+	}
+	if c, err := net.DialTimeout("tcp", op.Listen, 2*time.Second); err == nil {
+		c.Close()
+		t.Fatalf("the orphan's port %s is still held after its proxy was removed", op.Listen)
 	}
 	if !slices.Contains(got, liveProxy) {
 		t.Fatalf("the live run's proxy %s was removed: %v", liveProxy, got)

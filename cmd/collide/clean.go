@@ -9,6 +9,7 @@ import (
 
 	"github.com/collide-dev/collide/chaos"
 	"github.com/collide-dev/collide/harness"
+	"github.com/collide-dev/collide/profiles"
 )
 
 // cleanOptions are the flags of `collide clean`.
@@ -54,11 +55,11 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stdout, l)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "collide clean:", err)
+		fmt.Fprintln(stderr, "collide clean:", profiles.RedactText(err.Error()))
 		return harness.ExitEnv
 	}
 	if len(ls) == 0 {
-		fmt.Fprintf(stdout, "no leftover proxies on %s\n", o.toxiproxy)
+		fmt.Fprintf(stdout, "no leftover proxies on %s\n", profiles.RedactText(o.toxiproxy))
 	}
 	return harness.ExitPass
 }

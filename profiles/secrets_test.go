@@ -1,6 +1,9 @@
 package profiles
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestRedactText: each kind of secret written in free text is replaced where
 // it is, and nothing else is.
@@ -50,4 +53,28 @@ func TestSecretName(t *testing.T) {
 			t.Errorf("SecretName(%q) = %v, want %v", name, got, want)
 		}
 	}
+}
+
+// FuzzRedactText: no input makes RedactText panic, and what it leaves holds
+// none of the secrets TextSecrets found in the input.
+func FuzzRedactText(f *testing.F) {
+	for _, s := range []string{
+		"postgres://u:p@h/d", `{"password": "x1", "token":"y2"}`, "a=1&access_token=zz", "root:pw@tcp(h)/d",
+		"Bearer abcdefgh", "password='q' x", "http://a:b@c http://d:e@f", `"auth":"{{env "X"}}"`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := RedactText(s)
+		for _, v := range TextSecrets(s) {
+			if len(v) >= 4 && !strings.Contains(Redacted, v) && strings.Contains(out, v) && !strings.Contains(s, v+v) {
+				// A secret that is also part of the text around it (or of
+				// another secret) may survive there; a secret standing
+				// alone may not.
+				if strings.Count(s, v) == 1 {
+					t.Fatalf("RedactText(%q) = %q keeps %q", s, out, v)
+				}
+			}
+		}
+	})
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +191,7 @@ func TestSecretsRedactedEverywhere(t *testing.T) {
 			t.Fatalf("run folder lacks %s (has %d files)", want, len(entries))
 		}
 	}
+	t.Logf("%d secrets (%d captured tokens) looked for in %d outputs: %s", len(markers), len(tokens), len(texts), strings.Join(slices.Sorted(maps.Keys(texts)), ", "))
 	for where, text := range texts {
 		for path, m := range markers {
 			if strings.Contains(text, m) {

@@ -65,14 +65,14 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fset.Var(&o.unknownThreshold, "unknown-threshold", "an unknown share up by more than this many percentage points is a regression, e.g. 5%")
 	fset.BoolVar(&o.failOnRegression, "fail-on-regression", false, fmt.Sprintf("exit %d when a later run regressed", exitRegression))
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide compare [flags] RUN RUN [RUN...]")
-		fmt.Fprintln(stderr, "\nRUN is a run folder, a result.json, or a folder of run folders (e.g. one night's runs,")
-		fmt.Fprintln(stderr, "matched to the other folders' runs by profile). Oldest first; each run is compared with the one before.")
-		fmt.Fprintf(stderr, "Exit: 0 compared, %d regression with -fail-on-regression, 2 usage or no run found, 3 a run could not be read.\n\n", exitRegression)
+		fmt.Fprintln(fset.Output(), "usage: collide compare [flags] RUN RUN [RUN...]")
+		fmt.Fprintln(fset.Output(), "\nRUN is a run folder, a result.json, or a folder of run folders (e.g. one night's runs,")
+		fmt.Fprintln(fset.Output(), "matched to the other folders' runs by profile). Oldest first; each run is compared with the one before.")
+		fmt.Fprintf(fset.Output(), "Exit: 0 compared, %d regression with -fail-on-regression, 2 usage or no run found, 3 a run could not be read.\n\n", exitRegression)
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fset, args, stdout, stderr); done {
+		return code
 	}
 	o.paths = fset.Args()
 	if err := o.check(); err != nil {

@@ -14,8 +14,8 @@ import (
 func cmdList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	t := tablewriter.NewWriter(stdout)
 	t.Header("Profile", "What it proves")

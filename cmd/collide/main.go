@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,30 +16,36 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/collide-dev/collide/harness"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
+// command is one subcommand: its name, a one-line description, the
+// function that runs it and the completion of its positional arguments.
 type command struct {
-	name  string
-	usage string
-	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	name     string
+	usage    string
+	run      func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	complete func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective)
 }
 
 func commands() []command {
 	return []command{
-		{"run", "run a profile: attack, break the network, check invariants", cmdRun},
-		{"audit", "run a suite of profiles and write the concurrency audit report", cmdAudit},
-		{"validate", "check profiles without running them", cmdValidate},
-		{"list", "list the built-in profiles", cmdList},
-		{"demo", "serve the built-in demo service alone", cmdDemo},
-		{"report", "render a run as table, markdown, junit or html", cmdReport},
-		{"compare", "compare runs side by side and flag regressions", cmdCompare},
-		{"history", "list the runs below a folder, oldest first", cmdHistory},
-		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean},
-		{"version", "print collide's version", cmdVersion},
+		{"run", "run a profile: attack, break the network, check invariants", cmdRun, completeProfiles},
+		{"audit", "run a suite of profiles and write the concurrency audit report", cmdAudit, completeProfiles},
+		{"validate", "check profiles without running them", cmdValidate, completeProfiles},
+		{"init", "write a commented starter profile NAME.yaml for your own service", cmdInit, completeNothing},
+		{"list", "list the built-in profiles", cmdList, completeNothing},
+		{"demo", "serve the built-in demo service alone", cmdDemo, completeNothing},
+		{"report", "render a run as table, markdown, junit or html", cmdReport, completeRuns},
+		{"compare", "compare runs side by side and flag regressions", cmdCompare, completeRuns},
+		{"history", "list the runs below a folder, oldest first", cmdHistory, completeRuns},
+		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean, completeNothing},
+		{"version", "print collide's version", cmdVersion, completeNothing},
 	}
 }
 
@@ -64,34 +71,34 @@ func main() {
 	os.Exit(code)
 }
 
+// dispatch runs the command line args and returns the exit code; only main
+// exits. Tests call it in-process.
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "collide: unknown command %q\n", args[0])
-	usage(stderr)
-	return 2
+	return dispatchCobra(ctx, args, stdout, stderr)
 }
 
+// usage is the top-level help: `collide help`, `collide -h`, `collide --help`.
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: collide <command> [flags] [args]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.usage)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.usage)
 	}
-	fmt.Fprintln(w, "\nexit codes: 0 pass, 1 invariant failed, 2 usage or profile error, 3 environment error, 4 inconclusive")
+	fmt.Fprintf(w, "  %-10s %s\n", "completion", "print the shell completion script: bash, zsh, fish or powershell")
+	fmt.Fprintf(w, "  %-10s %s\n", "help", "help COMMAND prints the command's flags (as COMMAND -h does)")
+	fmt.Fprintln(w, "\nFlags may come before or after the arguments; -flag and --flag are the same.")
+	fmt.Fprintln(w, "\nexit codes: 0 pass, 1 invariant failed, 2 usage or profile error, 3 environment error, 4 inconclusive, 130 interrupted")
 }
 
-func cmdVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
+func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "collide version: takes no argument")
+		return harness.ExitUsage
+	}
 	fmt.Fprintln(stdout, "collide", version)
 	return 0
 }
@@ -101,3 +108,6 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return fmt.Sprint([]string(*m)) }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// Type names the flag's value in pflag's help and completion.
+func (m *multiFlag) Type() string { return "stringArray" }

@@ -60,14 +60,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (default: attack length + 2m)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress messages on stderr")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide run [flags] PROFILE.yaml|BUILTIN")
+		fmt.Fprintln(fs.Output(), "usage: collide run [flags] PROFILE.yaml|BUILTIN")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "collide run: name one profile, a file or a built-in (collide list), not %d; collide run -h shows the flags\n", fs.NArg())
 		return harness.ExitUsage
 	}
 	if err := o.check(); err != nil {

@@ -16,14 +16,14 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	fs.Var(&sets, "set", "override a profile field before validating (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide validate [-set k=v] PROFILE.yaml|BUILTIN ...")
+		fmt.Fprintln(fs.Output(), "usage: collide validate [-set k=v] PROFILE.yaml|BUILTIN ...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
+		fmt.Fprintln(stderr, "collide validate: name a profile, a file or a built-in (collide list); collide validate -h shows the flags")
 		return harness.ExitUsage
 	}
 	code := 0

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/collide-dev/collide/harness"
+)
+
+// profileName is what a profile's name may be (docs/profiles.md#top-level).
+var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// initOptions are the flags and argument of `collide init`, checked before
+// any I/O.
+type initOptions struct {
+	url  string
+	name string
+	file string
+}
+
+func (o *initOptions) check(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("name the profile, e.g. collide init shop (writes shop.yaml), not %d arguments", len(args))
+	}
+	o.file = args[0]
+	o.name = strings.TrimSuffix(strings.TrimSuffix(args[0], ".yaml"), ".yml")
+	if strings.ContainsRune(o.name, os.PathSeparator) {
+		return fmt.Errorf("%q: a profile name, not a path (collide init writes NAME.yaml in the working directory)", args[0])
+	}
+	if !profileName.MatchString(o.name) {
+		return fmt.Errorf("%q: a profile name is lowercase letters, digits and -", o.name)
+	}
+	if o.file == o.name {
+		o.file = o.name + ".yaml"
+	}
+	if !strings.HasPrefix(o.url, "http://") && !strings.HasPrefix(o.url, "https://") {
+		return fmt.Errorf("-url %q: want an absolute http:// or https:// URL", o.url)
+	}
+	return nil
+}
+
+func cmdInit(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	o := initOptions{}
+	fset := flag.NewFlagSet("init", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of your running service")
+	fset.Usage = func() {
+		fmt.Fprintln(fset.Output(), "usage: collide init [-url URL] NAME")
+		fmt.Fprintln(fset.Output(), "\nWrites NAME.yaml, a commented starter profile for your own service: its URL, one")
+		fmt.Fprintln(fset.Output(), "operation sent in bursts, one invariant checked in its database. Edit it, then")
+		fmt.Fprintln(fset.Output(), "collide validate NAME.yaml and collide run NAME.yaml. Never overwrites a file.")
+		fmt.Fprintln(fset.Output(), "Exit: 0 written, 2 usage or the file exists, 3 it could not be written.")
+		fmt.Fprintln(fset.Output())
+		fset.PrintDefaults()
+	}
+	if code, done := parseFlags(fset, args, stdout, stderr); done {
+		return code
+	}
+	if err := o.check(fset.Args()); err != nil {
+		fmt.Fprintln(stderr, "collide init:", err)
+		return harness.ExitUsage
+	}
+	f, err := os.OpenFile(o.file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		fmt.Fprintf(stderr, "collide init: %s exists; not overwritten (pick another name or remove it)\n", o.file)
+		return harness.ExitUsage
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "collide init:", err)
+		return harness.ExitEnv
+	}
+	_, werr := io.WriteString(f, starterProfile(o.name, o.url))
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(o.file)
+		fmt.Fprintln(stderr, "collide init:", werr)
+		return harness.ExitEnv
+	}
+	fmt.Fprintf(stdout, "wrote %s: edit the URL, the operation and the invariant, then\n  collide validate %s\n  collide run %s\n", o.file, o.file, o.file)
+	return 0
+}
+
+// starterProfile is the profile `collide init` writes: valid as it stands
+// (collide validate passes), and commented so that each part points at its
+// section of docs/profiles.md.
+func starterProfile(name, url string) string {
+	return fmt.Sprintf(`# A collide profile for your own service; every field is described in
+# docs/profiles.md (https://github.com/collide-dev/collide/blob/main/docs/profiles.md).
+# Check it with:  collide validate %[1]s.yaml     Run it with:  collide run %[1]s.yaml
+name: %[1]s
+about: Concurrent purchases of the last items must never sell more than the stock.
+
+# The service under test, already running (docs/profiles.md#target).
+# collide attacks only loopback addresses unless allow_remote: true is set.
+target:
+  url: %[2]s
+
+# Where the service keeps its state; invariants query it after the attack
+# (docs/profiles.md#database). For PostgreSQL:
+#   driver: postgres
+#   dsn: ${SHOP_DSN}          # read from the environment, redacted in results
+database:
+  driver: sqlite
+  dsn: ./%[1]s.db
+
+# SQL (or HTTP requests) run before the attack, to put the data in a known
+# state (docs/profiles.md#setup). The tables are your service's own; these
+# two create them so that the starter validates and runs on its own.
+setup:
+  - CREATE TABLE IF NOT EXISTS stock (item TEXT PRIMARY KEY, qty INTEGER NOT NULL)
+  - DELETE FROM stock
+  - INSERT INTO stock(item, qty) VALUES ('book', 10)
+
+# Network faults during the attack (docs/profiles.md#chaos), e.g.
+#   - {link: target, fault: latency, latency: 5ms, jitter: 5ms}
+chaos: []
+
+# The requests: 10 copies released together per burst, 20 bursts a second,
+# for 2 seconds (docs/profiles.md#operations).
+operations:
+  - name: buy
+    request: {method: POST, url: /items/book/buy}
+    burst: 10
+    rate: 20/s
+    duration: 2s
+
+# What must still hold afterwards, proven from the database
+# (docs/profiles.md#invariants): every acknowledged purchase took one item,
+# and the stock never went negative. A request whose response never arrived
+# is "unknown": it may or may not have taken effect, so the bound allows it.
+invariants:
+  - name: every sale took exactly one item
+    query: SELECT qty FROM stock WHERE item = 'book'
+    expect: >-
+      value >= 0 &&
+      before.value - value >= ok("buy") &&
+      before.value - value <= ok("buy") + unknown("buy")
+`, name, url)
+}

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"net"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/collide-dev/collide/demo"
 )
 
 // TestFlagsAnywhere: flags after the positionals, and both -flag and
@@ -264,5 +268,50 @@ func TestInit(t *testing.T) {
 	}
 	if _, err := os.Stat("cart.yaml"); err == nil {
 		t.Fatal("cart.yaml written despite a bad -url")
+	}
+}
+
+// TestInitProfileRuns: the starter profile, as written, runs against the
+// demo service served as `collide demo` serves it (its URL, its
+// collide-demo.db): the racy counter fails it (exit 1), the safe one
+// passes it (exit 0). A racy run that missed its race is repeated at most
+// twice; a safe run never.
+func TestInitProfileRuns(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		mode     string
+		code     int
+		attempts int
+	}{
+		{"racy demo fails it", "racy", 1, 3},
+		{"safe demo passes it", "safe", 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			svc, err := demo.Open(context.Background(), demo.Config{Mode: tc.mode, Driver: "sqlite", DSN: "collide-demo.db"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer svc.Close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := svc.HTTPServer()
+			go func() { _ = srv.Serve(ln) }()
+			defer srv.Close()
+			if code, stdout, stderr := collide(t, "init", "my-profile", "-url", "http://"+ln.Addr().String()); code != 0 {
+				t.Fatalf("init: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			var code int
+			var stdout, stderr string
+			for i := 0; i < tc.attempts; i++ {
+				code, stdout, stderr = collide(t, "run", "my-profile.yaml", "-q", "-out", t.TempDir())
+				if code == tc.code {
+					return
+				}
+			}
+			t.Fatalf("collide run my-profile.yaml against the %s demo: exit %d, want %d\n%s\n%s", tc.mode, code, tc.code, stdout, stderr)
+		})
 	}
 }

@@ -96,8 +96,15 @@ func starterProfile(name, url string) string {
 	return fmt.Sprintf(`# A collide profile for your own service; every field is described in
 # docs/profiles.md (https://github.com/collide-dev/collide/blob/main/docs/profiles.md).
 # Check it with:  collide validate %[1]s.yaml     Run it with:  collide run %[1]s.yaml
+#
+# As written it attacks the demo service, so that you can try it before
+# editing: start "collide demo" in another terminal (it serves on
+# 127.0.0.1:8080 and keeps its data in collide-demo.db), then run it; the
+# demo's counter is racy, so the invariant fails and the run exits 1.
+# Then point the target, database, setup, operation and invariant at your
+# service.
 name: %[1]s
-about: Concurrent purchases of the last items must never sell more than the stock.
+about: Concurrent increments must all be counted exactly once.
 
 # The service under test, already running (docs/profiles.md#target).
 # collide attacks only loopback addresses unless allow_remote: true is set.
@@ -110,39 +117,35 @@ target:
 #   dsn: ${SHOP_DSN}          # read from the environment, redacted in results
 database:
   driver: sqlite
-  dsn: ./%[1]s.db
+  dsn: collide-demo.db
 
-# SQL (or HTTP requests) run before the attack, to put the data in a known
-# state (docs/profiles.md#setup). The tables are your service's own; these
-# two create them so that the starter validates and runs on its own.
+# SQL (or HTTP requests: login, create the resource) run before the attack,
+# to put the data in a known state (docs/profiles.md#setup).
 setup:
-  - CREATE TABLE IF NOT EXISTS stock (item TEXT PRIMARY KEY, qty INTEGER NOT NULL)
-  - DELETE FROM stock
-  - INSERT INTO stock(item, qty) VALUES ('book', 10)
+  - DELETE FROM counters
+  - INSERT INTO counters(id, value) VALUES (1, 0)
 
 # Network faults during the attack (docs/profiles.md#chaos), e.g.
 #   - {link: target, fault: latency, latency: 5ms, jitter: 5ms}
 chaos: []
 
-# The requests: 10 copies released together per burst, 20 bursts a second,
-# for 2 seconds (docs/profiles.md#operations).
+# The requests: 16 copies released together per burst, 20 bursts a second,
+# for 1 second (docs/profiles.md#operations).
 operations:
-  - name: buy
-    request: {method: POST, url: /items/book/buy}
-    burst: 10
+  - name: incr
+    request: {method: POST, url: /counters/1/increment}
+    burst: 16
     rate: 20/s
-    duration: 2s
+    duration: 1s
 
 # What must still hold afterwards, proven from the database
-# (docs/profiles.md#invariants): every acknowledged purchase took one item,
-# and the stock never went negative. A request whose response never arrived
-# is "unknown": it may or may not have taken effect, so the bound allows it.
+# (docs/profiles.md#invariants). A request whose response never arrived is
+# "unknown": it may or may not have taken effect, so the bound allows it:
+# ok <= after - before <= ok + unknown.
 invariants:
-  - name: every sale took exactly one item
-    query: SELECT qty FROM stock WHERE item = 'book'
-    expect: >-
-      value >= 0 &&
-      before.value - value >= ok("buy") &&
-      before.value - value <= ok("buy") + unknown("buy")
+  - name: every acknowledged increment is counted exactly once
+    check: counter
+    op: incr
+    query: SELECT value FROM counters WHERE id = 1
 `, name, url)
 }

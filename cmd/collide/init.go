@@ -125,9 +125,12 @@ setup:
   - DELETE FROM counters
   - INSERT INTO counters(id, value) VALUES (1, 0)
 
-# Network faults during the attack (docs/profiles.md#chaos), e.g.
-#   - {link: target, fault: latency, latency: 5ms, jitter: 5ms}
-chaos: []
+# Network faults between collide and the service during the attack
+# (docs/profiles.md#chaos): jitter on every response, and for 40 ms every
+# response cut after the service acted (those requests are "unknown").
+chaos:
+  - {link: target, fault: latency, latency: 1ms, jitter: 1ms}
+  - {link: target, fault: reset_peer, toxicity: 0.5, from: 500ms, for: 40ms}
 
 # The requests: 16 copies released together per burst, 20 bursts a second,
 # for 1 second (docs/profiles.md#operations).

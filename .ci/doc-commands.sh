@@ -37,7 +37,8 @@ for doc in "$@"; do
     fence && out { print > out }' "$doc"
   bg=()
   # Fenced lines starting with `collide ` or `go run ./cmd/collide `, with
-  # their backslash continuations joined.
+  # their backslash continuations joined, and a quoted value that goes on
+  # over several lines too.
   while IFS=$'\t' read -r n cmd; do
     cmd=$(printf '%s' "$cmd" | sed -e 's/[[:space:]][[:space:]]*#[[:space:]].*$//' -e 's/[[:space:]]*$//' -e 's/^go run \.\/cmd\/collide /collide /')
     if [[ $cmd == *" &" ]]; then
@@ -52,10 +53,11 @@ for doc in "$@"; do
     printf '%s:%s\texit %s\t%s\t%s\n' "${doc#$root/}" "$n" "$code" "$cmd" "$first" | tee -a "$results"
   done < <(awk '
     /^```/ { fence = !fence; next }
-    fence && cont { l = $0; c = sub(/\\$/, "", l); line = line " " l; if (!c) { print start "\t" line; cont = 0 }; next }
+    function open_quote(s,   t) { t = s; sub(/[ \t]+#[ \t].*$/, "", t); return gsub(/\047/, "", t) % 2 }
+    fence && cont { l = $0; c = sub(/\\$/, "", l); line = line " " l; if (!c && !open_quote(line)) { print start "\t" line; cont = 0 }; next }
     fence && /^(collide|go run \.\/cmd\/collide) / {
       start = FNR; line = $0
-      if (sub(/\\$/, "", line)) { cont = 1; next }
+      if (sub(/\\$/, "", line) || open_quote(line)) { cont = 1; next }
       print start "\t" line
     }' "$doc")
   for p in "${bg[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done

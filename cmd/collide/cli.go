@@ -137,7 +137,7 @@ func unknownFlag(pf *pflag.FlagSet, arg, name string) error {
 
 // singleDash shows pflag's "--name" the way the docs write flags.
 func singleDash(msg string) string {
-	return strings.ReplaceAll(msg, "\"--", "\"-")
+	return strings.NewReplacer("\"--", "\"-", " --", " -").Replace(msg)
 }
 
 // printHelp prints fs's usage to stdout: the command's own Usage when it

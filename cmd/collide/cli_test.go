@@ -33,7 +33,8 @@ func TestFlagsAnywhere(t *testing.T) {
 		{"validate: -set after the profile", []string{"validate", "counter", "-set", "operations[0].rate=fast"}, 2, "operations[0].rate"},
 		{"history: flag after the folder", []string{"history", "runs", "-format", "xml"}, 2, `-format "xml"`},
 		{"single-letter shorthand after", []string{"run", "counter", "-q", "-format", "xml"}, 2, `-format "xml"`},
-		{"bad value is one line", []string{"run", "counter", "-timeout", "soon"}, 2, "invalid argument"},
+		{"bad value is one line", []string{"run", "counter", "-timeout", "soon"}, 2, `invalid argument "soon" for "-timeout"`},
+		{"missing value", []string{"run", "counter", "-set"}, 2, "flag needs an argument: -set"},
 		{"-- ends the flags", []string{"validate", "--", "-set"}, 2, "-set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -248,7 +249,12 @@ func rootCommand(stdout, stderr io.Writer, code *int) *cobra.Command {
 				*code = c.run(cc.Context(), args, stdout, stderr)
 				return nil
 			},
-			ValidArgsFunction: c.complete,
+			ValidArgsFunction: func(cc *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+				if strings.HasPrefix(toComplete, "-") {
+					return completeFlags(cc.Context(), c, toComplete), cobra.ShellCompDirectiveNoFileComp
+				}
+				return c.complete(cc, args, toComplete)
+			},
 		}
 		sub.SetHelpFunc(func(cc *cobra.Command, _ []string) {
 			*code = c.run(cc.Context(), []string{"-h"}, stdout, stderr)
@@ -283,6 +289,26 @@ func completeProfiles(_ *cobra.Command, _ []string, toComplete string) ([]string
 	}
 	sort.Strings(names)
 	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// flagLine is a flag's line in a command's help (flag.PrintDefaults).
+var flagLine = regexp.MustCompile(`(?m)^  -([a-z0-9][a-z0-9-]*)`)
+
+// completeFlags completes a flag of c: the flags its help lists, as --name
+// (-name works too, but the shells expect the double dash).
+func completeFlags(ctx context.Context, c command, toComplete string) []string {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var help bytes.Buffer
+	c.run(ctx, []string{"-h"}, &help, io.Discard)
+	var names []string
+	for _, m := range flagLine.FindAllStringSubmatch(help.String(), -1) {
+		if name := "--" + m[1]; strings.HasPrefix(name, "--"+strings.TrimLeft(toComplete, "-")) {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // completeRuns completes a run-folder argument with folders.

@@ -197,6 +197,8 @@ func TestCompletion(t *testing.T) {
 		{"run after a flag", []string{"__complete", "run", "-q", "sh"}, []string{"shop.yaml"}, []string{"counter"}},
 		{"validate", []string{"__complete", "validate", "s"}, []string{"shop.yaml"}, nil},
 		{"audit", []string{"__complete", "audit", "lo"}, []string{"locks"}, nil},
+		{"run's flags", []string{"__complete", "run", "counter", "--s"}, []string{"--set", "--seed"}, []string{"--format", "--out"}},
+		{"single-dash flag", []string{"__complete", "report", "-form"}, []string{"--format"}, nil},
 		{"commands", []string{"__complete", ""}, []string{"run", "init", "completion", "compare"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

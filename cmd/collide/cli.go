@@ -253,7 +253,7 @@ func rootCommand(stdout, stderr io.Writer, code *int) *cobra.Command {
 				if strings.HasPrefix(toComplete, "-") {
 					return completeFlags(cc.Context(), c, toComplete), cobra.ShellCompDirectiveNoFileComp
 				}
-				return c.complete(cc, args, toComplete)
+				return completeArgs(c.name)(cc, args, toComplete)
 			},
 		}
 		sub.SetHelpFunc(func(cc *cobra.Command, _ []string) {
@@ -264,6 +264,28 @@ func rootCommand(stdout, stderr io.Writer, code *int) *cobra.Command {
 	root.CompletionOptions.HiddenDefaultCmd = false
 	root.InitDefaultCompletionCmd()
 	return root
+}
+
+// completion completes a command's positional arguments.
+type completion func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective)
+
+// argCompletions completes the positional arguments of the commands that
+// take profiles or run folders; other commands complete nothing.
+var argCompletions = map[string]completion{
+	"run":      completeProfiles,
+	"audit":    completeProfiles,
+	"validate": completeProfiles,
+	"report":   completeRuns,
+	"compare":  completeRuns,
+	"history":  completeRuns,
+}
+
+// completeArgs is the completion of the named command's arguments.
+func completeArgs(name string) completion {
+	if c, ok := argCompletions[name]; ok {
+		return c
+	}
+	return completeNothing
 }
 
 // completeProfiles completes a profile argument: the built-in profiles and

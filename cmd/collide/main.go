@@ -16,36 +16,33 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/collide-dev/collide/harness"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-// command is one subcommand: its name, a one-line description, the
-// function that runs it and the completion of its positional arguments.
+// command is one subcommand: its name, a one-line description and the
+// function that runs it. Its arguments complete as argCompletions says.
 type command struct {
-	name     string
-	usage    string
-	run      func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-	complete func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective)
+	name  string
+	usage string
+	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func commands() []command {
 	return []command{
-		{"run", "run a profile: attack, break the network, check invariants", cmdRun, completeProfiles},
-		{"audit", "run a suite of profiles and write the concurrency audit report", cmdAudit, completeProfiles},
-		{"validate", "check profiles without running them", cmdValidate, completeProfiles},
-		{"init", "write a commented starter profile NAME.yaml for your own service", cmdInit, completeNothing},
-		{"list", "list the built-in profiles", cmdList, completeNothing},
-		{"demo", "serve the built-in demo service alone", cmdDemo, completeNothing},
-		{"report", "render a run as table, markdown, junit or html", cmdReport, completeRuns},
-		{"compare", "compare runs side by side and flag regressions", cmdCompare, completeRuns},
-		{"history", "list the runs below a folder, oldest first", cmdHistory, completeRuns},
-		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean, completeNothing},
-		{"version", "print collide's version", cmdVersion, completeNothing},
+		{"run", "run a profile: attack, break the network, check invariants", cmdRun},
+		{"audit", "run a suite of profiles and write the concurrency audit report", cmdAudit},
+		{"validate", "check profiles without running them", cmdValidate},
+		{"init", "write a commented starter profile NAME.yaml for your own service", cmdInit},
+		{"list", "list the built-in profiles", cmdList},
+		{"demo", "serve the built-in demo service alone", cmdDemo},
+		{"report", "render a run as table, markdown, junit or html", cmdReport},
+		{"compare", "compare runs side by side and flag regressions", cmdCompare},
+		{"history", "list the runs below a folder, oldest first", cmdHistory},
+		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean},
+		{"version", "print collide's version", cmdVersion},
 	}
 }
 

@@ -563,3 +563,7 @@ func queryFirst(ctx context.Context, db DB, q string, max int) (*Rows, int, erro
 	res.Columns = cols
 	return res, n, nil
 }
+
+// OperationsNamed returns the operation names the expression passes to
+// ok(), fail(), unknown() and total(), in source order (OperationNamer).
+func (c *expectChecker) OperationsNamed() []string { return c.refs.ops }

@@ -271,7 +271,7 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	// Every invariant query is prepared now, after setup made what it
 	// makes and before any load: a typo costs seconds, not an attack.
-	if err := checkStatements(ctx, p, r.bound); err != nil {
+	if err := checkStatements(ctx, p, r.pl.checkers, r.bound); err != nil {
 		return err
 	}
 	env := &invariants.Env{DB: r.bound, HistoryPath: filepath.Join(r.o.OutDir, HistoryFile)}

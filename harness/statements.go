@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // stops the run before any load. A statement the database rejects is a
 // *ProfileError naming the invariant's field; a database that cannot be
 // asked is an *EnvError.
-func checkStatements(ctx context.Context, p *profiles.Profile, db invariants.DB) error {
+func checkStatements(ctx context.Context, p *profiles.Profile, checkers []invariants.Checker, db invariants.DB) error {
 	for i, inv := range p.Invariants {
 		for _, q := range []struct{ field, text string }{{"query", inv.Query}, {"unique", inv.Unique}} {
 			if strings.TrimSpace(q.text) == "" {
@@ -35,6 +36,39 @@ func checkStatements(ctx context.Context, p *profiles.Profile, db invariants.DB)
 				return envErr("setup", fmt.Errorf("invariants[%d].%s: check the statement: %w", i, q.field, err))
 			}
 		}
+		if i < len(checkers) && strings.TrimSpace(inv.Query) != "" {
+			if err := checkColumns(ctx, p, i, checkers[i], db); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkColumns rejects a column an invariant's expression reads (value,
+// before.value) that its query does not return, with the nearest match.
+func checkColumns(ctx context.Context, p *profiles.Profile, i int, c invariants.Checker, db invariants.DB) error {
+	cr, ok := c.(invariants.ColumnReader)
+	if !ok {
+		return nil
+	}
+	read := cr.ColumnsRead()
+	if len(read) == 0 {
+		return nil
+	}
+	cols, ok := invariants.ResultColumns(ctx, db, p.Invariants[i].Query)
+	if !ok {
+		return nil // the check itself will say
+	}
+	for _, name := range read {
+		if slices.Contains(cols, name) {
+			continue
+		}
+		hint := ""
+		if best, ok := profiles.Nearest(name, cols); ok {
+			hint = fmt.Sprintf(" (did you mean %q?)", best)
+		}
+		return &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d].expect", i), "the expression reads %s, but the query returns only the columns %s%s", name, strings.Join(cols, ", "), hint)}
 	}
 	return nil
 }
@@ -80,5 +114,9 @@ func CheckQueries(ctx context.Context, p *profiles.Profile, allowRemote bool) (s
 	for _, n := range p.Vars() {
 		vars[n] = ""
 	}
-	return "", checkStatements(ctx, p, invariants.BindVars(db, vars))
+	pl, err := compile(p)
+	if err != nil {
+		return "", err
+	}
+	return "", checkStatements(ctx, p, pl.checkers, invariants.BindVars(db, vars))
 }

@@ -31,27 +31,34 @@ operations:
 invariants:
   - name: counted
     query: QUERY
-    expect: ok("incr") >= 0
+    expect: EXPECT
 `
 
 // TestRunPreparesQueriesBeforeTheAttack: at run start, after setup and
 // before any load, every invariant query is prepared on the real database.
 // A missing column or table, or a syntax error, stops the run with a
 // profile error (exit 2) naming file, line and field, and no request is
-// sent; a query on a table setup made is accepted.
+// sent; a query on a table setup made is accepted. So does an expect
+// expression that reads a column (or before.column) its query does not
+// return.
 func TestRunPreparesQueriesBeforeTheAttack(t *testing.T) {
 	dbs := map[string][]string{"sqlite": nil}
 	if !testing.Short() {
 		dbs["postgres"] = []string{"database.driver=postgres", "database.dsn=" + testpg.New(t)}
 	}
 	for _, tc := range []struct {
-		name, query string
-		wantErr     string // empty: the run passes
+		name, query, expect string
+		wantErr             string // empty: the run passes
 	}{
 		{name: "missing column", query: "SELECT valu FROM counters WHERE id = 1", wantErr: "test.yaml:19: invariants[0].query: "},
 		{name: "missing table", query: "SELECT value FROM counter WHERE id = 1", wantErr: "test.yaml:19: invariants[0].query: "},
 		{name: "syntax", query: "SELECT value FROM counters WHERE", wantErr: "test.yaml:19: invariants[0].query: "},
-		{name: "table made by setup", query: "SELECT count(*) AS n FROM made_by_setup"},
+		{name: "table made by setup", query: "SELECT count(*) AS n FROM made_by_setup", expect: "n >= 0"},
+		{name: "expect reads a missing column", query: "SELECT value FROM counters WHERE id = 1", expect: "valu >= 0",
+			wantErr: `test.yaml:20: invariants[0].expect: the expression reads valu, but the query returns only the columns value (did you mean "value"?)`},
+		{name: "expect reads a missing before column", query: "SELECT value FROM counters WHERE id = 1", expect: "value >= before.vlaue",
+			wantErr: `test.yaml:20: invariants[0].expect: the expression reads vlaue, but the query returns only the columns value (did you mean "value"?)`},
+		{name: "expect reads its columns", query: "SELECT value, id FROM counters WHERE id = 1", expect: `value - before.value <= ok("incr") + unknown("incr") && id == 1`},
 	} {
 		for _, db := range []string{"sqlite", "postgres"} {
 			sets, ok := dbs[db]
@@ -59,7 +66,12 @@ func TestRunPreparesQueriesBeforeTheAttack(t *testing.T) {
 				continue
 			}
 			t.Run(tc.name+"/"+db, func(t *testing.T) {
-				p := parse(t, strings.Replace(statementProfile, "QUERY", tc.query, 1), sets...)
+				expect := tc.expect
+				if expect == "" {
+					expect = `ok("incr") >= 0`
+				}
+				yaml := strings.NewReplacer("QUERY", tc.query, "EXPECT", expect).Replace(statementProfile)
+				p := parse(t, yaml, sets...)
 				res, err := Run(context.Background(), Options{Profile: p, OutDir: t.TempDir()})
 				if tc.wantErr == "" {
 					if err != nil || res.ExitCode != ExitPass {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -113,4 +114,63 @@ func (b *boundDB) CheckStatement(ctx context.Context, q string) error {
 		return nil
 	}
 	return sc.CheckStatement(ctx, q)
+}
+
+// ColumnReader is implemented by checkers that read columns of their query
+// by name (expect: value, before.value, $env["count(*)"]), so that a column
+// the query does not return stops the run before any load.
+type ColumnReader interface {
+	// ColumnsRead returns the column names read, sorted, without repeats.
+	ColumnsRead() []string
+}
+
+// ColumnsRead returns the query columns the expression reads (ColumnReader).
+func (c *expectChecker) ColumnsRead() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, list := range [][]string{c.refs.free, c.refs.beforeKeys} {
+		for _, name := range list {
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ResultColumns returns the column names q's result has, reading no row:
+// a SQL query is run as SELECT * FROM (q) AS t WHERE 1 = 0, which plans q
+// but returns (and, for a query, computes) nothing. ok is false when that
+// cannot tell: Redis, or a statement that is not a plain query (it cannot
+// be a subquery: an UPDATE … RETURNING, a trailing comment).
+func ResultColumns(ctx context.Context, db DB, q string) (cols []string, ok bool) {
+	switch d := db.(type) {
+	case *boundDB:
+		q, args, err := d.bind(q, nil)
+		if err != nil {
+			return nil, false
+		}
+		if inner, isSQL := d.DB.(*sqlDB); isSQL {
+			return inner.resultColumns(ctx, q, args)
+		}
+	case *sqlDB:
+		return d.resultColumns(ctx, q, nil)
+	}
+	return nil, false
+}
+
+func (d *sqlDB) resultColumns(ctx context.Context, q string, args []any) ([]string, bool) {
+	q = strings.TrimRight(strings.TrimSpace(q), "; \t\n")
+	rows, err := d.db.QueryContext(ctx, "SELECT * FROM ("+q+"\n) AS collide_columns WHERE 1 = 0", args...)
+	if err != nil {
+		return nil, false
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil || len(cols) == 0 {
+		return nil, false
+	}
+	return cols, true
 }

@@ -3,6 +3,7 @@ package invariants
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,4 +87,39 @@ func TestCheckStatement(t *testing.T) {
 			t.Fatalf("bound bad statement: err = %v, want a *StatementError", err)
 		}
 	})
+}
+
+// TestResultColumns: the columns of a query's result are known without
+// reading a row, on every SQL database; a statement that cannot be a
+// subquery (an UPDATE) says it cannot tell, and does not run.
+func TestResultColumns(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		open func(t *testing.T) DB
+	}{
+		{"sqlite", openSQLiteTest},
+		{"postgres", postgresOpener(t)},
+		{"mysql", mysqlOpener(t)},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			d := db.open(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			mustExec(t, d, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", "INSERT INTO t (id, v) VALUES (1, 5)")
+			cols, ok := ResultColumns(ctx, d, "SELECT v, id AS key_id FROM t WHERE id = 1;")
+			if !ok || strings.Join(cols, ",") != "v,key_id" {
+				t.Fatalf("columns %v, ok %v", cols, ok)
+			}
+			if cols, ok := ResultColumns(ctx, d, "UPDATE t SET v = 99"); ok {
+				t.Fatalf("an UPDATE gave columns %v", cols)
+			}
+			rows, err := d.Query(ctx, "SELECT v FROM t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := rows.Values[0][0]; v != int64(5) {
+				t.Fatalf("the UPDATE ran: v = %v", v)
+			}
+		})
+	}
 }

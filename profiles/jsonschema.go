@@ -51,6 +51,13 @@ func JSONSchema() ([]byte, error) {
 		if req, ok := requiredFields[name]; ok {
 			def.Required = req
 		}
+		for prop, values := range enumFields[name] {
+			if f, ok := def.Properties.Get(prop); ok {
+				f.Enum = values
+			}
+		}
+	}
+	for name, def := range s.Definitions {
 		if short := schemaShortForms[name]; short != nil {
 			s.Definitions[name] = short(def)
 		}
@@ -93,6 +100,32 @@ var requiredFields = map[string][]string{
 	"Request":    {"method", "url"},
 	"Invariant":  {"name"},
 	"Burst":      {"copies"},
+}
+
+// FaultKinds are the fault kinds a profile may name (chaos registers one
+// each; a test keeps the two lists equal).
+var FaultKinds = []string{"bandwidth", "latency", "limit_data", "reset_peer", "slow_close", "timeout"}
+
+// enumFields are the fields with a closed set of values, by type, so that
+// editors offer them.
+var enumFields = map[string]map[string][]any{
+	"Database":   {"driver": {"postgres", "sqlite", "mysql", "redis"}},
+	"DemoTarget": {"mode": {"racy", "safe"}},
+	"Fault": {
+		"link":   {"target", "database"},
+		"stream": {"downstream", "upstream"},
+		"fault":  anys(FaultKinds),
+	},
+	"Burst":   {"sync": {"single-packet", "last-byte", "barrier"}, "fallback": {"last-byte", "barrier"}},
+	"Request": {"method": anys(httpMethods)},
+}
+
+func anys(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
 }
 
 // shortForms wrap the mapping schema of the types that YAML also accepts

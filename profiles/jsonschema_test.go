@@ -179,6 +179,9 @@ x-anchors: {anything: 1}
 		{name: "bad duration", yaml: strings.Replace(base, "duration: 2s", "duration: 2 seconds", 1)},
 		{name: "bad rate", yaml: strings.Replace(base, "rate: 200/s", "rate: fast", 1)},
 		{name: "missing name", yaml: strings.Replace(base, "name: short-forms\n", "", 1)},
+		{name: "unknown driver", yaml: strings.Replace(base, "driver: sqlite", "driver: oracle", 1)},
+		{name: "lower-case method", yaml: strings.Replace(base, "method: POST", "method: post", 1)},
+		{name: "bad status", yaml: strings.Replace(base, "ok: [200, 2xx]", "ok: [200, 2xxx]", 1)},
 		{name: "keys as text", yaml: strings.Replace(base, "keys: 5", "keys: five", 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

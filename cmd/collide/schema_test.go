@@ -3,7 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/profiles"
 )
 
 // TestSchemaCommand: `collide schema` prints exactly the checked-in
@@ -20,5 +24,14 @@ func TestSchemaCommand(t *testing.T) {
 	}
 	if code, _, _ := collide(t, "schema", "extra"); code != 2 {
 		t.Fatalf("schema extra: exit %d, want 2", code)
+	}
+}
+
+// TestSchemaFaultKinds: the fault kinds the schema offers are the ones
+// chaos registers.
+func TestSchemaFaultKinds(t *testing.T) {
+	got := slices.Sorted(slices.Values(profiles.FaultKinds))
+	if want := chaos.Names(); !slices.Equal(got, want) {
+		t.Fatalf("profiles.FaultKinds = %v, chaos registers %v", got, want)
 	}
 }

@@ -23,7 +23,10 @@ func runSpecs(t *testing.T, base string, ops ...profiles.Operation) ([]*Metrics,
 }
 
 // TestBurst: every copy of a burst carries the same rendered values and is
-// in flight at once; the spread of release times is measured.
+// in flight at once; the spread of release times is measured. A copy's
+// handler answers once all 10 copies of its burst have arrived (or after
+// 5s): a burst whose copies were not all in flight together never reaches
+// a peak of 10, however slow the machine.
 func TestBurst(t *testing.T) {
 	var inFlight, peak atomic.Int64
 	var mu sync.Mutex
@@ -32,10 +35,18 @@ func TestBurst(t *testing.T) {
 		n := inFlight.Add(1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
+		key := r.Header.Get("Idempotency-Key")
 		mu.Lock()
-		keys[r.Header.Get("Idempotency-Key")]++
+		keys[key]++
 		mu.Unlock()
-		time.Sleep(30 * time.Millisecond)
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			mu.Lock()
+			all := keys[key] >= 10
+			mu.Unlock()
+			if all {
+				break
+			}
+		}
 		inFlight.Add(-1)
 		w.WriteHeader(201)
 	}))
@@ -59,7 +70,10 @@ func TestBurst(t *testing.T) {
 		t.Fatalf("peak concurrency %d, want the whole burst (10) in flight at once", p)
 	}
 	m := ms[0]
-	if m.Bursts != 5 || m.ReleaseSpreadMax <= 0 || m.ReleaseSpreadMax > 25*time.Millisecond {
+	// The whole burst in flight at once is asserted above; how tight the
+	// release is, is a timing target for the benchmarks
+	// (release_bench_test.go), not for a loaded test machine.
+	if m.Bursts != 5 || m.ReleaseSpreadMax <= 0 {
 		t.Fatalf("bursts %d, spread p50 %v max %v", m.Bursts, m.ReleaseSpreadP50, m.ReleaseSpreadMax)
 	}
 	t.Logf("burst of 10: release spread p50 %v, max %v", m.ReleaseSpreadP50, m.ReleaseSpreadMax)
@@ -174,7 +188,49 @@ func TestRetries(t *testing.T) {
 	}
 }
 
-// TestRampAndConcurrentOperations: two operations at once, one ramping up.
+// TestRampPacing: the pacer of a ramp from 10/s to 100/s over 1s has 55
+// hits due by the end ((10+100)/2), densest at the end; a constant 20/s
+// has 20. Pure arithmetic on vegeta's pacers: no clock involved.
+func TestRampPacing(t *testing.T) {
+	ramp := profiles.Rate{Freq: 100, Per: time.Second}
+	for _, tc := range []struct {
+		name      string
+		spec      Spec
+		due       uint64 // hits due by the end of the duration
+		firstHalf uint64 // of which due by half of it
+	}{
+		{"ramp 10/s to 100/s", Spec{Rate: profiles.Rate{Freq: 10, Per: time.Second}, RampTo: &ramp, Duration: time.Second}, 55, 16},
+		{"constant 20/s", Spec{Rate: profiles.Rate{Freq: 20, Per: time.Second}, Duration: time.Second}, 20, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.spec.pacer()
+			if got := hitsDue(p, time.Second); got != tc.due {
+				t.Errorf("%d hits due by 1s, want %d", got, tc.due)
+			}
+			if got := hitsDue(p, 500*time.Millisecond); got != tc.firstHalf {
+				t.Errorf("%d hits due by 500ms, want %d", got, tc.firstHalf)
+			}
+		})
+	}
+}
+
+// hitsDue counts the hits pacer p lets go without waiting by elapsed.
+func hitsDue(p interface {
+	Pace(time.Duration, uint64) (time.Duration, bool)
+}, elapsed time.Duration) uint64 {
+	var hits uint64
+	for hits < 1_000_000 {
+		if wait, stop := p.Pace(elapsed, hits); wait > 0 || stop {
+			break
+		}
+		hits++
+	}
+	return hits
+}
+
+// TestRampAndConcurrentOperations: two operations run at once, each paced
+// by its own pacer. A loaded machine may send fewer requests than are due,
+// never more; how many per second is TestRampPacing's business.
 func TestRampAndConcurrentOperations(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
@@ -186,15 +242,26 @@ func TestRampAndConcurrentOperations(t *testing.T) {
 			Duration: profiles.Duration(time.Second)},
 	)
 	counts := map[string]int{}
+	first, last := map[string]time.Time{}, map[string]time.Time{}
 	for _, op := range hist {
 		counts[op.Op]++
+		if f, ok := first[op.Op]; !ok || op.Invoke.Before(f) {
+			first[op.Op] = op.Invoke
+		}
+		if op.Invoke.After(last[op.Op]) {
+			last[op.Op] = op.Invoke
+		}
 	}
-	// A linear ramp from 10/s to 100/s over 1s sends about (10+100)/2 = 55.
-	if n := counts["ramp"]; n < 45 || n > 65 {
-		t.Fatalf("ramp sent %d, want about 55", n)
+	t.Logf("ramp sent %d (55 due), flat %d (20 due)", counts["ramp"], counts["flat"])
+	if n := counts["ramp"]; n < 2 || n > 56 {
+		t.Fatalf("ramp sent %d, want at least 2 and at most the 55 (+1 at the boundary) due", n)
 	}
-	if n := counts["flat"]; n < 18 || n > 22 {
-		t.Fatalf("flat sent %d, want about 20", n)
+	if n := counts["flat"]; n < 2 || n > 21 {
+		t.Fatalf("flat sent %d, want at least 2 and at most the 20 (+1 at the boundary) due", n)
+	}
+	// At once: each operation's first request went before the other's last.
+	if !first["ramp"].Before(last["flat"]) || !first["flat"].Before(last["ramp"]) {
+		t.Fatalf("the operations ran one after the other: ramp %v–%v, flat %v–%v", first["ramp"], last["ramp"], first["flat"], last["flat"])
 	}
 	if ms[0].Op != "ramp" || ms[1].Op != "flat" {
 		t.Fatalf("metrics order %s, %s", ms[0].Op, ms[1].Op)

@@ -46,21 +46,23 @@ func BenchmarkCheckers1M(b *testing.B) {
 	env := &invariants.Env{DB: db, HistoryPath: hpath, Tally: tally, Operations: []string{"insert"}}
 
 	checks := []struct {
-		name string
-		inv  profiles.Invariant
+		name     string
+		inv      profiles.Invariant
+		maxRatio float64 // target: at most this many times the peer scan (0: checkerTargetRatio)
 	}{
-		{"unique/one_text_column", profiles.Invariant{Name: "no order twice", Unique: "SELECT idempotency_key FROM orders"}},
-		{"unique/two_columns", profiles.Invariant{Name: "no order twice per customer", Unique: "SELECT customer, idempotency_key FROM orders"}},
+		{"unique/one_text_column", profiles.Invariant{Name: "no order twice", Unique: "SELECT idempotency_key FROM orders"}, 0},
+		{"unique/two_columns", profiles.Invariant{Name: "no order twice per customer", Unique: "SELECT customer, idempotency_key FROM orders"}, 0},
 		{"counter/step", profiles.Invariant{Name: "every insert counted", Check: "counter", Op: "insert",
-			Query: "SELECT count(*) AS n FROM events"}},
+			Query: "SELECT count(*) AS n FROM events"}, 0},
 		{"counter/value_from_history", profiles.Invariant{Name: "every amount counted", Check: "counter", Op: "insert", ValueFrom: "amount",
-			Query: "SELECT COALESCE(sum(amount), 0) AS total FROM events"}},
+			Query: "SELECT COALESCE(sum(amount), 0) AS total FROM events"}, 0},
 		{"expect/count_star", profiles.Invariant{Name: "rows == ok inserts", Query: "SELECT count(*) AS n FROM events",
-			Expect: `n - before.n == ok("insert")`}},
+			Expect: `n - before.n == ok("insert")`}, 0},
 		{"expect/all_rows", profiles.Invariant{Name: "rows == ok inserts, rows fetched", Query: "SELECT id FROM events",
-			Expect: `count == ok("insert")`}},
+			Expect: `count == ok("insert")`}, 0},
+		// Holds every row by design (the expression reads rows): a looser bound.
 		{"expect/all_rows_read", profiles.Invariant{Name: "rows == ok inserts, rows read by the expression", Query: "SELECT id FROM events",
-			Expect: `len(rows) == ok("insert")`}},
+			Expect: `len(rows) == ok("insert")`}, 20},
 	}
 	checkers := make([]invariants.Checker, len(checks))
 	for i, c := range checks {
@@ -115,6 +117,20 @@ func BenchmarkCheckers1M(b *testing.B) {
 		})
 	}
 
+	// The peer every checker is measured against, in the same run: the
+	// database streaming the million rows of orders to a callback that
+	// does nothing — what any check of a million rows pays at least.
+	scanOnce := func(b *testing.B) time.Duration {
+		start, n := time.Now(), 0
+		if _, err := db.Each(ctx, "SELECT idempotency_key FROM orders", func([]any) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if n != rows {
+			b.Fatalf("peer scan: %d rows, want %d", n, rows)
+		}
+		return time.Since(start)
+	}
+
 	for i, c := range checks {
 		b.Run(c.name, func(b *testing.B) {
 			var res invariants.Result
@@ -128,9 +144,39 @@ func BenchmarkCheckers1M(b *testing.B) {
 				b.Fatalf("verdict %s: %s %s", res.Verdict, res.Actual, res.Error)
 			}
 			b.ReportMetric(float64(rows)/(float64(b.Elapsed().Seconds())/float64(b.N)), "rows/s")
+
+			// The target: three rounds of (peer scan, check) back to back,
+			// so that each pair sees the same load; medians of each side.
+			var scans, runs []float64
+			for range 3 {
+				scans = append(scans, float64(scanOnce(b)))
+				start := time.Now()
+				checkers[i].Check(ctx, env)
+				runs = append(runs, float64(time.Since(start)))
+			}
+			scan, took := time.Duration(Median(scans)), time.Duration(Median(runs))
+			limit := c.maxRatio
+			if limit == 0 {
+				limit = checkerTargetRatio
+			}
+			r := float64(took) / float64(scan)
+			b.ReportMetric(r, "x-peer-scan")
+			b.Logf("target %s: %.2f× the peer scan (medians %v / %v), want ≤ %.0f×", c.name, r, took.Round(time.Millisecond), scan.Round(time.Millisecond), limit)
+			if r > limit {
+				missed(b, "%s took %.2f× the database's scan of a million rows (medians of 3: %v / %v), want ≤ %.0f×",
+					c.name, r, took.Round(time.Millisecond), scan.Round(time.Millisecond), limit)
+			}
 		})
 	}
 }
+
+// checkerTargetRatio is the "< 2 s over a million rows" target of
+// docs/benchmarks.md as a ratio against a peer in the same run, so that the
+// machine's load moves both sides: no checker may take more than this many
+// times the database's own streaming of a million rows to a no-op callback
+// (measured at load 10 on 2 cores: 0.5–5.0×; counter with value_from took
+// 4.47 s before 2026-11-29, about 20× the scan).
+const checkerTargetRatio = 8.0
 
 // BenchmarkLinearizable10k checks a linearizable 10,000-op register
 // history (reads and writes by 8 concurrent clients per key, 2% of writes

@@ -21,7 +21,8 @@
 // rate, default 2000), COLLIDE_BENCH_PATH (the endpoint, default /healthz),
 // COLLIDE_BENCH_REQUESTS (the memory run, default 1000000),
 // COLLIDE_BENCH_MODES (saturation,fixed), COLLIDE_BENCH_PPROF=0 (no CPU
-// profile), COLLIDE_BENCH_STRICT=1 (fail on a missed target), and
+// profile), COLLIDE_BENCH_STRICT=1 (fail on a missed target;
+// bench/run.sh, and so make bench, sets it unless it is set), and
 // COLLIDE_BENCH_COLLIDE_B with COLLIDE_BENCH_COLLIDE_B_ENV (a second collide
 // binary, e.g. with a proposed change, compared as "collide-b").
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
@@ -103,6 +104,49 @@ func TestSpread(t *testing.T) {
 			t.Errorf("%s: %d requests failed or unknown", row.Mode, row.Errors)
 		}
 	}
+	for _, c := range spreadChecks(rows) {
+		t.Logf("target %s: %.3f (want %s)", c.name, c.ratio, c.want)
+		if !c.met {
+			missed(t, "%s: %.3f, want %s", c.name, c.ratio, c.want)
+		}
+	}
+}
+
+// spreadCheck is one release-spread target, a ratio within one run.
+type spreadCheck struct {
+	name, want string
+	ratio      float64
+	met        bool
+}
+
+// spreadChecks are the release-spread targets of docs/benchmarks.md, each a
+// ratio against a peer measured in the same run, so that the machine's load
+// moves both sides: the held-back modes against the barrier (last-byte p50
+// ≤ 0.5×, single-packet p50 ≤ 0.1× the barrier's; measured 0.19× and
+// 0.008×), and each held-back mode's first burst within 2× of its median.
+// The 1 ms max of last-byte is reported in the table, not enforced: this
+// machine misses it (docs/benchmarks.md says why).
+func spreadChecks(rows map[string]*spreadRow) []spreadCheck {
+	barrier := rows["barrier"].ReleaseP50
+	ratio := func(a, b float64) float64 {
+		if b <= 0 {
+			return math.Inf(1)
+		}
+		return a / b
+	}
+	var cs []spreadCheck
+	for _, t := range []struct {
+		mode string
+		max  float64
+	}{{"last-byte", 0.5}, {"single-packet", 0.1}} {
+		r := ratio(rows[t.mode].ReleaseP50, barrier)
+		cs = append(cs, spreadCheck{name: t.mode + " release p50 / barrier release p50", want: fmt.Sprintf("≤ %.1f", t.max), ratio: r, met: r <= t.max})
+	}
+	for _, mode := range []string{"last-byte", "single-packet"} {
+		r := ratio(rows[mode].First, rows[mode].ReleaseP50)
+		cs = append(cs, spreadCheck{name: mode + " first burst / its release p50", want: "≤ 2", ratio: r, met: r <= 2})
+	}
+	return cs
 }
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }

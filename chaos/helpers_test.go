@@ -129,3 +129,16 @@ func serverProxies(t *testing.T, apiURL string) map[string]*client.Proxy {
 }
 
 func f64(v float64) *float64 { return &v }
+
+// noToxicOn fails unless the toxiproxy server at apiURL holds no toxic on
+// proxy.
+func noToxicOn(t *testing.T, apiURL, proxy string) {
+	t.Helper()
+	p := serverProxies(t, apiURL)[proxy]
+	if p == nil {
+		t.Fatalf("proxy %s is gone from the server", proxy)
+	}
+	if len(p.ActiveToxics) != 0 {
+		t.Fatalf("proxy %s still holds toxics %+v", proxy, p.ActiveToxics)
+	}
+}

@@ -18,12 +18,24 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-const tolerance = 100 * time.Millisecond
-
 func ms(n int) profiles.Duration { return profiles.Duration(time.Duration(n) * time.Millisecond) }
 
-// sleepTo sleeps until start+off.
-func sleepTo(start time.Time, off time.Duration) { time.Sleep(time.Until(start.Add(off))) }
+// waitActive polls c.Active() until it is want (space-separated), for up
+// to 10s.
+func waitActive(t *testing.T, c *chaos.Chaos, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a := strings.Join(c.Active(), " ")
+		if a == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Active() = %q after 10s, want %q", a, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
 
 func twoLinks(t *testing.T, runID string) (*chaos.Chaos, *chaos.Embedded, map[string]*chaos.Link) {
 	up := upstream(t)
@@ -45,9 +57,13 @@ func noToxicsLeft(t *testing.T, apiURL string) {
 	}
 }
 
-// TestScheduleOffsets: faults are added and removed at their from/for
-// offsets, within ±100ms; a fault with for 0 stays until the attack ends; a
-// fault starting after the attack never comes.
+// TestScheduleOffsets: faults are added and removed in the order of their
+// from/for offsets and never before their offset; Active() only ever shows
+// the states that order goes through, in that order; a request through a
+// link while its latency fault is on is delayed; a fault with for 0 stays
+// until the attack ends; a fault starting after the attack never comes.
+// How late an event may be on a loaded machine is not asserted here (the
+// offset errors are logged; bench measures them).
 func TestScheduleOffsets(t *testing.T) {
 	c, e, links := twoLinks(t, "sched")
 	faults := []profiles.Fault{
@@ -62,32 +78,48 @@ func TestScheduleOffsets(t *testing.T) {
 	}
 	start := s.Start()
 
-	// Live state, sampled mid-window.
-	sleepTo(start, 100*time.Millisecond)
-	a100 := c.Active()
-	if d := mustGet(t, links["target"].Listen, "/"); d < 50*time.Millisecond {
-		t.Errorf("at ~100ms a request took %v, want ≥ 50ms latency", d)
+	// Live state, polled until the schedule ends: each distinct state seen.
+	states := []string{"target:latency", "target:latency database:latency", "database:latency",
+		"database:latency target:bandwidth", "target:bandwidth", ""}
+	var seen []string
+	var (
+		latencyReq              time.Duration // how long a request under the target latency took
+		latencyFrom, latencyTil time.Duration // when it was sent and answered, from start
+	)
+	for done := false; !done; {
+		select {
+		case <-s.Done():
+			done = true
+		case <-time.After(time.Millisecond):
+		}
+		a := strings.Join(c.Active(), " ")
+		if len(seen) == 0 || seen[len(seen)-1] != a {
+			seen = append(seen, a)
+		}
+		if a == "target:latency" && latencyReq == 0 {
+			latencyFrom = time.Since(start)
+			latencyReq = mustGet(t, links["target"].Listen, "/")
+			latencyTil = time.Since(start)
+		}
 	}
-	sleepTo(start, 450*time.Millisecond)
-	a450 := c.Active()
-	sleepTo(start, 800*time.Millisecond)
-	a800 := c.Active()
 	if err := s.Wait(); err != nil {
 		t.Fatal(err)
 	}
 	ended := time.Since(start)
-	for _, chk := range []struct {
-		at   string
-		got  []string
-		want string
-	}{
-		{"100ms", a100, "target:latency"},
-		{"450ms", a450, "database:latency target:bandwidth"},
-		{"800ms", a800, "target:bandwidth"},
-	} {
-		if strings.Join(chk.got, " ") != chk.want {
-			t.Errorf("Active() at %s = %v, want %s", chk.at, chk.got, chk.want)
+	t.Logf("states seen: %q", seen)
+	last := 0
+	for k, a := range seen {
+		if k == 0 && a == "" {
+			continue // polled before the first fault was on
 		}
+		i := slices.Index(states, a)
+		if i < last {
+			t.Fatalf("Active() went through %q, want an ordered walk through %q", seen, states)
+		}
+		last = i
+	}
+	if len(seen) < 2 {
+		t.Errorf("Active() never changed during the schedule: %q", seen)
 	}
 
 	want := []struct {
@@ -108,23 +140,32 @@ func TestScheduleOffsets(t *testing.T) {
 	var worst time.Duration
 	for i, w := range want {
 		ev := tl[i]
-		diff := ev.Offset - w.off
-		if diff < 0 {
-			diff = -diff
-		}
-		worst = max(worst, diff)
-		if ev.Action != w.action || ev.Link != w.link || ev.Fault != w.fault || diff > tolerance {
-			t.Errorf("event %d = %s %s:%s at %v, want %s %s:%s at %v ±%v",
-				i, ev.Action, ev.Link, ev.Fault, ev.Offset, w.action, w.link, w.fault, w.off, tolerance)
+		late := ev.Offset - w.off
+		worst = max(worst, late)
+		if ev.Action != w.action || ev.Link != w.link || ev.Fault != w.fault || late < 0 {
+			t.Errorf("event %d = %s %s:%s at %v, want %s %s:%s at %v or later",
+				i, ev.Action, ev.Link, ev.Fault, ev.Offset, w.action, w.link, w.fault, w.off)
 		}
 		if !ev.At.Equal(start.Add(ev.Offset)) {
 			t.Errorf("event %d: At %v ≠ start + offset %v", i, ev.At, ev.Offset)
 		}
 		t.Logf("%-7s %-8s %-9s want +%-6v got +%-12v error %v", ev.Action, ev.Link, ev.Fault, w.off, ev.Offset, ev.Offset-w.off)
 	}
-	t.Logf("worst offset error %v; schedule ended after %v", worst, ended)
-	if ended > time.Second+tolerance {
-		t.Errorf("Wait returned after %v, want ~1s", ended)
+	t.Logf("worst lateness %v; schedule ended after %v", worst, ended)
+	if ended < time.Second {
+		t.Errorf("Wait returned after %v, before the 1s attack ended", ended)
+	}
+	// The request sent under the target latency is delayed by it, when it
+	// was answered before the fault's removal (on a stalled machine it may
+	// not have been: then it proves nothing and is only logged).
+	removed := tl[2].At.Sub(start)
+	switch {
+	case latencyReq == 0:
+		t.Error("no request was sent while the target latency was on")
+	case latencyTil < removed && latencyReq < 50*time.Millisecond:
+		t.Errorf("a request under the 50ms target latency (sent +%v, answered +%v, removal +%v) took %v", latencyFrom, latencyTil, removed, latencyReq)
+	case latencyTil >= removed:
+		t.Logf("the request under latency ended after its removal (+%v ≥ +%v): not judged", latencyTil, removed)
 	}
 	noToxicsLeft(t, e.URL())
 	if err := c.HealAll(context.Background()); err != nil {
@@ -157,7 +198,7 @@ func TestScheduleFirstErrorSurfaces(t *testing.T) {
 		faults := []profiles.Fault{
 			{Link: "target", Fault: "latency", Latency: ms(10)},
 			{Link: "database", Fault: "test_rejected", From: ms(200)},
-			{Link: "database", Fault: "latency", Latency: ms(10), From: ms(500)},
+			{Link: "database", Fault: "latency", Latency: ms(10), From: ms(3000)},
 		}
 		s, err := c.Run(context.Background(), faults, 5*time.Second)
 		if err != nil {
@@ -180,14 +221,16 @@ func TestScheduleFirstErrorSurfaces(t *testing.T) {
 				t.Errorf("error %q lacks %q", got, part)
 			}
 		}
-		if after < 200*time.Millisecond || after > 200*time.Millisecond+tolerance {
-			t.Errorf("error came after %v, want at ~200ms", after)
+		if after < 200*time.Millisecond {
+			t.Errorf("error came after %v, before the fault's 200ms offset", after)
 		}
 		if err := s.Wait(); err != got {
 			t.Errorf("Wait() = %v, want the same error", err)
 		}
-		if time.Since(s.Start()) > 500*time.Millisecond {
-			t.Errorf("the schedule did not end promptly after the error")
+		// The schedule ended at the error: the fault due at 3s was never
+		// added (the timeline below), and Wait returned before it was due.
+		if waited := time.Since(s.Start()); waited >= 3*time.Second {
+			t.Errorf("Wait returned after %v: the schedule did not end at the error", waited)
 		}
 		tl := c.Timeline()
 		var actions []string
@@ -253,17 +296,14 @@ func TestScheduleStopAndClose(t *testing.T) {
 	c, e, _ := twoLinks(t, "stop")
 	faults := []profiles.Fault{
 		{Link: "target", Fault: "latency", Latency: ms(10)},
-		{Link: "database", Fault: "timeout", From: ms(50), For: ms(5000)},
-		{Link: "database", Fault: "latency", Latency: ms(10), From: ms(2000)},
+		{Link: "database", Fault: "timeout", From: ms(50), For: ms(60000)},
+		{Link: "database", Fault: "latency", Latency: ms(10), From: ms(60000)},
 	}
 	s, err := c.Run(context.Background(), faults, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
-	if a := c.Active(); len(a) != 2 {
-		t.Fatalf("Active() = %v", a)
-	}
+	waitActive(t, c, "target:latency database:timeout")
 	stopAt := time.Now()
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
@@ -322,7 +362,8 @@ func TestScheduleStopAndClose(t *testing.T) {
 // windows on both streams of both links (so older toxics are removed from
 // under newer ones), while traffic flows through both links and other
 // goroutines read Timeline and Active; run it with -race. Every fault inside
-// the attack is added once and removed once, and nothing is left.
+// the attack is added once (never before its from) and removed once, and
+// nothing is left.
 //
 // It uses the kinds that do not kill connections. Toxiproxy 2.12 can deadlock
 // a proxy for good when its toxics change while a connection through it dies
@@ -449,16 +490,21 @@ func TestScheduleUnderLoad(t *testing.T) {
 				}
 			}
 		}
+		if best == time.Hour {
+			t.Errorf("%s %s:%s at +%v: before the from of every such fault", ev.Action, ev.Link, ev.Fault, ev.Offset)
+			continue
+		}
 		lags = append(lags, best)
+	}
+	if len(lags) == 0 {
+		t.Fatal("no fault was added")
 	}
 	slices.Sort(lags)
 	worst := lags[len(lags)-1]
 	t.Logf("%d faults (%d inside the attack), %d requests (%d failed), %d timeline reads; add lag p50 %v, p90 %v, max %v",
 		len(faults), inside, requests.Load(), failures.Load(), reads.Load(),
 		lags[len(lags)/2], lags[len(lags)*9/10], worst)
-	if worst > 2*time.Second {
-		t.Errorf("an add lagged its from by %v", worst)
-	}
+	// How late is logged, not judged: a loaded machine decides it.
 	if requests.Load() < 50 {
 		t.Errorf("only %d requests: not much load", requests.Load())
 	}

@@ -427,6 +427,7 @@ func runStaleRead(t *testing.T, c *classEnv) {
 		}
 	}
 
+	began := time.Now() // the racy cache entry is filled after this: it lives at least until began+kvCacheTTL
 	if v := get("seq"); v != nil {
 		t.Fatalf("unwritten key reads %d, want null", *v)
 	}
@@ -434,11 +435,18 @@ func runStaleRead(t *testing.T, c *classEnv) {
 	first := get("seq")
 	put("seq", 2)
 	second := get("seq")
+	// The racy read of 2 must be stale only when it was served while the
+	// entry lived: when the whole sequence ended within the cache's TTL. On
+	// a machine too loaded for that, the concurrent part below still
+	// requires stale reads.
+	withinTTL := time.Since(began) < kvCacheTTL
 	switch {
 	case mode == modeSafe && (first == nil || *first != 1 || second == nil || *second != 2):
 		t.Fatalf("safe: reads after writes 1 and 2 gave %v and %v", first, second)
-	case mode == modeRacy && second != nil && *second == 2:
+	case mode == modeRacy && withinTTL && second != nil && *second == 2:
 		t.Fatalf("racy: the read right after the acknowledged write of 2 saw it; want the cached (stale) value")
+	case mode == modeRacy && !withinTTL:
+		t.Logf("racy: the write-read sequence outlasted the %v cache entry (%v): its reads not judged", kvCacheTTL, time.Since(began))
 	}
 
 	const writes = 20

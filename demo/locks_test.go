@@ -182,17 +182,28 @@ func parseStamp(t *testing.T, s string) time.Time {
 }
 
 // runLockMutualExclusion: 10 requests for one lock at once, each holding it
-// 100ms. safe: never two holders at once (from the database's lock_log and
-// from the responses), the others are refused with 423 at once; racy: two
-// holders overlap.
+// 1s. safe: never two holders at once (from the database's lock_log and
+// from the responses), the others are refused with 423 without waiting for
+// the hold to end; racy: two holders overlap.
 func runLockMutualExclusion(t *testing.T, e *lockEnv) {
 	const clients = 10
 	name := lockName("mutex")
 	began := time.Now()
-	rs := burst(clients, clients, func(int) response { return e.run(name, `{"hold":"100ms","ttl":"2s"}`) })
+	var mu sync.Mutex
+	var refusedAt []time.Time // when each 423 reached the client
+	rs := burst(clients, clients, func(int) response {
+		r := e.run(name, `{"hold":"1s","ttl":"5s"}`)
+		if r.status == http.StatusLocked {
+			mu.Lock()
+			refusedAt = append(refusedAt, time.Now())
+			mu.Unlock()
+		}
+		return r
+	})
 	elapsed := time.Since(began)
 	requireStatuses(t, rs, http.StatusOK, http.StatusLocked)
 	var ok []lockRunBody
+	var lastRelease time.Time
 	for _, r := range rs {
 		if r.status == http.StatusLocked {
 			if decode[errorBody](t, r).Error != errLocked {
@@ -204,8 +215,11 @@ func runLockMutualExclusion(t *testing.T, e *lockEnv) {
 		if b.Name != name || b.Holder == "" || b.Backend != e.setup.name || b.Crashed || b.Attempts != 1 {
 			t.Fatalf("200 body %s", r.body)
 		}
-		if d := parseStamp(t, b.ReleasedAt).Sub(parseStamp(t, b.AcquiredAt)); d < 100*time.Millisecond {
-			t.Fatalf("held %v, want at least the 100ms hold", d)
+		if d := parseStamp(t, b.ReleasedAt).Sub(parseStamp(t, b.AcquiredAt)); d < time.Second {
+			t.Fatalf("held %v, want at least the 1s hold", d)
+		}
+		if rel := parseStamp(t, b.ReleasedAt); rel.After(lastRelease) {
+			lastRelease = rel
 		}
 		ok = append(ok, b)
 	}
@@ -240,10 +254,13 @@ func runLockMutualExclusion(t *testing.T, e *lockEnv) {
 		if n != 0 || len(ok) == 0 {
 			t.Fatalf("safe: %d holds with %d overlapping pairs; want at least one hold and no overlap", len(ok), n)
 		}
-		// Refusals are immediate: the whole burst is about one hold
-		// long, not one hold per client.
-		if elapsed > 2*time.Second {
-			t.Fatalf("safe: the burst took %v; refusals must not wait", elapsed)
+		// Refusals do not wait for the hold: each reached the client
+		// before the last hold was released (the demo runs in this
+		// process: one clock).
+		for _, at := range refusedAt {
+			if !at.Before(lastRelease) {
+				t.Fatalf("safe: a 423 arrived at %v, after the last release at %v: refusals must not wait", at, lastRelease)
+			}
 		}
 	case modeRacy:
 		if n == 0 {
@@ -259,6 +276,7 @@ func runLockMutualExclusion(t *testing.T, e *lockEnv) {
 func runLockCrash(t *testing.T, e *lockEnv) {
 	const ttl = 400 * time.Millisecond
 	name := lockName("crash")
+	sent := time.Now() // the lease is taken after this: it lives at least until sent+ttl
 	r := mustCall(t, http.MethodPost, e.srv.URL+"/locks/"+name+"/run", nil, `{"hold":"10ms","ttl":"400ms","crash":true}`)
 	crashed := decode[lockRunBody](t, r)
 	if r.status != http.StatusOK || !crashed.Crashed || crashed.ReleasedAt != "" {
@@ -267,8 +285,19 @@ func runLockCrash(t *testing.T, e *lockEnv) {
 	crashedAt := parseStamp(t, crashed.AcquiredAt)
 
 	lease := e.setup.lease || e.mode == modeRacy // racy: always the TTL
+	holds := 2                                   // the crashed one and the next
 	if lease {
-		if r := e.run(name, `{"hold":"1ms"}`); r.status != http.StatusLocked {
+		// Judged when the answer came while the lease surely lived; on a
+		// machine too loaded for that, the lock_log stamps below still
+		// show the lease was not taken before its TTL.
+		r := e.run(name, `{"hold":"1ms"}`)
+		switch {
+		case time.Since(sent) >= ttl:
+			t.Logf("the request right after the crash ended %v after it, past the %v TTL: not judged", time.Since(sent), ttl)
+			if r.status == http.StatusOK {
+				holds++
+			}
+		case r.status != http.StatusLocked:
 			t.Fatalf("right after the crash: %d %s, want 423 until the TTL runs out", r.status, r.body)
 		}
 	}
@@ -281,15 +310,14 @@ func runLockCrash(t *testing.T, e *lockEnv) {
 	gap := parseStamp(t, next.AcquiredAt).Sub(crashedAt)
 	t.Logf("%s/%s: next holder acquired %v after the crashed one (ttl %v), waited %v over %d attempts",
 		e.setup.name, e.mode, gap.Round(time.Millisecond), ttl, time.Since(began).Round(time.Millisecond), next.Attempts)
-	switch {
-	case lease && gap < ttl-20*time.Millisecond:
+	// Never before the TTL; not forever, since the 200 above came within
+	// its 3s wait (how soon after the TTL depends on the machine's load).
+	if lease && gap < ttl-20*time.Millisecond {
 		t.Fatalf("the lease was taken %v after the crash, before its %v TTL", gap, ttl)
-	case gap > ttl+time.Second:
-		t.Fatalf("the lock was free only %v after the crash (ttl %v)", gap, ttl)
 	}
 	hs := e.holds(t, name)
-	if len(hs) != 2 || hs[0].status != lockCrashed || hs[0].released != 0 || hs[1].status != lockReleased {
-		t.Fatalf("lock_log %+v, want a crashed hold (released NULL) then a released one", hs)
+	if len(hs) != holds || hs[0].status != lockCrashed || hs[0].released != 0 || hs[len(hs)-1].status != lockReleased {
+		t.Fatalf("lock_log %+v, want a crashed hold (released NULL) then %d released", hs, holds-1)
 	}
 }
 
@@ -300,14 +328,18 @@ func runLockLeaseRenewal(t *testing.T, e *lockEnv) {
 	name := lockName("renew")
 	var first response
 	var wg sync.WaitGroup
-	wg.Go(func() { first = e.run(name, `{"hold":"1s","ttl":"300ms"}`) })
-	time.Sleep(600 * time.Millisecond) // the first holds it, past its TTL
+	wg.Go(func() { first = e.run(name, `{"hold":"3s","ttl":"300ms"}`) })
+	e.waitHeld(t, name)
+	// At least twice the TTL after the first acquired (a busy machine only
+	// makes it later, well within the 3s hold): a lease not renewed has
+	// run out by now.
+	time.Sleep(600 * time.Millisecond)
 	second := e.run(name, `{"hold":"10ms","ttl":"300ms"}`)
 	wg.Wait()
 	if first.status != http.StatusOK {
 		t.Fatalf("first = %d %s", first.status, first.body)
 	}
-	t.Logf("%s/%s: second client during the first's 1s hold (ttl 300ms): %d", e.setup.name, e.mode, second.status)
+	t.Logf("%s/%s: second client during the first's 3s hold (ttl 300ms): %d", e.setup.name, e.mode, second.status)
 	switch e.mode {
 	case modeSafe:
 		if second.status != http.StatusLocked {
@@ -330,8 +362,8 @@ func runLockLost(t *testing.T, e *lockEnv) {
 	name := lockName("lost")
 	var r response
 	var wg sync.WaitGroup
-	wg.Go(func() { r = e.run(name, `{"hold":"400ms","ttl":"5s"}`) })
-	time.Sleep(200 * time.Millisecond)
+	wg.Go(func() { r = e.run(name, `{"hold":"3s","ttl":"5s"}`) })
+	e.waitHeld(t, name) // then taken from it, well within its 3s hold
 	ctx := context.Background()
 	switch {
 	case e.rdb != nil:
@@ -360,6 +392,40 @@ func runLockLost(t *testing.T, e *lockEnv) {
 	// The lock is usable again.
 	if r := e.run(name, `{"hold":"1ms","wait":"2s"}`); r.status != http.StatusOK {
 		t.Fatalf("after the loss: %d %s", r.status, r.body)
+	}
+}
+
+// waitHeld polls the lock's backend until name is held (up to 10s), so that
+// what a test does next happens during the hold, whatever the machine's load.
+func (e *lockEnv) waitHeld(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int64
+		var err error
+		switch {
+		case e.rdb != nil:
+			n, err = e.rdb.Exists(ctx, "lock:"+name).Result()
+		case e.setup.name == driverPostgres && e.mode == modeSafe:
+			key := uint64(advisoryKey(name))
+			err = e.s.db.QueryRow(`SELECT COUNT(*) FROM pg_locks
+				WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = $1::bigint::oid AND objid = $2::bigint::oid
+				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+				int64(key>>32), int64(key&0xffffffff)).Scan(&n)
+		default:
+			err = e.s.db.QueryRow(e.s.dialect.q(`SELECT COUNT(*) FROM locks WHERE name = ?`), name).Scan(&n)
+		}
+		if err != nil {
+			t.Fatalf("is lock %s held: %v", name, err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lock %s not held after 10s", name)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

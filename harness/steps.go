@@ -366,6 +366,10 @@ func (r *run) redactResult() {
 	for i := range res.Invariants {
 		inv := &res.Invariants[i]
 		inv.Error, inv.Actual, inv.Expected = r.scrub(inv.Error), r.scrub(inv.Actual), r.scrub(inv.Expected)
+		inv.Explanation = r.scrub(inv.Explanation)
+		for j := range inv.Ops {
+			inv.Ops[j].Key = r.scrub(inv.Ops[j].Key)
+		}
 		for j := range inv.Evidence {
 			inv.Evidence[j] = r.scrub(inv.Evidence[j])
 		}

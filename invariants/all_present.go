@@ -12,7 +12,7 @@ import (
 
 func init() { Register("all_present", newAllPresent) }
 
-const allPresentFix = "add to a collection with one INSERT per item (or an atomic array append / SADD) instead of read-modify-write of the whole collection, or lock the parent row (SELECT … FOR UPDATE) around the change"
+const allPresentFix = "Use atomic database operations: add to a collection with one INSERT per item (or an atomic array append / SADD) instead of read-modify-write of the whole collection, or lock the parent row (SELECT … FOR UPDATE) around the change"
 
 // allPresentChecker is the "all_present" checker (audit RC-003, concurrent
 // collection add): Query returns the ids present (one column). Every value
@@ -25,6 +25,7 @@ type allPresentChecker struct {
 	query     string
 	op        string
 	valueFrom string
+	w         words
 	before    snapshot[map[string]int]
 }
 
@@ -35,7 +36,7 @@ func newAllPresent(inv profiles.Invariant) (Checker, error) {
 	if err := requireFields(inv, "all_present", "query", "op", "value_from"); err != nil {
 		return nil, err
 	}
-	return &allPresentChecker{name: checkName(inv, "all_present"), query: inv.Query, op: inv.Op, valueFrom: inv.ValueFrom}, nil
+	return &allPresentChecker{name: checkName(inv, "all_present"), query: inv.Query, op: inv.Op, valueFrom: inv.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare records the items present after setup.
@@ -89,8 +90,14 @@ func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 	if len(ops) == 0 {
 		return res.errorf(start, "the history has no %q ops: nothing to check", c.op)
 	}
-	acked := map[string]*history.Op{} // value → first ok op that sent it
-	sent := map[string]bool{}         // values of ok and unknown ops
+	acked := map[string]*history.Op{}     // value → first ok op that sent it
+	senders := map[string][]*history.Op{} // value → its ok and unknown ops, up to MaxOps
+	sent := map[string]bool{}             // values of ok and unknown ops
+	// blind counts unknown ops whose value was lost with their response (a
+	// capture: an id the service assigned). Each may have added one item
+	// nobody saw sent: items no request sent are bounded by blind, not
+	// forbidden.
+	blind := 0
 	var all outcomeCounts
 	for _, o := range ops {
 		all.add(o.Outcome)
@@ -100,7 +107,8 @@ func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 		v, found := opValue(o, c.valueFrom)
 		if !found {
 			if o.Outcome == history.Unknown {
-				continue // a capture is lost with its response; a rendered value never is
+				blind++ // a capture is lost with its response; a rendered value never is
+				continue
 			}
 			return res.errorf(start, "ok op %s has no value or capture %q", fmtOp(o), c.valueFrom)
 		}
@@ -109,6 +117,9 @@ func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 			return res.errorf(start, "ok op %s: %s is null", fmtOp(o), c.valueFrom)
 		}
 		sent[t] = true
+		if len(senders[t]) < MaxOps {
+			senders[t] = append(senders[t], o)
+		}
 		if o.Outcome == history.OK && acked[t] == nil {
 			acked[t] = o
 		}
@@ -118,25 +129,45 @@ func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 		return res.errorf(start, "query: %v", err)
 	}
 	var missing, phantom, dup []string
+	var missingOps []*history.Op
+	var whyPhantom, whyDup string
+	var dupOps []*history.Op
+	item := firstNonEmpty(c.w.unit, "item")
 	for _, v := range sortedKeys(acked) {
 		if present[v] == 0 {
 			missing = append(missing, fmt.Sprintf("%s acknowledged by %s but not present", formatValue(v), fmtOp(acked[v])))
+			missingOps = append(missingOps, acked[v])
 		}
 	}
+	unsent := 0 // items present that no request was seen sending
 	for _, v := range sortedKeys(present) {
 		n := present[v]
 		switch {
 		case !sent[v] && n > before[v]:
+			unsent += n - before[v]
 			phantom = append(phantom, fmt.Sprintf("%s present ×%d, but no ok or unknown request sent it", formatValue(v), n-before[v]))
+			if whyPhantom == "" {
+				whyPhantom = fmt.Sprintf("Let no ok or unknown request of %s send %s %s; Then it is present %d %s all the same.", c.op, item, formatValue(v), n-before[v], plural(n-before[v], "time", "times"))
+			}
 		case sent[v] && n > max(before[v], 1):
 			dup = append(dup, fmt.Sprintf("%s present ×%d, added once", formatValue(v), n))
+			if whyDup == "" {
+				whyDup = fmt.Sprintf("Let %s send %s %s; Then it is present %d times where it was added once.", andList(opRefsText(senders[v])), item, formatValue(v), n)
+				dupOps = senders[v]
+			}
 		}
+	}
+	if unsent <= blind {
+		phantom = nil // each may be the item of an unknown op that lost its answer
 	}
 	items := 0
 	for _, n := range present {
 		items += n
 	}
 	res.Actual = fmt.Sprintf("%d %s present; %d %s acknowledged (%s: %s)", items, plural(items, "item", "items"), len(acked), plural(len(acked), "add", "adds"), c.op, all)
+	if blind > 0 {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): up to as many items may be present unseen", blind, plural(blind, "request", "requests"), c.valueFrom)
+	}
 	if len(missing)+len(phantom)+len(dup) == 0 {
 		res.Actual += "; all present"
 		return res.done(start)
@@ -144,6 +175,28 @@ func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 	res.Verdict = Fail
 	res.Fix = allPresentFix
 	var words []string
+	switch {
+	case len(missing) > 0:
+		// Each missing item is proven by the one request that added it.
+		shown := missingOps[:min(len(missingOps), 3)]
+		var parts []string
+		for _, o := range shown {
+			v, _ := opValue(o, c.valueFrom)
+			parts = append(parts, fmt.Sprintf("#%d add %s %s", o.ID, item, formatValue(v)))
+		}
+		more := ""
+		if len(missingOps) > len(shown) {
+			more = fmt.Sprintf(" (and %d more)", len(missingOps)-len(shown))
+		}
+		res.Explanation = fmt.Sprintf("Let %s%s be acknowledged; Then %s not present: acknowledged, then lost.",
+			andList(parts), more, plural(len(missingOps), "it is", "they are"))
+		res.addOps("acknowledged, missing", missingOps...)
+	case len(phantom) > 0:
+		res.Explanation = whyPhantom
+	default:
+		res.Explanation = whyDup
+		res.addOps("sent it", dupOps...)
+	}
 	if len(missing) > 0 {
 		res.Anomaly = "lost insert"
 		words = append(words, fmt.Sprintf("%d acknowledged %s missing", len(missing), plural(len(missing), "item", "items")))

@@ -12,7 +12,7 @@ import (
 
 func init() { Register("bounded_debits", newBoundedDebits) }
 
-const debitFix = "a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), SELECT … FOR UPDATE around check-then-debit, or a CHECK (balance >= 0) constraint"
+const debitFix = "Use atomic database operations: a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), SELECT … FOR UPDATE around check-then-debit, or a CHECK (balance >= 0) constraint"
 
 // boundedDebitsChecker is the "bounded_debits" checker (TOCTOU debit,
 // oversell): a balance read by Query must end at its value after setup less
@@ -29,6 +29,7 @@ type boundedDebitsChecker struct {
 	amount    *big.Rat
 	valueFrom string
 	floor     *big.Rat
+	w         words
 	before    snapshot[numberAt]
 }
 
@@ -45,7 +46,7 @@ func newBoundedDebits(inv profiles.Invariant) (Checker, error) {
 	if inv.Amount < 0 {
 		return nil, fmt.Errorf("amount must be positive: it is what one op takes away")
 	}
-	c := &boundedDebitsChecker{name: checkName(inv, "bounded_debits"), query: inv.Query, op: inv.Op, amount: big.NewRat(1, 1), valueFrom: inv.ValueFrom}
+	c := &boundedDebitsChecker{name: checkName(inv, "bounded_debits"), query: inv.Query, op: inv.Op, amount: big.NewRat(1, 1), valueFrom: inv.ValueFrom, w: wordsOf(inv)}
 	if inv.Amount != 0 {
 		c.amount = ratOf(inv.Amount)
 	}
@@ -56,15 +57,15 @@ func newBoundedDebits(inv profiles.Invariant) (Checker, error) {
 		return nil, err
 	}
 	if inv.PerKey {
-		expected := "per key, before − its ok and unknown debits ≤ after ≤ before − its ok debits (ops grouped by their key)"
+		expected := fmt.Sprintf("per %s, it ends at its value before the attack less its acknowledged debits, and at most its unknown ones too (ops grouped by their key)", c.w.thing)
 		if c.floor != nil {
-			expected += fmt.Sprintf("; never below %s, and its acknowledged debits at most before − %s", fmtRat(c.floor), fmtRat(c.floor))
+			expected = fmt.Sprintf("per %s, never below %s: its acknowledged debits take at most what it held above %s, and it ends at its value before the attack less them (and at most its unknown ones too)", c.w.thing, fmtRat(c.floor), fmtRat(c.floor))
 		}
-		return newPerKey(inv, "bounded_debits", c.amount, expected,
-			func(before, after *big.Rat, col string, eff *effect) (string, string, string) {
+		return newPerKey(inv, "bounded_debits", c.amount, expected, "debit", "debits",
+			func(before, after *big.Rat, col string, eff *effect) (string, string, string, string) {
 				problem, anomaly, fix := c.judge(before, after, col, eff)
-				return fmt.Sprintf("%s %s → %s (%s), %s: %s, acknowledged debits %s: %s", col, fmtRat(before), fmtRat(after),
-					fmtSigned(ratSub(after, before)), eff.op, eff.counts, fmtRat(eff.ok), problem), anomaly, fix
+				return fmt.Sprintf("%s %s → %s (%s), %s: %s, %s: %s", col, fmtRat(before), fmtRat(after),
+					fmtSigned(ratSub(after, before)), eff.op, eff.counts, c.w.debitsAcked(eff), problem), problem, anomaly, fix
 			})
 	}
 	return c, nil
@@ -104,13 +105,17 @@ func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 		res.Expected = fmt.Sprintf("%s = %s: %s less every acknowledged debit", before.col, fmtRat(lo), fmtRat(before.n))
 	}
 	if c.floor != nil {
-		res.Expected += fmt.Sprintf("; never below %s, and acknowledged debits at most %s", fmtRat(c.floor), fmtRat(ratSub(before.n, c.floor)))
+		// The bound from the acknowledged debits may itself lie below the
+		// floor (an oversell): say the floor and the room first.
+		room := ratSub(before.n, c.floor)
+		res.Expected = fmt.Sprintf("%s never below %s: acknowledged debits take at most the %s there were above %s, and %s ends at %s less them",
+			before.col, fmtRat(c.floor), c.w.units(fmtRat(room), "units"), fmtRat(c.floor), before.col, fmtRat(before.n))
 	}
 	after, col, err := queryNumber(ctx, env.DB, c.query)
 	if err != nil {
 		return res.errorf(start, "query: %v", err)
 	}
-	res.Actual = fmt.Sprintf("%s = %s (%s since setup); %s: %s, acknowledged debits %s", col, fmtRat(after), fmtSigned(ratSub(after, before.n)), c.op, debits.counts, fmtRat(debits.ok))
+	res.Actual = fmt.Sprintf("%s = %s (%s since setup); %s: %s, %s", col, fmtRat(after), fmtSigned(ratSub(after, before.n)), c.op, debits.counts, c.w.debitsAcked(&debits))
 	res.Evidence = []string{
 		fmt.Sprintf("before the attack: %s=%s", before.col, fmtRat(before.n)),
 		fmt.Sprintf("after: %s=%s", col, fmtRat(after)),
@@ -119,6 +124,16 @@ func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := c.judge(before.n, after, col, &debits); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += ": " + problem
+		sample, total, err := sampleOK(env, c.op, nil, debits.counts.ok)
+		if err != nil {
+			sample, total = nil, 0
+		}
+		res.Explanation = c.w.explainNumber("", col, before.n, after, c.w.ackedWords(&debits, "debit", "debits"), sample, total, problem)
+		res.addOps("acknowledged", sample...)
+		res.MoreOps += total - len(sample)
+	} else if debits.lost > 0 {
+		res.Verdict = Unknown
+		res.Actual += "; " + debits.openBound(c.valueFrom)
 	}
 	return res.done(start)
 }
@@ -131,16 +146,18 @@ func (c *boundedDebitsChecker) judge(before, after *big.Rat, col string, debits 
 	var problems []string
 	if c.floor != nil {
 		if after.Cmp(c.floor) < 0 {
-			problems = append(problems, fmt.Sprintf("%s fell %s below %s", col, fmtRat(ratSub(c.floor, after)), fmtRat(c.floor)))
+			problems = append(problems, fmt.Sprintf("%s fell %s below %s", col, c.w.amount(fmtRat(ratSub(c.floor, after))), fmtRat(c.floor)))
 			anomaly = "oversell / overdraft (TOCTOU)"
 		}
 		if room := ratSub(before, c.floor); debits.ok.Cmp(room) > 0 {
 			problems = append(problems, fmt.Sprintf("%s acknowledged beyond the %s available (%s oversold)",
-				debits.shortfall(ratSub(debits.ok, room), "debit", "debits"), fmtRat(room), fmtRat(ratSub(debits.ok, room))))
+				debits.shortfall(ratSub(debits.ok, room), "debit", "debits"), c.w.amount(fmtRat(room)), c.w.amount(fmtRat(ratSub(debits.ok, room)))))
 			anomaly = "oversell / overdraft (TOCTOU)"
 		}
 	}
 	switch {
+	case debits.lost > 0:
+		// The bound is open (effect.lost); the floor above still judges.
 	case after.Cmp(hi) > 0:
 		problems = append(problems, debits.shortfall(ratSub(after, hi), "acknowledged debit", "acknowledged debits")+" missing from the balance")
 		if anomaly == "" {
@@ -157,7 +174,14 @@ func (c *boundedDebitsChecker) judge(before, after *big.Rat, col string, debits 
 	}
 	fix = debitFix
 	if anomaly == "phantom debits / double apply" {
-		fix = "apply each debit once: an idempotency key stored in the debit's transaction, and no blind retries of non-idempotent writes"
+		fix = "Implement idempotency keys: apply each debit once: an idempotency key stored in the debit's transaction, and no blind retries of non-idempotent writes"
 	}
 	return strings.Join(problems, "; "), anomaly, fix
+}
+
+// debitsAcked reads "23 debits acknowledged (23 units of stock)": the
+// acknowledged debits counted as requests, then as the units they took.
+func (w words) debitsAcked(e *effect) string {
+	n := e.counts.ok
+	return fmt.Sprintf("%d %s acknowledged (%s)", n, plural(n, "debit", "debits"), w.units(fmtRat(e.ok), "units"))
 }

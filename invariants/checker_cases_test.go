@@ -80,6 +80,9 @@ func debitCase(name, after string, tally map[string]counts, want Verdict, anomal
 
 // holdOp is an op of the lock endpoint: ok ops capture the server's
 // acquire and release times (ms after t0) and a token; rejections are 423.
+// unkeyed drops an op's key, as in a profile that names none.
+func unkeyed(o hOp) hOp { o.Key = ""; return o }
+
 func holdOp(id uint64, out history.Outcome, at, took, acq, rel int, token string) hOp {
 	o := hop(id, "hold", "lock-1", out, at, took)
 	switch out {
@@ -168,6 +171,27 @@ var historyCheckCases = []checkCase{
 		setup: counterAt("0"), hist: []hOp{hop(1, "incr", "", hOK, 0, 5).val("m", "1")},
 		want: Error, wantError: `op #1 (ok) of "incr" has no value or capture "n"`,
 	},
+	{
+		// The amount is captured from the answer: a cut response loses it,
+		// the bound is open, and the check can only be inconclusive — not
+		// an error, not a guess (issue 14).
+		name: "counter unknown op that lost its amount leaves the bound open", inv: with(counterInv, func(i *profiles.Invariant) { i.ValueFrom = "n" }),
+		setup: counterAt("100"), attack: []string{`UPDATE counters SET value = 150 WHERE id = 1`},
+		hist: []hOp{hop(1, "incr", "", hOK, 0, 5).capt("n", 2), hop(2, "incr", "", hUnk, 1, 5)},
+		want: Unknown, wantActual: "inconclusive: 1 unknown request carried no n",
+	},
+	{
+		name: "bounded_debits unknown debit that lost its amount: the floor still judges", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount, i.ValueFrom, i.Floor = 0, "amount", ptrTo(0.0) }),
+		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = -20 WHERE id = 1`},
+		hist: []hOp{hop(1, "debit", "1", hOK, 0, 5).capt("amount", 60), hop(2, "debit", "1", hOK, 1, 5).capt("amount", 60), hop(3, "debit", "1", hUnk, 2, 5)},
+		want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)", wantActual: "balance fell 20 below 0",
+	},
+	{
+		name: "bounded_debits unknown debit that lost its amount leaves the bound open", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount, i.ValueFrom, i.Floor = 0, "amount", ptrTo(0.0) }),
+		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 10 WHERE id = 1`},
+		hist: []hOp{hop(1, "debit", "1", hOK, 0, 5).capt("amount", 60), hop(2, "debit", "1", hUnk, 2, 5)},
+		want: Unknown, wantActual: "inconclusive: 1 unknown request carried no amount",
+	},
 	{name: "counter without Prepare is an error", inv: counterInv, setup: counterAt("1"), tally: incr8ok3unknown, skipPrepare: true, want: Error, wantError: "Prepare"},
 	{name: "counter query error is an error", inv: counterInv, setup: counterAt("1"), attack: []string{`DROP TABLE counters`}, tally: incr8ok3unknown, want: Error, wantError: "counters"},
 	{name: "counter on a closed database is an error", inv: counterInv, setup: counterAt("1"), tally: incr8ok3unknown, closeDB: true, want: Error},
@@ -187,9 +211,10 @@ var historyCheckCases = []checkCase{
 
 	// conservation: the total stays.
 	{name: "conservation holds across transfers", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 70 WHERE id = 1`, `UPDATE accounts SET balance = 80 WHERE id = 2`}, want: Pass, wantActual: "total = 150 (+0 since setup)"},
-	{name: "conservation money created", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "money created", wantActual: "40 appeared from nowhere"},
+	{name: "conservation money created", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "conserved total created", wantActual: "40 appeared from nowhere"},
+	{name: "conservation in the profile's unit", inv: with(conservedInv, func(i *profiles.Invariant) { i.Unit = "units of stock" }), setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 90 WHERE id = 2`}, want: Fail, wantAnomaly: "units of stock created", wantActual: "40 units of stock appeared from nowhere"},
 	{
-		name: "conservation money destroyed", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`}, want: Fail, wantAnomaly: "money destroyed",
+		name: "conservation money destroyed", inv: conservedInv, setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`}, want: Fail, wantAnomaly: "conserved total destroyed",
 		wantActual: "total = 110 (-40 since setup): 40 vanished", wantEvidence: []string{"before the attack: total=150", "after: total=110"},
 	},
 	{name: "conservation query error is an error", inv: conservedInv, setup: accountsSetup, attack: []string{`DROP TABLE accounts`}, want: Error, wantError: "accounts"},
@@ -211,7 +236,7 @@ var historyCheckCases = []checkCase{
 	{name: "never_negative query error is an error", inv: nonNegInv, want: Error, wantError: "accounts"},
 
 	// bounded_debits: before − Σ(ok+unknown) ≤ after ≤ before − Σok.
-	debitCase("bounded_debits every acknowledged debit applied", "50", map[string]counts{"debit": {5, 7, 2}}, Pass, "", "balance = 50 (-50 since setup); debit: 5 ok, 7 fail, 2 unknown, acknowledged debits 50"),
+	debitCase("bounded_debits every acknowledged debit applied", "50", map[string]counts{"debit": {5, 7, 2}}, Pass, "", "balance = 50 (-50 since setup); debit: 5 ok, 7 fail, 2 unknown, 5 debits acknowledged (50 units)"),
 	debitCase("bounded_debits unknown debits widen the bound (ok alone would fail)", "30", map[string]counts{"debit": {5, 7, 2}}, Pass, "", ""),
 	debitCase("bounded_debits debit lost", "60", map[string]counts{"debit": {5, 7, 2}}, Fail, "lost update (acknowledged debits missing)", "1 acknowledged debit missing from the balance"),
 	debitCase("bounded_debits debit applied twice", "20", map[string]counts{"debit": {5, 7, 2}}, Fail, "phantom debits / double apply", "1 debit more taken than the ok and unknown ops could take"),
@@ -233,7 +258,30 @@ var historyCheckCases = []checkCase{
 		name: "bounded_debits amounts from each op", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount, i.ValueFrom = 0, "amount" }),
 		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = 60 WHERE id = 1`},
 		hist: []hOp{hop(1, "debit", "1", hOK, 0, 5).val("amount", "25"), hop(2, "debit", "1", hOK, 1, 5).val("amount", "15"), hop(3, "debit", "1", hFail, 2, 5).val("amount", "90")},
-		want: Pass, wantActual: "acknowledged debits 40",
+		want: Pass, wantActual: "2 debits acknowledged (40 units)",
+	},
+	{
+		// Domain words: a stock oversell reads in units of stock, per
+		// product, and counts debits apart from the units they took.
+		name: "bounded_debits oversell in the profile's words", inv: with(debitInv, func(i *profiles.Invariant) {
+			i.Floor, i.Amount, i.Unit, i.Thing = ptrTo(0.0), 2, "units of stock", "product"
+		}),
+		setup: accountsSetup, attack: []string{`UPDATE accounts SET balance = -4 WHERE id = 1`}, tally: map[string]counts{"debit": {52, 10, 0}},
+		want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)",
+		wantActual: "52 debits acknowledged (104 units of stock): balance fell 4 units of stock below 0; 2 debits acknowledged beyond the 100 units of stock available (4 units of stock oversold)",
+	},
+	{
+		// Duplicates link the rows to the requests that created them
+		// through the value the requests sent (or captured).
+		name: "unique names the requests that created the duplicated rows", inv: profiles.Invariant{Name: "one order per key", Unique: `SELECT k FROM orders`},
+		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`, `INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-1'), (3, 'k-2'), (4, 'order-5f0c-aa-1'), (5, 'order-5f0c-aa-1'), (6, 'order-5f0c-aa-1')`},
+		hist: []hOp{
+			hop(1, "create", "", hOK, 0, 10).val("idem", "k-1"), hop(2, "create", "", hOK, 2, 10).val("idem", "k-1"),
+			hop(3, "create", "", hFail, 4, 10).val("idem", "k-1"), hop(4, "create", "", hOK, 30, 10).capt("key", "k-2"),
+			hop(5, "create", "", hOK, 40, 10).val("uuid", "5f0c-aa-1"), hop(6, "create", "", hOK, 41, 10).val("uuid", "5f0c-aa-1"),
+			hop(7, "create", "", hUnk, 42, 10).val("uuid", "5f0c-aa-1"), hop(8, "create", "", hFail, 43, 10).val("uuid", "5f0c-aa-1"),
+		},
+		want: Fail, wantActual: "2 duplicated values in 6 rows (3 extra rows)",
 	},
 	{name: "new bounded_debits negative amount", inv: with(debitInv, func(i *profiles.Invariant) { i.Amount = -1 }), newErr: "amount must be positive"},
 
@@ -262,6 +310,18 @@ var historyCheckCases = []checkCase{
 	{
 		name: "exactly_one require: an unknown op may have won", inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.Require = true }),
 		hist: append(append([]hOp{}, orderOps...), hop(5, "submit", "order-3", hFail, 0, 5), hop(6, "submit", "order-3", hUnk, 0, 5)), want: Pass,
+	},
+	{
+		// The key is named in the answer (group): the winner's response
+		// was cut, and it may have won any one key (issue 14).
+		name: "exactly_one require: an unknown op that lost its key may have won one key", inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.Require = true; i.Group = "order" }),
+		hist: []hOp{hop(1, "submit", "", hOK, 0, 5).capt("order", "o-1"), hop(2, "submit", "", hFail, 0, 5).capt("order", "o-2"), hop(3, "submit", "", hUnk, 0, 5)},
+		want: Pass, wantActual: "1 unknown request carried no order",
+	},
+	{
+		name: "exactly_one require: an unknown op that lost its key wins one key, not two", inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.Require = true; i.Group = "order" }),
+		hist: []hOp{hop(1, "submit", "", hFail, 0, 5).capt("order", "o-1"), hop(2, "submit", "", hFail, 0, 5).capt("order", "o-2"), hop(3, "submit", "", hUnk, 0, 5)},
+		want: Fail, wantAnomaly: "no request succeeded (every conflicting request was rejected)",
 	},
 	{
 		name: "exactly_one grouped by a rendered value", inv: with(exactlyOneInv, func(i *profiles.Invariant) { i.Group = "idem" }),
@@ -336,6 +396,19 @@ var historyCheckCases = []checkCase{
 		name: "no_lost_update phantom bumps", inv: noLostInv, setup: docsSetup, hist: []hOp{save(1, hOK, 0)}, attack: []string{`UPDATE docs SET version = 8 WHERE id = 1`},
 		want: Fail, wantAnomaly: "phantom version bumps", wantEvidence: []string{`key "1": version 5→8 (+3) but only 1 ok and 0 unknown write`},
 	},
+	{
+		// The document a write touched is named in its answer (group):
+		// a cut response loses it, and the write may have bumped any
+		// document once (issue 14).
+		name: "no_lost_update unknown write that lost its key may have bumped any key", inv: with(noLostInv, func(i *profiles.Invariant) { i.Group = "doc" }), setup: docsSetup,
+		hist: []hOp{save(1, hOK, 0).capt("doc", "1"), save(2, hUnk, 1)}, attack: []string{`UPDATE docs SET version = 7 WHERE id = 1`},
+		want: Pass, wantActual: "1 unknown write carried no doc",
+	},
+	{
+		name: "no_lost_update unknown writes that lost their key bound the bumps", inv: with(noLostInv, func(i *profiles.Invariant) { i.Group = "doc" }), setup: docsSetup,
+		hist: []hOp{save(1, hOK, 0).capt("doc", "1"), save(2, hUnk, 1)}, attack: []string{`UPDATE docs SET version = 8 WHERE id = 1`},
+		want: Fail, wantAnomaly: "phantom version bumps", wantEvidence: []string{`key "1": version 5→8 (+3) but only 1 ok and 0 unknown write, and 1 unknown write of any key`},
+	},
 	{name: "no_lost_update written key without a row is an error", inv: noLostInv, setup: docsSetup, hist: []hOp{save(1, hOK, 0)}, attack: []string{`DELETE FROM docs WHERE id = 1`}, want: Error, wantError: "no row after the attack"},
 
 	// all_present (RC-003).
@@ -359,6 +432,21 @@ var historyCheckCases = []checkCase{
 		hist: []hOp{hop(1, "add", "p", hOK, 0, 5).capt("id", 17), hop(2, "add", "p", hOK, 0, 5).capt("id", 18)},
 		want: Fail, wantAnomaly: "lost insert", wantActual: "1 acknowledged item missing",
 	},
+	{
+		// A cut response loses the id the service assigned: the item it
+		// added is present but unseen. Such items are bounded by the
+		// unknown ops that lost their id, not forbidden (issue 14).
+		name: "all_present unknown add that lost its assigned id may have added an unseen item", inv: with(presentInv, func(i *profiles.Invariant) { i.ValueFrom = "id"; i.Query = `SELECT id FROM assets` }),
+		setup: []string{`CREATE TABLE assets (id INTEGER)`}, attack: []string{`INSERT INTO assets VALUES (17), (18)`},
+		hist: []hOp{hop(1, "add", "p", hOK, 0, 5).capt("id", 17), hop(2, "add", "p", hUnk, 0, 5)},
+		want: Pass, wantActual: "1 unknown request carried no id",
+	},
+	{
+		name: "all_present more unseen items than unknown adds that lost their id", inv: with(presentInv, func(i *profiles.Invariant) { i.ValueFrom = "id"; i.Query = `SELECT id FROM assets` }),
+		setup: []string{`CREATE TABLE assets (id INTEGER)`}, attack: []string{`INSERT INTO assets VALUES (17), (18), (19)`},
+		hist: []hOp{hop(1, "add", "p", hOK, 0, 5).capt("id", 17), hop(2, "add", "p", hUnk, 0, 5)},
+		want: Fail, wantAnomaly: "phantom item", wantActual: "2 items no request sent",
+	},
 	{name: "new all_present without value_from", inv: with(presentInv, func(i *profiles.Invariant) { i.ValueFrom = "" }), newErr: "value_from is required"},
 
 	// locks (RC-007).
@@ -366,6 +454,12 @@ var historyCheckCases = []checkCase{
 		name: "locks holds take turns and rejections meet a holder", inv: locksInv,
 		hist: []hOp{holdOp(1, hOK, 0, 60, 5, 55, "t1"), holdOp(2, hFail, 10, 2, 0, 0, ""), holdOp(3, hOK, 70, 60, 75, 125, "t2")},
 		want: Pass, wantActual: "1 lock, 3 requests (2 ok, 1 fail, 0 unknown); holds never overlapped",
+	},
+	{
+		// A profile without keys: no `lock ""` in the evidence.
+		name: "locks two holders of the one unkeyed lock", inv: locksInv,
+		hist: []hOp{unkeyed(holdOp(1, hOK, 0, 60, 5, 55, "t1")), unkeyed(holdOp(2, hOK, 20, 60, 25, 75, "t2"))},
+		want: Fail, wantAnomaly: "two holders at once",
 	},
 	{
 		name: "locks two holders at once", inv: locksInv,
@@ -397,6 +491,18 @@ var historyCheckCases = []checkCase{
 		hist: []hOp{holdOp(1, hOK, 0, 60, 5, 55, "t1"), func() hOp { o := holdOp(2, hOK, 20, 60, 25, 75, "t2"); o.Key = "lock-2"; return o }(), holdOp(3, hFail, 500, 2, 0, 0, "").status(400)},
 		want: Pass, wantActual: "2 locks, 3 requests",
 	},
+	{
+		// The lock is named in the answer (group): a holder cut off
+		// mid-hold lost it, and may have held any lock (issue 14).
+		name: "locks a cut-off holder that lost its lock name may hold any lock", inv: with(locksInv, func(i *profiles.Invariant) { i.Group = "lock" }),
+		hist: []hOp{hop(1, "hold", "", hUnk, 0, 50), holdOp(2, hFail, 100, 2, 0, 0, "").capt("lock", "lock-1")},
+		want: Pass, wantActual: "1 unknown request carried no lock",
+	},
+	{
+		name: "locks a cut-off holder that lost its lock name still expires", inv: with(locksInv, func(i *profiles.Invariant) { i.Group = "lock" }),
+		hist: []hOp{hop(1, "hold", "", hUnk, 0, 50), holdOp(2, hFail, 400, 2, 0, 0, "").capt("lock", "lock-1")},
+		want: Fail, wantAnomaly: "lock never expired",
+	},
 	{name: "locks ok hold without captures is an error", inv: locksInv, hist: []hOp{hop(1, "hold", "lock-1", hOK, 0, 5)}, want: Error, wantError: `no capture "acquired_at"`},
 	{name: "new locks without ttl", inv: with(locksInv, func(i *profiles.Invariant) { i.TTL = 0 }), newErr: "ttl is required"},
 
@@ -415,6 +521,19 @@ var historyCheckCases = []checkCase{
 	{
 		name: "linearizable an unknown write does not excuse going back", inv: linInv,
 		hist: []hOp{put(1, hOK, 0, 10, "1"), put(2, hUnk, 20, 10, "2"), get(3, 100, 10, 2), get(4, 120, 10, 1)},
+		want: Fail, wantAnomaly: "not linearizable (stale or impossible read)",
+	},
+	{
+		// The service assigns the written value and answers it: a cut
+		// response loses it, and the write may explain any later read —
+		// but only one value (issue 14).
+		name: "linearizable an unknown write that lost its assigned value may explain a read", inv: with(linInv, func(i *profiles.Invariant) { i.ValueFrom = "version" }),
+		hist: []hOp{hop(1, "put", "k", hOK, 0, 10).capt("version", 1), hop(2, "put", "k", hUnk, 20, 10), get(3, 100, 10, 7), get(4, 120, 10, 7)},
+		want: Pass,
+	},
+	{
+		name: "linearizable an unknown write that lost its assigned value wrote one value", inv: with(linInv, func(i *profiles.Invariant) { i.ValueFrom = "version" }),
+		hist: []hOp{hop(1, "put", "k", hOK, 0, 10).capt("version", 1), hop(2, "put", "k", hUnk, 20, 10), get(3, 100, 10, 7), get(4, 120, 10, 8)},
 		want: Fail, wantAnomaly: "not linearizable (stale or impossible read)",
 	},
 	{

@@ -2,6 +2,10 @@ package invariants
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -388,7 +392,7 @@ func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) DB, ca
 				}
 			}
 			res := c.Check(ctx, env)
-			t.Logf("%s: %s\n  expected: %s\n  actual:   %s\n  evidence: %q\n  anomaly:  %s\n  error:    %s", res.Check, res.Verdict, res.Expected, res.Actual, res.Evidence, res.Anomaly, res.Error)
+			t.Logf("%s: %s\n  expected: %s\n  actual:   %s\n  evidence: %q\n  anomaly:  %s\n  error:    %s\n  explain:  %s\n  ops:      %v (+%d)", res.Check, res.Verdict, res.Expected, res.Actual, res.Evidence, res.Anomaly, res.Error, res.Explanation, res.Ops, res.MoreOps)
 			if res.Verdict != tc.want {
 				t.Fatalf("verdict = %s, want %s (error %q, actual %q, evidence %q)", res.Verdict, tc.want, res.Error, res.Actual, res.Evidence)
 			}
@@ -426,7 +430,108 @@ func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) DB, ca
 			if res.Verdict != Error && (res.Expected == "" || res.Actual == "") {
 				t.Errorf("a %s must say what was expected and what was found: expected %q, actual %q", res.Verdict, res.Expected, res.Actual)
 			}
+			checkCounterexample(t, tc, res)
+			if driver == "sqlite" {
+				replayCounterexample(t, tc, open, res)
+				checkFailGolden(t, tc.name, res)
+			}
 		})
+	}
+}
+
+// checkCounterexample checks the structured counterexample of a failure:
+// an explanation "Let … Then …", and ops that exist in the history with
+// their id, name, key, times, outcome and status; none on a pass.
+func checkCounterexample(t *testing.T, tc checkCase, res Result) {
+	t.Helper()
+	if res.Verdict != Fail {
+		if res.Explanation != "" || len(res.Ops) > 0 {
+			t.Errorf("a %s carries a counterexample: %q, %v", res.Verdict, res.Explanation, res.Ops)
+		}
+		return
+	}
+	if !strings.HasPrefix(res.Explanation, "Let ") || !strings.Contains(res.Explanation, "; Then ") || !strings.HasSuffix(res.Explanation, ".") {
+		t.Errorf("explanation %q: want one sentence \"Let …; Then ….\"", res.Explanation)
+	}
+	for _, text := range append([]string{res.Actual, res.Explanation}, res.Evidence...) {
+		if strings.Contains(text, `key ""`) || strings.Contains(text, `lock ""`) {
+			t.Errorf("%q names an empty key: a profile without keys has none to name", text)
+		}
+	}
+	if len(res.Ops) > MaxOps || res.MoreOps < 0 {
+		t.Errorf("%d ops (%d more): want at most %d", len(res.Ops), res.MoreOps, MaxOps)
+	}
+	byID := map[uint64]hOp{}
+	for _, o := range tc.hist {
+		byID[o.ID] = o
+	}
+	for _, ref := range res.Ops {
+		if !strings.Contains(res.Explanation, fmt.Sprintf("#%d", ref.ID)) && res.Check != "counter" && res.Check != "bounded_debits" {
+			t.Errorf("op #%d is named in Ops but not in the explanation %q", ref.ID, res.Explanation)
+		}
+		o, ok := byID[ref.ID]
+		if !ok {
+			t.Errorf("op #%d of the counterexample is not in the history", ref.ID)
+			continue
+		}
+		if ref.Op != o.Op || ref.Key != o.Key || !ref.Invoke.Equal(o.Invoke) || !ref.Complete.Equal(o.Complete) || ref.Outcome != o.Outcome || ref.Status != o.Status {
+			t.Errorf("op #%d: counterexample %+v differs from the history's %+v", ref.ID, ref, o)
+		}
+	}
+}
+
+// minimalClasses are the checkers whose counterexample is a set of ops
+// that proves the violation on its own.
+var minimalClasses = map[string]bool{
+	"no_lost_update": true, "exactly_one": true, "newest_wins": true, "locks": true,
+	"linearizable": true, "all_present": true, "unique": true,
+}
+
+// replayCounterexample runs the checker again on a fresh database with the
+// same setup and attack (so the same state before and after) and a history
+// holding only the counterexample's ops: it must still fail.
+func replayCounterexample(t *testing.T, tc checkCase, open func(t *testing.T) DB, res Result) {
+	t.Helper()
+	if res.Verdict != Fail || len(res.Ops) == 0 || !minimalClasses[res.Check] || tc.hist == nil || tc.tally != nil || res.MoreOps > 0 {
+		return
+	}
+	keep := map[uint64]bool{}
+	for _, r := range res.Ops {
+		keep[r.ID] = true
+	}
+	var hist []hOp
+	for _, o := range tc.hist {
+		if keep[o.ID] {
+			hist = append(hist, o)
+		}
+	}
+	ctx := context.Background()
+	c, err := New(tc.inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := open(t)
+	mustExec(t, db, tc.setup...)
+	env := &Env{DB: db, Operations: tc.ops}
+	if env.Operations == nil { // the names the full history knew
+		seen := map[string]bool{}
+		for _, o := range tc.hist {
+			if !seen[o.Op] {
+				seen[o.Op] = true
+				env.Operations = append(env.Operations, o.Op)
+			}
+		}
+	}
+	env.HistoryPath, env.Tally = writeHistory(t, t.TempDir(), hist)
+	if p, ok := c.(Preparer); ok {
+		if err := p.Prepare(ctx, env); err != nil {
+			t.Fatalf("replay: Prepare: %v", err)
+		}
+	}
+	mustExec(t, db, tc.attack...)
+	again := c.Check(ctx, env)
+	if again.Verdict != Fail {
+		t.Errorf("replayed alone, the counterexample's %d ops give %s, want fail (actual %q, error %q)", len(hist), again.Verdict, again.Actual, again.Error)
 	}
 }
 
@@ -438,5 +543,74 @@ func TestCheckers(t *testing.T) {
 			runCheckerSuite(t, d.name, open, checkCases)
 			runCheckerSuite(t, d.name, open, historyCheckCases)
 		})
+	}
+}
+
+// update rewrites the golden files of failures: go test ./invariants -run
+// TestCheckers/sqlite -update.
+var update = flag.Bool("update", false, "rewrite the golden FAIL texts under testdata/fail")
+
+// failText is a failure as a person reads it in a report: what had to
+// hold, what was found, the class, the explanation, the ops, the evidence
+// and the fix. The path of a linearizability visualization (a temporary
+// directory) is left out.
+func failText(res Result) string {
+	var b strings.Builder
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	line("check", res.Check)
+	line("verdict", string(res.Verdict))
+	line("expected", res.Expected)
+	line("actual", res.Actual)
+	line("anomaly", res.Anomaly)
+	line("why", res.Explanation)
+	if len(res.Ops) > 0 {
+		b.WriteString("ops:\n")
+		for _, o := range res.Ops {
+			fmt.Fprintf(&b, "  %s\n", o)
+		}
+		if res.MoreOps > 0 {
+			fmt.Fprintf(&b, "  … %d more\n", res.MoreOps)
+		}
+	}
+	if len(res.Evidence) > 0 {
+		b.WriteString("evidence:\n")
+		for _, e := range res.Evidence {
+			if !strings.HasPrefix(e, "visualization") {
+				fmt.Fprintf(&b, "  %s\n", e)
+			}
+		}
+	}
+	line("fix", res.Fix)
+	return b.String()
+}
+
+// checkFailGolden compares a failure's text with
+// testdata/fail/<check>/<case>.txt, or writes it with -update.
+func checkFailGolden(t *testing.T, name string, res Result) {
+	t.Helper()
+	if res.Verdict != Fail {
+		return
+	}
+	path := filepath.Join("testdata", "fail", res.Check, slug(name)+".txt")
+	got := failText(res)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./invariants -run TestCheckers/sqlite -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run with -update if the change is intended):\nwant:\n%s\ngot:\n%s", path, want, got)
 	}
 }

@@ -511,6 +511,7 @@ func (r Result) errorf(start time.Time, format string, args ...any) Result {
 	r.Verdict = Error
 	r.Error = fmt.Sprintf(format, args...)
 	r.Anomaly, r.Fix = "", ""
+	r.Explanation, r.Ops, r.MoreOps = "", nil, 0
 	r.Took = time.Since(start)
 	return r
 }

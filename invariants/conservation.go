@@ -11,7 +11,7 @@ import (
 
 func init() { Register("conservation", newConservation) }
 
-const conservationFix = "move money in one transaction (debit and credit together), lock both rows with SELECT … FOR UPDATE in a fixed order (lowest id first), or run SERIALIZABLE with retries"
+const conservationFix = "Wrap operations in transactions: take from one row and add to the other in one transaction, lock the rows with SELECT … FOR UPDATE in a fixed order (lowest id first), or run SERIALIZABLE with retries"
 
 // conservationChecker is the "conservation" checker: a number read by
 // Query (total money across accounts, items across bins) must be the same
@@ -20,6 +20,7 @@ const conservationFix = "move money in one transaction (debit and credit togethe
 type conservationChecker struct {
 	name   string
 	query  string
+	w      words
 	before snapshot[numberAt]
 }
 
@@ -31,14 +32,15 @@ func newConservation(inv profiles.Invariant) (Checker, error) {
 		return nil, err
 	}
 	if inv.PerKey {
-		return newPerKey(inv, "conservation", nil, "per key, the number stays as after setup: transfers move it, never create or destroy it",
-			func(before, after *big.Rat, col string, _ *effect) (string, string, string) {
+		w := wordsOf(inv)
+		return newPerKey(inv, "conservation", nil, "per key, the number stays as after setup: requests move it, never create or destroy it", "", "",
+			func(before, after *big.Rat, col string, _ *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
-				problem, anomaly := judgeConservation(delta)
-				return fmt.Sprintf("%s %s → %s (%s): %s", col, fmtRat(before), fmtRat(after), fmtSigned(delta), problem), anomaly, conservationFix
+				problem, anomaly := w.judgeConservation(delta)
+				return fmt.Sprintf("%s %s → %s (%s): %s", col, fmtRat(before), fmtRat(after), fmtSigned(delta), problem), problem, anomaly, conservationFix
 			})
 	}
-	return &conservationChecker{name: checkName(inv, "conservation"), query: inv.Query}, nil
+	return &conservationChecker{name: checkName(inv, "conservation"), query: inv.Query, w: wordsOf(inv)}, nil
 }
 
 // Prepare reads the total after setup.
@@ -61,7 +63,7 @@ func (c *conservationChecker) Check(ctx context.Context, env *Env) Result {
 	if err != nil {
 		return res.errorf(start, "%v", err)
 	}
-	res.Expected = fmt.Sprintf("%s stays %s, as after setup: transfers move it, never create or destroy it", before.col, fmtRat(before.n))
+	res.Expected = fmt.Sprintf("%s stays %s, as after setup: requests move it, never create or destroy it", before.col, c.w.amount(fmtRat(before.n)))
 	after, col, err := queryNumber(ctx, env.DB, c.query)
 	if err != nil {
 		return res.errorf(start, "query: %v", err)
@@ -72,21 +74,30 @@ func (c *conservationChecker) Check(ctx context.Context, env *Env) Result {
 		fmt.Sprintf("before the attack: %s=%s", before.col, fmtRat(before.n)),
 		fmt.Sprintf("after: %s=%s", col, fmtRat(after)),
 	}
-	if problem, anomaly := judgeConservation(delta); problem != "" {
+	if problem, anomaly := c.w.judgeConservation(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, conservationFix
 		res.Actual += ": " + problem
+		sample, total, err := sampleOK(env, "", nil, -1)
+		if err != nil {
+			sample, total = nil, 0
+		}
+		res.Explanation = c.w.explainNumber("", col, before.n, after, "", sample, total, problem)
+		res.addOps("acknowledged", sample...)
+		res.MoreOps += total - len(sample)
 	}
 	return res.done(start)
 }
 
 // judgeConservation says whether a conserved number moved by delta: "" when
-// it did not, else the problem and its anomaly.
-func judgeConservation(delta *big.Rat) (problem, anomaly string) {
+// it did not, else the problem and its anomaly, in the profile's unit
+// ("40 units of stock appeared from nowhere", "units of stock created").
+func (w words) judgeConservation(delta *big.Rat) (problem, anomaly string) {
+	what := firstNonEmpty(w.unit, "conserved total")
 	switch delta.Sign() {
 	case 1:
-		return fmtRat(delta) + " appeared from nowhere", "money created"
+		return w.amount(fmtRat(delta)) + " appeared from nowhere", what + " created"
 	case -1:
-		return fmtRat(new(big.Rat).Neg(delta)) + " vanished", "money destroyed"
+		return w.amount(fmtRat(new(big.Rat).Neg(delta))) + " vanished", what + " destroyed"
 	}
 	return "", ""
 }

@@ -12,7 +12,7 @@ import (
 
 func init() { Register("counter", newCounter) }
 
-const counterFix = "an atomic UPDATE … SET v = v + 1, SELECT … FOR UPDATE around read-modify-write, or a stronger isolation level (REPEATABLE READ/SERIALIZABLE with retries)"
+const counterFix = "Use atomic database operations: UPDATE … SET v = v + 1, SELECT … FOR UPDATE around read-modify-write, or a stronger isolation level (REPEATABLE READ/SERIALIZABLE with retries)"
 
 // counterChecker is the "counter" checker (audit RC-006): a number read by
 // Query must grow by exactly the increments that took effect. With ok
@@ -24,6 +24,7 @@ type counterChecker struct {
 	op        string
 	step      *big.Rat
 	valueFrom string
+	w         words
 	before    snapshot[numberAt]
 }
 
@@ -51,14 +52,14 @@ func newCounter(inv profiles.Invariant) (Checker, error) {
 		return nil, err
 	}
 	if inv.PerKey {
-		return newPerKey(inv, "counter", step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)",
-			func(before, after *big.Rat, _ string, eff *effect) (string, string, string) {
+		return newPerKey(inv, "counter", step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)", "increment", "increments",
+			func(before, after *big.Rat, _ string, eff *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly, fix := eff.judgeCounter(delta)
-				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), anomaly, fix
+				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), problem, anomaly, fix
 			})
 	}
-	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom}, nil
+	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare reads the number after setup.
@@ -111,21 +112,39 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := eff.judgeCounter(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += "; " + problem
+		sample, total, err := sampleOK(env, c.op, nil, eff.counts.ok)
+		if err != nil {
+			sample, total = nil, 0
+		}
+		res.Explanation = c.w.explainNumber("", col, before.n, after, c.w.ackedWords(&eff, "increment", "increments"), sample, total, problem)
+		res.addOps("acknowledged", sample...)
+		res.MoreOps += total - len(sample)
+	} else if eff.lost > 0 {
+		res.Verdict = Unknown
+		res.Actual += "; " + eff.openBound(c.valueFrom)
 	}
 	return res.done(start)
+}
+
+// openBound says why a bound with lost amounts decides nothing.
+func (e *effect) openBound(valueFrom string) string {
+	return fmt.Sprintf("inconclusive: %d unknown %s carried no %s (response cut), so what they added is unknown", e.lost, plural(e.lost, "request", "requests"), valueFrom)
 }
 
 // judgeCounter says whether a counter's growth delta stays within the
 // bound of e: "" when it does, else the problem, its anomaly and the usual
 // fix.
 func (e *effect) judgeCounter(delta *big.Rat) (problem, anomaly, fix string) {
+	if e.lost > 0 {
+		return "", "", "" // the bound is open: see effect.lost
+	}
 	switch {
 	case delta.Cmp(e.lo) < 0:
 		return e.shortfall(ratSub(e.lo, delta), "acknowledged increment", "acknowledged increments") + " missing", "lost update", counterFix
 	case delta.Cmp(e.hi) > 0:
 		return e.shortfall(ratSub(delta, e.hi), "increment", "increments") + " more than the ok and unknown ops could make",
 			"phantom increments / double apply",
-			"apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
+			"Implement idempotency keys: apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
 	}
 	return "", "", ""
 }
@@ -140,6 +159,10 @@ type effect struct {
 	step *big.Rat
 	// ok is the sum over ok ops; lo and hi bound the sum over applied ops.
 	ok, lo, hi *big.Rat
+	// lost counts unknown ops whose amount (value_from, a capture) was
+	// lost with their response: while there are any, lo and hi leave those
+	// ops out, the bound is open and the check can only be inconclusive.
+	lost int
 }
 
 // opEffect computes the effect of the ops of op: from the tally when every
@@ -180,6 +203,7 @@ func stepEffect(op string, counts outcomeCounts, step *big.Rat) effect {
 type effectSums struct {
 	counts              outcomeCounts
 	okSum, loSum, hiSum exactSum
+	lost                int // unknown ops without their amount
 }
 
 // add counts o and adds its amount, named valueFrom, to the sums it may
@@ -190,6 +214,10 @@ func (s *effectSums) add(o *history.Op, op, valueFrom string) error {
 		return nil
 	}
 	v, ok := opValue(o, valueFrom)
+	if !ok && o.Outcome == history.Unknown {
+		s.lost++ // a capture is lost with its response
+		return nil
+	}
 	if !ok {
 		return fmt.Errorf("op #%d (%s) of %q has no value or capture %q to take its amount from", o.ID, o.Outcome, op, valueFrom)
 	}
@@ -216,7 +244,7 @@ func (s *effectSums) add(o *history.Op, op, valueFrom string) error {
 
 // effect is the effect the sums bound.
 func (s *effectSums) effect(op string) effect {
-	e := effect{op: op, counts: s.counts, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}
+	e := effect{op: op, counts: s.counts, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat), lost: s.lost}
 	s.okSum.addTo(e.ok)
 	s.loSum.addTo(e.lo)
 	s.hiSum.addTo(e.hi)

@@ -28,15 +28,22 @@
 // ops with their invoke and complete times) and the usual fixes (Fix). A
 // checker that cannot look (query error, database down, expression error, a
 // result that is not a boolean, an unknown operation name, a missing history
-// file or capture) gives error with Result.Error set, never pass. Only
-// linearizable returns unknown itself, when its search outlasts its timeout;
-// the harness also turns a pass into unknown when too many ops ended unknown
-// (the profile's verdict.max_unknown).
+// file, an ok op without its capture) gives error with Result.Error set,
+// never pass. A checker returns unknown itself when it cannot decide:
+// linearizable when its search outlasts its timeout, counter and
+// bounded_debits when unknown ops lost the amount value_from takes from a
+// capture; the harness also turns a pass into unknown when too many ops
+// ended unknown (the profile's verdict.max_unknown).
 //
 // Every checker is sound under unknown outcomes (Jepsen's rule): an ok op
 // took effect, a fail op did not, an unknown op may have. So bounds count
 // ok ops as applied and unknown ops as either, and a state that only an
-// applied unknown op explains passes.
+// applied unknown op explains passes. An unknown op's captures are lost
+// with its response: a value the service assigned (an id, a job number, a
+// lock name, the key named by group) that it never returned is bounded, not
+// required — such an op may have added one unseen item, written a newer
+// value, acted on any one key. TestSoundUnderUnknown holds this over
+// generated runs.
 //
 // # The harness's part
 //
@@ -121,7 +128,8 @@
 // increments / double apply". With value_from each op adds its own amount.
 //
 // conservation (query): the number must equal its value after setup;
-// "money created" or "money destroyed".
+// "<unit> created" or "<unit> destroyed", in the profile's unit ("units of
+// stock created"), or "conserved total created" when it names none.
 //
 // per_key (counter, conservation, bounded_debits): query gives (key,
 // number) rows, and each key is judged as above on its own, with its own

@@ -13,7 +13,7 @@ import (
 
 func init() { Register("exactly_one", newExactlyOne) }
 
-const exactlyOneFix = "store the idempotency key with a unique constraint before doing the work (INSERT … ON CONFLICT DO NOTHING, then answer the loser with 409 or the winner's id), SELECT … FOR UPDATE on the parent row, or a unique constraint on (entity_id, operation, status='active')"
+const exactlyOneFix = "Implement idempotency keys: store the idempotency key with a unique constraint before doing the work (INSERT … ON CONFLICT DO NOTHING, then answer the loser with 409 or the winner's id), SELECT … FOR UPDATE on the parent row, or a unique constraint on (entity_id, operation, status='active')"
 
 // exactlyOneChecker is the "exactly_one" checker (audit RC-001, double
 // submit): of the concurrent conflicting requests for one key, at most one
@@ -28,6 +28,7 @@ type exactlyOneChecker struct {
 	group     string
 	valueFrom string
 	require   bool
+	w         words
 }
 
 func newExactlyOne(inv profiles.Invariant) (Checker, error) {
@@ -37,7 +38,7 @@ func newExactlyOne(inv profiles.Invariant) (Checker, error) {
 	if err := requireFields(inv, "exactly_one", "op"); err != nil {
 		return nil, err
 	}
-	return &exactlyOneChecker{name: checkName(inv, "exactly_one"), op: inv.Op, group: inv.Group, valueFrom: inv.ValueFrom, require: inv.Require}, nil
+	return &exactlyOneChecker{name: checkName(inv, "exactly_one"), op: inv.Op, group: inv.Group, valueFrom: inv.ValueFrom, require: inv.Require, w: wordsOf(inv)}, nil
 }
 
 func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
@@ -65,16 +66,23 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	type keyOps struct {
 		ok     []*history.Op
+		all    []*history.Op // every op, kept only up to MaxOps
 		counts outcomeCounts
 	}
 	keys := map[string]*keyOps{}
 	var all outcomeCounts
+	// unplaced counts unknown ops whose key (group, a capture) was lost
+	// with their response: each may have been the winner of one key.
+	unplaced := 0
 	for _, o := range ops {
 		k, found := groupKey(o, c.group)
 		if !found {
 			if o.Outcome != history.OK {
 				// A rejected or lost request may carry no capture to group by.
 				all.add(o.Outcome)
+				if o.Outcome == history.Unknown {
+					unplaced++
+				}
 				continue
 			}
 			return res.errorf(start, "ok op %s has no value or capture %q to group by", fmtOp(o), c.group)
@@ -86,6 +94,9 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 		}
 		ko.counts.add(o.Outcome)
 		all.add(o.Outcome)
+		if len(ko.all) < MaxOps {
+			ko.all = append(ko.all, o)
+		}
 		if o.Outcome == history.OK {
 			ko.ok = append(ko.ok, o)
 		}
@@ -94,6 +105,10 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 		key  string
 		line string
 		n    int // ok ops beyond the first, for sorting
+		// why is the violation's explanation, ops the requests it names.
+		why  string
+		ops  []*history.Op
+		role string
 	}
 	var dups, none []violation
 	extra := 0
@@ -116,18 +131,33 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 				for _, v := range sortedKeys(values) {
 					parts = append(parts, fmt.Sprintf("%s=%s: %s", c.valueFrom, formatValue(v), fmtOps(values[v], 3)))
 				}
-				dups = append(dups, violation{k, fmt.Sprintf("%s%d different %s values acknowledged — %s", keyPrefix(k), len(values), c.valueFrom, strings.Join(parts, " | ")), len(values) - 1})
+				// Two requests acknowledged with different values prove it:
+				// the first request of each of the first two values.
+				vs := sortedKeys(values)
+				a, b := values[vs[0]][0], values[vs[1]][0]
+				why := fmt.Sprintf("Let requests #%d and #%d of %s run at once and be acknowledged with different %s values (%s and %s); Then %s has %d results where it may have one.",
+					a.ID, b.ID, c.w.of(k), c.valueFrom, keyWord(vs[0]), keyWord(vs[1]), c.w.of(k), len(values))
+				dups = append(dups, violation{k, fmt.Sprintf("%s%d different %s values acknowledged — %s", keyPrefix(k), len(values), c.valueFrom, strings.Join(parts, " | ")), len(values) - 1, why, []*history.Op{a, b}, "winner"})
 				extra += len(values) - 1
 			}
 		} else if len(ko.ok) > 1 {
-			dups = append(dups, violation{k, fmt.Sprintf("%s%d ok — %s", keyPrefix(k), len(ko.ok), fmtOps(ko.ok, 4)), len(ko.ok) - 1})
+			why := fmt.Sprintf("Let requests #%d and #%d of %s run at once; Then both were acknowledged where at most one may succeed (%d acknowledged in all).",
+				ko.ok[0].ID, ko.ok[1].ID, c.w.of(k), len(ko.ok))
+			dups = append(dups, violation{k, fmt.Sprintf("%s%d ok — %s", keyPrefix(k), len(ko.ok), fmtOps(ko.ok, 4)), len(ko.ok) - 1, why, ko.ok[:2], "winner"})
 			extra += len(ko.ok) - 1
 		}
 		if c.require && len(ko.ok) == 0 && ko.counts.unknown == 0 {
-			none = append(none, violation{key: k, line: fmt.Sprintf("%snone of %d requests succeeded (%s)", keyPrefix(k), ko.counts.total(), ko.counts)})
+			why := fmt.Sprintf("Let %d requests of %s (%s) run, none of them unknown; Then every one was rejected where one must succeed.", ko.counts.total(), c.w.of(k), opIDs(ko.all))
+			none = append(none, violation{key: k, line: fmt.Sprintf("%snone of %d requests succeeded (%s)", keyPrefix(k), ko.counts.total(), ko.counts), why: why, ops: ko.all, role: "rejected"})
 		}
 	}
+	if len(none) <= unplaced {
+		none = nil // each may have been won by an unknown op that lost its key
+	}
 	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	if c.require && unplaced > 0 {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have won one key", unplaced, plural(unplaced, "request", "requests"), c.group)
+	}
 	if len(dups) == 0 && len(none) == 0 {
 		if c.require {
 			res.Actual += "; every key has one winner or an unknown op"
@@ -152,7 +182,13 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 		words = append(words, fmt.Sprintf("%d %s where no request succeeded", len(none), plural(len(none), "key", "keys")))
 	}
 	res.Actual += "; " + strings.Join(words, ", ")
-	for _, v := range append(dups, none...) {
+	vs := append(dups, none...)
+	res.Explanation = vs[0].why
+	if n := len(vs) - 1; n > 0 {
+		res.Explanation = strings.TrimSuffix(res.Explanation, ".") + fmt.Sprintf(" (and %d more %s).", n, plural(n, c.w.thing, c.w.thing+"s"))
+	}
+	res.addOps(vs[0].role, vs[0].ops...)
+	for _, v := range vs {
 		res.addEvidence(v.line)
 	}
 	return res.done(start)

@@ -447,6 +447,7 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	if !ok {
 		res.Verdict = Fail
+		res.Explanation = fmt.Sprintf("Let the run end with %s; Then %s is false.", res.Actual, c.inv.Expect)
 		if rows != nil && total > 1 {
 			for i, row := range rows.Values {
 				if i == MaxEvidence-1 && total > MaxEvidence {

@@ -71,10 +71,14 @@ type perKeyChecker struct {
 	amount   *big.Rat
 	expected string
 	// judge judges one key: "" when it holds, else what went wrong (with
-	// the key's numbers and ops), the anomaly and the usual fix. eff is nil
-	// for checkers that read no ops.
-	judge  func(before, after *big.Rat, col string, eff *effect) (problem, anomaly, fix string)
-	before snapshot[keyedNumbers]
+	// the key's numbers and ops), the bare problem, the anomaly and the
+	// usual fix. eff is nil for checkers that read no ops.
+	judge func(before, after *big.Rat, col string, eff *effect) (line, problem, anomaly, fix string)
+	// w are the domain's words; one and many name one op's effect
+	// ("debit", "debits"), empty for checkers that read no ops.
+	w         words
+	one, many string
+	before    snapshot[keyedNumbers]
 }
 
 // keyedNumbers is a per-key query's result: each key's number, and the
@@ -93,10 +97,10 @@ func groupNeedsPerKey(inv profiles.Invariant) error {
 	return nil
 }
 
-func newPerKey(inv profiles.Invariant, check string, amount *big.Rat, expected string,
-	judge func(before, after *big.Rat, col string, eff *effect) (string, string, string)) (Checker, error) {
+func newPerKey(inv profiles.Invariant, check string, amount *big.Rat, expected, one, many string,
+	judge func(before, after *big.Rat, col string, eff *effect) (string, string, string, string)) (Checker, error) {
 	return &perKeyChecker{name: checkName(inv, check), check: check, query: inv.Query, op: inv.Op, valueFrom: inv.ValueFrom,
-		group: inv.Group, amount: amount, expected: expected, judge: judge}, nil
+		group: inv.Group, amount: amount, expected: expected, judge: judge, w: wordsOf(inv), one: one, many: many}, nil
 }
 
 // Prepare records every key's number after setup.
@@ -151,13 +155,27 @@ func readKeyedNumbers(ctx context.Context, db DB, q string) (keyedNumbers, error
 }
 
 // opEffectByKey is opEffect per key: the ops of op grouped by their
-// history key, or by the value named group.
-func (c *perKeyChecker) opEffectByKey(env *Env) (map[string]*effect, error) {
+// history key, or by the value named group. A failed op without the value
+// named group did nothing and is left out; an unknown one (its capture lost
+// with its response) may have acted on any key: loose bounds what such ops
+// did together, and every key's bound is widened by it (nil when there is
+// none).
+func (c *perKeyChecker) opEffectByKey(env *Env) (effs map[string]*effect, loose *effect, err error) {
 	counts := map[string]*outcomeCounts{}
 	sums := map[string]*effectSums{}
-	err := eachOp(env, true, func(o *history.Op) error {
+	var looseCounts outcomeCounts
+	var looseSums effectSums
+	err = eachOp(env, true, func(o *history.Op) error {
 		k, ok := groupKey(o, c.group)
 		switch {
+		case !ok && o.Outcome == history.Fail:
+			return nil
+		case !ok && o.Outcome == history.Unknown:
+			if c.valueFrom == "" {
+				looseCounts.add(o.Outcome)
+				return nil
+			}
+			return looseSums.add(o, c.op, c.valueFrom)
 		case !ok:
 			return fmt.Errorf("op #%d of %q has no value or capture %q to group by", o.ID, c.op, c.group)
 		case k == "" && c.group == "":
@@ -180,7 +198,14 @@ func (c *perKeyChecker) opEffectByKey(env *Env) (map[string]*effect, error) {
 		return s.add(o, c.op, c.valueFrom)
 	}, c.op)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if looseCounts.unknown > 0 {
+		e := stepEffect(c.op, looseCounts, c.amount)
+		loose = &e
+	} else if looseSums.counts.unknown > 0 {
+		e := looseSums.effect(c.op)
+		loose = &e
 	}
 	out := make(map[string]*effect, len(counts)+len(sums))
 	for k, n := range counts {
@@ -191,7 +216,7 @@ func (c *perKeyChecker) opEffectByKey(env *Env) (map[string]*effect, error) {
 		e := s.effect(c.op)
 		out[k] = &e
 	}
-	return out, nil
+	return out, loose, nil
 }
 
 func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
@@ -210,13 +235,17 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 		return res.errorf(start, "%v", err)
 	}
 	var effs map[string]*effect
+	var loose *effect
 	var all outcomeCounts
 	if c.op != "" {
-		if effs, err = c.opEffectByKey(env); err != nil {
+		if effs, loose, err = c.opEffectByKey(env); err != nil {
 			return res.errorf(start, "%v", err)
 		}
 		for _, e := range effs {
 			all.ok, all.fail, all.unknown = all.ok+e.counts.ok, all.fail+e.counts.fail, all.unknown+e.counts.unknown
+		}
+		if loose != nil {
+			all.unknown += loose.counts.unknown
 		}
 	}
 	after, err := readKeyedNumbers(ctx, env.DB, c.query)
@@ -240,6 +269,8 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 	slices.SortFunc(keys, compareKeys)
 
 	var failed, unchecked []string
+	var firstFail *keyFailure
+	open := 0 // keys left undecided: unknown ops of theirs lost their amount
 	anomalies := map[string]int{}
 	fixes := map[string]string{}
 	checked := 0
@@ -247,6 +278,14 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 		eff := effs[k]
 		if c.op != "" && eff == nil {
 			e := stepEffect(c.op, outcomeCounts{}, new(big.Rat))
+			eff = &e
+		}
+		if loose != nil {
+			// The key's own bound, widened by what the unknown ops of no
+			// known key may have done here.
+			e := *eff
+			e.lo, e.hi = ratAdd(eff.lo, loose.lo), ratAdd(eff.hi, loose.hi)
+			e.lost += loose.lost
 			eff = &e
 		}
 		b, hadBefore := before.n[k]
@@ -270,11 +309,17 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 			continue
 		}
 		checked++
-		problem, anomaly, fix := c.judge(b, a, before.col, eff)
+		line, problem, anomaly, fix := c.judge(b, a, before.col, eff)
 		if anomaly == "" {
+			if eff != nil && eff.lost > 0 {
+				open++
+			}
 			continue
 		}
-		failed = append(failed, fmt.Sprintf("key %s: %s", formatValue(k), problem))
+		if firstFail == nil {
+			firstFail = &keyFailure{key: k, before: b, after: a, eff: eff, problem: problem}
+		}
+		failed = append(failed, fmt.Sprintf("%s%s", keyPrefix(k), line))
 		if anomalies[anomaly] == 0 {
 			fixes[anomaly] = fix
 		}
@@ -284,6 +329,9 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 	res.Actual = fmt.Sprintf("%d %s checked", checked, plural(checked, "key", "keys"))
 	if c.op != "" {
 		res.Actual += fmt.Sprintf("; %s: %s", c.op, all)
+	}
+	if loose != nil {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have acted on any key", loose.counts.unknown, plural(loose.counts.unknown, "request", "requests"), c.group)
 	}
 	switch {
 	case len(failed) > 0:
@@ -296,6 +344,7 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 			}
 		}
 		res.Fix = fixes[res.Anomaly]
+		c.explain(env, &res, before.col, firstFail, len(failed))
 		if len(unchecked) > 0 {
 			res.Actual += fmt.Sprintf("; %d %s could not be checked (no row before or after)", len(unchecked), plural(len(unchecked), "key", "keys"))
 		}
@@ -315,6 +364,9 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 			len(unchecked), plural(len(unchecked), "key", "keys"), strings.Join(unchecked[:min(3, len(unchecked))], "; "), more)
 	case checked == 0:
 		return res.errorf(start, "no key to check: the query returned no rows before or after the attack")
+	case open > 0:
+		res.Verdict = Unknown
+		res.Actual += fmt.Sprintf("; inconclusive on %d %s: unknown requests that carried no %s (response cut) may have added anything", open, plural(open, "key", "keys"), c.valueFrom)
 	default:
 		res.Actual += "; every key within its bound"
 	}
@@ -335,4 +387,43 @@ func compareKeys(a, b string) int {
 		return 1
 	}
 	return strings.Compare(a, b)
+}
+
+// keyFailure is one failing key of a per-key check, for its explanation.
+type keyFailure struct {
+	key           string
+	before, after *big.Rat
+	eff           *effect
+	problem       string
+}
+
+// explain sets res's explanation and ops from the first failing key: its
+// acknowledged ops (those of the checker's operation grouped under the key,
+// or, for a checker that reads none, every op on the key).
+func (c *perKeyChecker) explain(env *Env, res *Result, col string, f *keyFailure, failed int) {
+	if f == nil {
+		return
+	}
+	match := func(o *history.Op) bool {
+		k, ok := groupKey(o, c.group)
+		return ok && k == f.key
+	}
+	known := -1
+	if f.eff != nil {
+		known = f.eff.counts.ok
+	}
+	sample, total, err := sampleOK(env, c.op, match, known)
+	if err != nil {
+		sample, total = nil, 0
+	}
+	acked := ""
+	if f.eff != nil && c.one != "" {
+		acked = c.w.ackedWords(f.eff, c.one, c.many)
+	}
+	res.Explanation = c.w.explainNumber(f.key, col, f.before, f.after, acked, sample, total, f.problem)
+	if failed > 1 {
+		res.Explanation = strings.TrimSuffix(res.Explanation, ".") + fmt.Sprintf(" (and %d more %s).", failed-1, plural(failed-1, c.w.thing, c.w.thing+"s"))
+	}
+	res.addOps("acknowledged", sample...)
+	res.MoreOps += total - len(sample)
 }

@@ -46,7 +46,25 @@ func setWallets(v1, v2 string) []string {
 	return []string{`UPDATE wallets SET balance = ` + v1 + ` WHERE id = 1`, `UPDATE wallets SET balance = ` + v2 + ` WHERE id = 2`}
 }
 
+// groupedIncrs name their counter in the answer (group: counter): the
+// rejected and the cut-off ones carry none.
+var groupedIncrs = []hOp{
+	hop(1, "incr", "", hOK, 0, 5).capt("counter", 1), hop(2, "incr", "", hOK, 1, 5).capt("counter", 1),
+	hop(3, "incr", "", hFail, 2, 5), hop(4, "incr", "", hUnk, 3, 500),
+}
+
 var keyedCheckCases = []checkCase{
+	{
+		// An unknown op that lost the key named in its answer may have
+		// incremented any counter once; a rejected one none (issue 14).
+		name: "keyed counter unknown op that lost its key may have acted on any key", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Group = "counter" }),
+		setup: countersSetup, hist: groupedIncrs, attack: setCounters("103", "101", "100"), want: Pass,
+		wantActual: "1 unknown request carried no counter",
+	},
+	{
+		name: "keyed counter unknown op that lost its key acts at most once per key", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Group = "counter" }),
+		setup: countersSetup, hist: groupedIncrs, attack: setCounters("102", "102", "100"), want: Fail, wantAnomaly: "phantom increments / double apply",
+	},
 	// counter, per key.
 	{
 		name: "keyed counter passes when every key is within its bound", inv: keyedCounter, setup: countersSetup, hist: keyedIncrs,
@@ -140,7 +158,7 @@ var keyedCheckCases = []checkCase{
 	{
 		// The grand total stays 170: only the keyed form sees the move.
 		name: "keyed conservation money moved between ledgers", inv: keyedConserved, setup: ledgerSetup,
-		attack: []string{`UPDATE entries SET amount = 60 WHERE ledger = 2`, `INSERT INTO entries VALUES (1, 10)`}, want: Fail, wantAnomaly: "money created",
+		attack: []string{`UPDATE entries SET amount = 60 WHERE ledger = 2`, `INSERT INTO entries VALUES (1, 10)`}, want: Fail, wantAnomaly: "conserved total created",
 		wantEvidence: []string{`key "1": total 100 → 110 (+10): 10 appeared from nowhere`, `key "2": total 70 → 60 (-10): 10 vanished`},
 	},
 	{
@@ -155,13 +173,13 @@ var keyedCheckCases = []checkCase{
 	{
 		name: "keyed debits acknowledged debit missing on one wallet", inv: keyedDebits, setup: walletsSetup, hist: keyedDebitOps,
 		attack: setWallets("10", "20"), want: Fail, wantAnomaly: "lost update (acknowledged debits missing)",
-		wantEvidence: []string{`key "1": balance 30 → 10 (-20), debit: 3 ok, 0 fail, 0 unknown, acknowledged debits 30: 1 acknowledged debit missing from the balance`},
+		wantEvidence: []string{`key "1": balance 30 → 10 (-20), debit: 3 ok, 0 fail, 0 unknown, 3 debits acknowledged (30 units): 1 acknowledged debit missing from the balance`},
 	},
 	{
 		name: "keyed debits overdraft on one wallet", inv: keyedDebits, setup: walletsSetup,
 		hist:   append(slices.Clone(keyedDebitOps), hop(7, "debit", "1", hOK, 6, 5)),
 		attack: setWallets("-10", "20"), want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)",
-		wantEvidence: []string{`key "1": balance 30 → -10 (-40), debit: 4 ok, 0 fail, 0 unknown, acknowledged debits 40: balance fell 10 below 0; 1 debit acknowledged beyond the 30 available (10 oversold)`},
+		wantEvidence: []string{`key "1": balance 30 → -10 (-40), debit: 4 ok, 0 fail, 0 unknown, 4 debits acknowledged (40 units): balance fell 10 below 0; 1 debit acknowledged beyond the 30 available (10 oversold)`},
 	},
 	{name: "new bounded_debits group without per_key", inv: with(debitInv, func(i *profiles.Invariant) { i.Group = "id" }), newErr: "set per_key: true"},
 }

@@ -26,7 +26,7 @@ const defaultLinearizableTimeout = 10 * time.Second
 // maxVisualizedKeys bounds the keys drawn in the HTML visualization.
 const maxVisualizedKeys = 10
 
-const linearizableFix = "serve reads and writes of one key from one ordered source: read from the primary (not a lagging replica or a cache filled before the write), write with a single atomic statement, and invalidate caches before acknowledging a write"
+const linearizableFix = "Wrap operations in transactions: serve reads and writes of one key from one ordered source: read from the primary (not a lagging replica or a cache filled before the write), write with a single atomic statement, and invalidate caches before acknowledging a write"
 
 // linearizableChecker is the "linearizable" checker: a register (or a
 // key-value store, one register per key) must behave as if every read and
@@ -40,7 +40,9 @@ const linearizableFix = "serve reads and writes of one key from one ordered sour
 //     value; JSON null or an absent key is null);
 //   - an unknown write may have happened at any time after its invoke: it
 //     never returns (its return is the end of the history), the Jepsen
-//     convention; unknown reads and every fail op are left out;
+//     convention; unknown reads and every fail op are left out; an unknown
+//     write whose value was lost with its response (value_from names a
+//     capture) wrote a value nobody saw: the next read of its key fixes it;
 //   - with query, each key's value after setup is its initial value (rows of
 //     key, value; a key without a row starts as null); without one, a key's
 //     initial value is whatever its first linearized read saw.
@@ -107,6 +109,10 @@ type regInput struct {
 	key   string
 	write bool
 	value string // written value
+	// anyValue marks an unknown write whose value was lost with its
+	// response (value_from names a capture): it wrote some value nobody
+	// saw, so the register becomes unset and the next read fixes it.
+	anyValue bool
 }
 
 type regOutput struct {
@@ -142,6 +148,9 @@ var registerModel = porcupine.Model{
 	Init: func() any { return regState{} },
 	Step: func(state, input, output any) (bool, any) {
 		in := input.(regInput)
+		if in.write && in.anyValue {
+			return true, regState{}
+		}
 		if in.write {
 			return true, regState{set: true, value: in.value}
 		}
@@ -161,6 +170,9 @@ var registerModel = porcupine.Model{
 	},
 	DescribeOperation: func(input, output any) string {
 		in := input.(regInput)
+		if in.write && in.anyValue {
+			return "write(?)"
+		}
 		if in.write {
 			return "write(" + describeValue(in.value) + ")"
 		}
@@ -254,6 +266,7 @@ func (c *linearizableChecker) Check(ctx context.Context, env *Env) Result {
 	if undecided > 0 {
 		res.Actual += fmt.Sprintf(", %d undecided", undecided)
 	}
+	c.explain(&res, ops, illegal[0], deadline)
 	shown := illegal[:min(len(illegal), maxVisualizedKeys)]
 	path, longest, verr := c.visualize(env, shown, time.Until(deadline)+5*time.Second)
 	if verr != nil {
@@ -306,10 +319,15 @@ func (c *linearizableChecker) build(ops []*history.Op, initial map[string]any) (
 		op := porcupine.Operation{Call: o.Invoke.UnixNano(), Return: o.Complete.UnixNano(), Metadata: o.ID}
 		if write {
 			v, found := opValue(o, c.valueFrom)
-			if !found {
+			switch {
+			case found:
+				op.Input = regInput{key: o.Key, write: true, value: textOrNull(v)}
+			case o.Outcome == history.Unknown:
+				// Its value (a capture) was lost with its response.
+				op.Input = regInput{key: o.Key, write: true, anyValue: true}
+			default:
 				return nil, all, fmt.Errorf("write %s has no value or capture %q to take the written value from", fmtOp(o), c.valueFrom)
 			}
-			op.Input = regInput{key: o.Key, write: true, value: textOrNull(v)}
 			op.Output = regOutput{}
 			kh.writes++
 			if o.Outcome == history.Unknown {
@@ -334,7 +352,8 @@ func (c *linearizableChecker) build(ops []*history.Op, initial map[string]any) (
 	// out: placed after everything else, where its infinite return allows,
 	// it explains nothing and contradicts nothing, so the history is
 	// linearizable with it exactly when it is without it. Dropping it spares
-	// porcupine a search over where it might have landed.
+	// porcupine a search over where it might have landed. (A write of an
+	// unseen value explains any read, and stays.)
 	for _, kh := range order {
 		read := map[string]bool{}
 		for _, op := range kh.ops {
@@ -344,7 +363,7 @@ func (c *linearizableChecker) build(ops []*history.Op, initial map[string]any) (
 		}
 		kept := kh.ops[:0]
 		for _, op := range kh.ops {
-			if in := op.Input.(regInput); in.write && op.Return == end && !read[in.value] {
+			if in := op.Input.(regInput); in.write && !in.anyValue && op.Return == end && !read[in.value] {
 				kh.droppedUnknown++
 				continue
 			}
@@ -388,6 +407,9 @@ func compactReads(ops []porcupine.Operation) []porcupine.Operation {
 	writers := map[string]int{}   // value → number of writes
 	written := map[string]int64{} // value → its write's return
 	for _, op := range ops {
+		if in := op.Input.(regInput); in.anyValue {
+			return ops // a write of an unseen value may explain any read: the argument below needs one writer per value
+		}
 		if in := op.Input.(regInput); in.write {
 			writers[in.value]++
 			written[in.value] = op.Return
@@ -552,3 +574,134 @@ func slug(name string) string {
 	}
 	return s
 }
+
+// minimalIllegal shrinks one key's non-linearizable history to a subset
+// that is still not linearizable, is closed (it holds the setup op and
+// every write of each value its reads returned), and from which no single
+// op can be removed keeping both. A closed subset proves the whole history
+// illegal: deleting the other ops from a linearization of the whole leaves
+// each kept read right after a kept write of its value, a linearization of
+// the subset. It first takes a short closed prefix in call order, then
+// removes op by op; it stops at deadline and returns what it has (still
+// illegal and closed).
+func minimalIllegal(ops []porcupine.Operation, deadline time.Time) []porcupine.Operation {
+	illegal := func(sub []porcupine.Operation) bool {
+		left := time.Until(deadline)
+		return left > 0 && porcupine.CheckOperationsTimeout(registerModel, sub, left) == porcupine.Illegal
+	}
+	all := append([]porcupine.Operation(nil), ops...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Call < all[j].Call })
+	isWrite := func(op porcupine.Operation) bool { return op.Input.(regInput).write }
+	readValues := func(sub []porcupine.Operation) map[string]bool {
+		vs := map[string]bool{}
+		for _, op := range sub {
+			if !isWrite(op) {
+				vs[op.Output.(regOutput).value] = true
+			}
+		}
+		return vs
+	}
+	// closure adds to the first n ops the setup op and every write of a
+	// value they read, in call order.
+	closure := func(n int) []porcupine.Operation {
+		vs := readValues(all[:n])
+		var out []porcupine.Operation
+		for i, op := range all {
+			if i < n || op.Metadata == "setup" || (isWrite(op) && vs[op.Input.(regInput).value]) {
+				out = append(out, op)
+			}
+		}
+		return out
+	}
+	lo, hi := 1, len(all)
+	for lo < hi && time.Now().Before(deadline) {
+		mid := (lo + hi) / 2
+		if illegal(closure(mid)) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	cur := closure(hi)
+	for changed := true; changed && time.Now().Before(deadline); {
+		changed = false
+		for i := len(cur) - 1; i >= 0 && i < len(cur) && time.Now().Before(deadline); i-- {
+			if cur[i].Metadata == "setup" {
+				continue
+			}
+			rest := append(append([]porcupine.Operation(nil), cur[:i]...), cur[i+1:]...)
+			if isWrite(cur[i]) && readValues(rest)[cur[i].Input.(regInput).value] {
+				continue // a kept read needs it
+			}
+			if illegal(rest) {
+				cur, changed = rest, true
+			}
+		}
+	}
+	return cur
+}
+
+// explain names the smallest set of ops of the first failing key that no
+// single register order explains.
+func (c *linearizableChecker) explain(res *Result, ops []*history.Op, kh *keyHistory, deadline time.Time) {
+	budget := time.Now().Add(min(max(time.Until(deadline), time.Second), 5*time.Second))
+	minimal := minimalIllegal(kh.ops, budget)
+	byID := map[uint64]*history.Op{}
+	for _, o := range ops {
+		byID[o.ID] = o
+	}
+	var parts []string
+	setup := ""
+	for _, op := range minimal {
+		in, out := op.Input.(regInput), op.Output.(regOutput)
+		var ids []uint64
+		switch m := op.Metadata.(type) {
+		case uint64:
+			ids = []uint64{m}
+		case []any:
+			for _, x := range m {
+				if id, ok := x.(uint64); ok {
+					ids = append(ids, id)
+				}
+			}
+		default:
+			setup = describeValue(in.value)
+			continue
+		}
+		for _, id := range ids {
+			o := byID[id]
+			if o == nil {
+				continue
+			}
+			if in.write {
+				res.addOps("write", o)
+				parts = append(parts, fmt.Sprintf("write #%d of %s (%s→%s, %s)", id, describeValue(in.value), clock(o.Invoke), clock(o.Complete), o.Outcome))
+			} else {
+				res.addOps("read", o)
+				parts = append(parts, fmt.Sprintf("read #%d → %s (%s→%s)", id, describeValue(out.value), clock(o.Invoke), clock(o.Complete)))
+			}
+		}
+	}
+	if len(parts) > 2*MaxOps {
+		parts = append(parts[:2*MaxOps], fmt.Sprintf("%d more ops", len(parts)-2*MaxOps))
+	}
+	reg := "the register"
+	if kh.key != "" {
+		reg = keyPrefixWord(kh.key)
+	}
+	let := "Let " + andList(parts) + " happen"
+	if setup != "" {
+		let = fmt.Sprintf("Let %s hold %s after setup, and %s happen", reg, setup, andList(parts))
+	} else if kh.key != "" {
+		let = fmt.Sprintf("Let %s of %s happen", andList(parts), reg)
+	}
+	these := fmt.Sprintf("these %d ops", len(res.Ops))
+	if len(res.Ops) == 1 {
+		these = "this one op"
+	}
+	res.Explanation = fmt.Sprintf("%s; Then no single order of %s, each taking effect between its request and its response, fits one register (and every write of the values they read is among them).",
+		let, these)
+}
+
+// keyPrefixWord is `key "a"` or `key 7`.
+func keyPrefixWord(k string) string { return "key " + keyWord(k) }

@@ -3,6 +3,7 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,9 +18,9 @@ func init() { Register("locks", newLocks) }
 const defaultLockSlack = 500 * time.Millisecond
 
 const (
-	twoHoldersFix  = "acquire with SET key token NX PX ttl and release with a compare-and-delete script (if GET == token then DEL), keep the work shorter than the TTL (or extend it and check a fencing token), or take pg_try_advisory_xact_lock inside the transaction that does the work"
-	neverExpireFix = "give every lock a TTL (SET key token NX PX ttl; for PostgreSQL pg_try_advisory_xact_lock, which a dead holder's rolled-back transaction releases, instead of a session-level pg_try_advisory_lock on a pooled connection), and release in a finally/defer"
-	tokenFix       = "give every acquire a fresh random token (a UUID) and release only with that token"
+	twoHoldersFix  = "Use distributed locks for critical sections: acquire with SET key token NX PX ttl and release with a compare-and-delete script (if GET == token then DEL), keep the work shorter than the TTL (or extend it and check a fencing token), or take pg_try_advisory_xact_lock inside the transaction that does the work"
+	neverExpireFix = "Use distributed locks for critical sections: give every lock a TTL (SET key token NX PX ttl; for PostgreSQL pg_try_advisory_xact_lock, which a dead holder's rolled-back transaction releases, instead of a session-level pg_try_advisory_lock on a pooled connection), and release in a finally/defer"
+	tokenFix       = "Use distributed locks for critical sections: give every acquire a fresh random token (a UUID) and release only with that token"
 )
 
 // locksChecker is the "locks" checker (audit RC-007): an endpoint that
@@ -45,6 +46,7 @@ type locksChecker struct {
 	group string
 	ttl   time.Duration
 	slack time.Duration
+	w     words
 }
 
 func newLocks(inv profiles.Invariant) (Checker, error) {
@@ -61,7 +63,7 @@ func newLocks(inv profiles.Invariant) (Checker, error) {
 	if slack == 0 {
 		slack = defaultLockSlack
 	}
-	return &locksChecker{name: checkName(inv, "locks"), op: inv.Op, group: inv.Group, ttl: inv.TTL.D(), slack: slack}, nil
+	return &locksChecker{name: checkName(inv, "locks"), op: inv.Op, group: inv.Group, ttl: inv.TTL.D(), slack: slack, w: wordsOf(inv)}, nil
 }
 
 // hold is one ok op's time with the lock, by the server's clock.
@@ -112,10 +114,16 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 	windows := map[string][]window{}
 	rejects := map[string][]*history.Op{}
 	var all outcomeCounts
+	// unplaced are the windows of unknown ops whose lock name (group, a
+	// capture) was lost with their response: they may hold any lock.
+	var unplaced []window
 	for _, o := range ops {
 		all.add(o.Outcome)
 		k, found := groupKey(o, c.group)
 		if !found {
+			if o.Outcome == history.Unknown {
+				unplaced = append(unplaced, window{o.Invoke, o.Complete.Add(c.slack + c.ttl), o})
+			}
 			if o.Outcome != history.OK {
 				continue
 			}
@@ -141,6 +149,20 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 	}
 
 	var overlaps, shared, stuck []string
+	// The first violation of each kind explains the failure, in the order
+	// of the anomaly: overlap, then a stuck lock, then a shared token.
+	type why struct {
+		text  string
+		ops   []*history.Op
+		roles []string
+	}
+	var whyOverlap, whyStuck, whyShared *why
+	lockOf := func(k string) string {
+		if k == "" {
+			return "the lock"
+		}
+		return "lock " + keyWord(k)
+	}
 	nOverlap, nShared, nStuck := 0, 0, 0
 	for _, k := range sortedKeys(holds) {
 		hs := holds[k]
@@ -151,7 +173,12 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 			h := &hs[i]
 			if last != nil && h.acquired.Before(last.release) {
 				nOverlap++
-				overlaps = append(overlaps, fmt.Sprintf("lock %s: %s and %s overlap by %s", formatValue(k), last, h, overlapOf(*last, *h)))
+				overlaps = append(overlaps, fmt.Sprintf("%s%s and %s overlap by %s", lockPrefix(k), last, h, overlapOf(*last, *h)))
+				if whyOverlap == nil {
+					whyOverlap = &why{fmt.Sprintf("Let #%d hold %s from %s to %s, and #%d acquire it at %s; Then two requests held it at once, for %s.",
+						last.op.ID, lockOf(k), clock(last.acquired), clock(last.release), h.op.ID, clock(h.acquired), overlapOf(*last, *h)),
+						[]*history.Op{last.op, h.op}, []string{"holder", "second holder"}}
+				}
 			}
 			if last == nil || h.release.After(last.release) {
 				last = h
@@ -171,13 +198,21 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 				for _, h := range same[:min(len(same), 3)] {
 					parts = append(parts, h.String())
 				}
-				shared = append(shared, fmt.Sprintf("lock %s: token %s given to %d holds — %s", formatValue(k), formatValue(t), len(same), strings.Join(parts, "; ")))
+				shared = append(shared, fmt.Sprintf("%stoken %s given to %d holds — %s", lockPrefix(k), formatValue(t), len(same), strings.Join(parts, "; ")))
+				if whyShared == nil {
+					w := &why{text: fmt.Sprintf("Let #%d and #%d both acquire %s; Then both were given token %s, so either could release the other's lock.",
+						same[0].op.ID, same[1].op.ID, lockOf(k), formatValue(t))}
+					for _, h := range same[:2] {
+						w.ops, w.roles = append(w.ops, h.op), append(w.roles, "holder")
+					}
+					whyShared = w
+				}
 			}
 		}
 	}
 	// Expiry: every rejection must meet a window in which a holder may hold.
 	for _, k := range sortedKeys(rejects) {
-		ws := windows[k]
+		ws := append(slices.Clone(windows[k]), unplaced...)
 		sort.Slice(ws, func(i, j int) bool { return ws[i].start.Before(ws[j].start) })
 		// latest[i] is the window ending last among ws[:i+1].
 		latest := make([]int, len(ws))
@@ -194,23 +229,37 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 				continue
 			}
 			nStuck++
-			line := fmt.Sprintf("lock %s: %s rejected", formatValue(k), fmtOp(r))
+			line := fmt.Sprintf("%s%s rejected", lockPrefix(k), fmtOp(r))
+			wy := &why{ops: []*history.Op{r}, roles: []string{"rejected acquire"}}
 			if n > 0 {
 				w := ws[latest[n-1]]
 				gap := r.Invoke.Sub(w.end)
 				if w.op.Outcome == history.Unknown {
 					line += fmt.Sprintf(" %s after the cut-off holder %s could still hold it (ttl %s + slack %s)", gap.Round(time.Millisecond), fmtOp(w.op), c.ttl, c.slack)
+					wy.text = fmt.Sprintf("Let holder #%d be cut off at %s, so its hold on %s expires by %s (ttl %s + slack %s); Then #%d was refused %s at %s, %s later.",
+						w.op.ID, clock(w.op.Complete), lockOf(k), clock(w.end), c.ttl, c.slack, r.ID, lockOf(k), clock(r.Invoke), gap.Round(time.Millisecond))
+					wy.ops, wy.roles = append(wy.ops, w.op), append(wy.roles, "cut-off holder")
 				} else {
 					line += fmt.Sprintf(" %s after the last holder %s released it", gap.Round(time.Millisecond), fmtOp(w.op))
+					wy.text = fmt.Sprintf("Let the last holder #%d release %s at %s; Then #%d was refused it at %s, %s later, while nobody held it.",
+						w.op.ID, lockOf(k), clock(w.end), r.ID, clock(r.Invoke), gap.Round(time.Millisecond))
+					wy.ops, wy.roles = append(wy.ops, w.op), append(wy.roles, "last holder")
 				}
 			} else {
 				line += " while no request of the run held the lock"
+				wy.text = fmt.Sprintf("Let no request of the run hold %s; Then #%d was refused it at %s.", lockOf(k), r.ID, clock(r.Invoke))
+			}
+			if whyStuck == nil {
+				whyStuck = wy
 			}
 			stuck = append(stuck, line)
 		}
 	}
 	nLocks := len(windows) + len(rejectsOnly(rejects, windows))
 	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", nLocks, plural(nLocks, "lock", "locks"), len(ops), plural(len(ops), "request", "requests"), all)
+	if n := len(unplaced); n > 0 {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have held any lock", n, plural(n, "request", "requests"), c.group)
+	}
 	if nOverlap+nShared+nStuck == 0 {
 		res.Actual += "; holds never overlapped and every rejection met a holder"
 		return res.done(start)
@@ -234,6 +283,15 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 		words = append(words, fmt.Sprintf("%d %s shared by several holds", nShared, plural(nShared, "token", "tokens")))
 	}
 	res.Actual += "; " + strings.Join(words, ", ")
+	for _, w := range []*why{whyOverlap, whyStuck, whyShared} {
+		if w != nil {
+			res.Explanation = w.text
+			for i, o := range w.ops {
+				res.addOps(w.roles[i], o)
+			}
+			break
+		}
+	}
 	for _, l := range append(append(overlaps, stuck...), shared...) {
 		res.addEvidence(l)
 	}
@@ -296,4 +354,13 @@ func captureTime(o *history.Op, name string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("ok op %s: capture %s: %v", fmtOp(o), name, err)
 	}
 	return t, nil
+}
+
+// lockPrefix begins an evidence line about lock k: `lock "a": `, or
+// nothing when the profile names no lock key.
+func lockPrefix(k string) string {
+	if k == "" {
+		return ""
+	}
+	return "lock " + formatValue(k) + ": "
 }

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
 
 func init() { Register("never_negative", newNeverNegative) }
 
-const neverNegativeFix = "a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), a CHECK (balance >= 0) constraint, or SELECT … FOR UPDATE before the check"
+const neverNegativeFix = "Use atomic database operations: a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), a CHECK (balance >= 0) constraint, or SELECT … FOR UPDATE before the check"
 
 // neverNegativeChecker is the "never_negative" checker: no value of Query's
 // rows may be below zero. The first column is the key; every other column
@@ -23,6 +24,7 @@ const neverNegativeFix = "a conditional UPDATE … SET balance = balance - $1 WH
 type neverNegativeChecker struct {
 	name  string
 	query string
+	w     words
 }
 
 func newNeverNegative(inv profiles.Invariant) (Checker, error) {
@@ -32,7 +34,7 @@ func newNeverNegative(inv profiles.Invariant) (Checker, error) {
 	if err := requireFields(inv, "never_negative", "query"); err != nil {
 		return nil, err
 	}
-	return &neverNegativeChecker{name: checkName(inv, "never_negative"), query: inv.Query}, nil
+	return &neverNegativeChecker{name: checkName(inv, "never_negative"), query: inv.Query, w: wordsOf(inv)}, nil
 }
 
 func (c *neverNegativeChecker) Check(ctx context.Context, env *Env) Result {
@@ -110,6 +112,7 @@ func (c *neverNegativeChecker) Check(ctx context.Context, env *Env) Result {
 	for _, b := range worst {
 		res.addEvidence(formatRowValues(cols, b.row))
 	}
+	c.explain(env, &res, cols, worst[0].row, worst[0].min, negative)
 	return res.done(start)
 }
 
@@ -124,4 +127,41 @@ func formatRowValues(cols []string, row []any) string {
 		return strings.Join(parts, " ")
 	}
 	return formatRow(cols, row)
+}
+
+// explain names the lowest row and the acknowledged requests on its key
+// (the history ops whose key is the row's first column).
+func (c *neverNegativeChecker) explain(env *Env, res *Result, cols []string, row []any, low *big.Rat, negative int) {
+	key, col := "", "the value"
+	if len(row) > 1 {
+		key, _ = valueText(row[0])
+	}
+	if len(cols) > 1 {
+		col = cols[1]
+	} else if len(cols) == 1 {
+		col = cols[0]
+	}
+	where := ""
+	if s := c.w.of(key); s != "" {
+		where = " of " + s
+	}
+	var sample []*history.Op
+	total := 0
+	if key != "" {
+		var err error
+		if sample, total, err = sampleOK(env, "", func(o *history.Op) bool { return o.Key == key }, -1); err != nil {
+			sample, total = nil, 0
+		}
+	}
+	let := fmt.Sprintf("Let the requests%s run", where)
+	if total > 0 {
+		let = fmt.Sprintf("Let %d acknowledged %s act on %s%s", total, plural(total, "request", "requests"), strings.TrimPrefix(where, " of "), samplePhrase(sample))
+	}
+	res.Explanation = fmt.Sprintf("%s; Then %s%s ended at %s, below zero", let, col, where, c.w.amount(fmtRat(low)))
+	if negative > 1 {
+		res.Explanation += fmt.Sprintf(" (and %d more %s below zero)", negative-1, plural(negative-1, "row", "rows"))
+	}
+	res.Explanation += "."
+	res.addOps("acknowledged", sample...)
+	res.MoreOps += total - len(sample)
 }

@@ -12,7 +12,7 @@ import (
 
 func init() { Register("newest_wins", newNewestWins) }
 
-const newestWinsFix = "compare-and-set on a monotonic version: UPDATE … SET result = $1, version = $2 WHERE id = $3 AND version < $2, so a superseded job's write is a no-op"
+const newestWinsFix = "Add optimistic locking: compare-and-set on a monotonic version: UPDATE … SET result = $1, version = $2 WHERE id = $3 AND version < $2, so a superseded job's write is a no-op"
 
 // newestWinsChecker is the "newest_wins" checker (audit RC-004, out-of-order
 // jobs): Query returns the final result per key as (key, value) rows, where
@@ -31,6 +31,7 @@ type newestWinsChecker struct {
 	op          string
 	versionFrom string
 	group       string
+	w           words
 	before      snapshot[map[string]any]
 }
 
@@ -42,7 +43,7 @@ func newNewestWins(inv profiles.Invariant) (Checker, error) {
 		return nil, err
 	}
 	return &newestWinsChecker{name: checkName(inv, "newest_wins"), query: inv.Query, op: inv.Op,
-		versionFrom: firstNonEmpty(inv.VersionFrom, "seq"), group: inv.Group}, nil
+		versionFrom: firstNonEmpty(inv.VersionFrom, "seq"), group: inv.Group, w: wordsOf(inv)}, nil
 }
 
 // Prepare records each key's value after setup.
@@ -176,6 +177,18 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 	}
 
 	var stale, unwritten []string
+	unwrittenWhy := ""
+	explain := func(text string, roles ...any) {
+		if res.Explanation != "" {
+			return
+		}
+		res.Explanation = text
+		for i := 0; i+1 < len(roles); i += 2 {
+			if o, _ := roles[i+1].(*history.Op); o != nil {
+				res.addOps(roles[i].(string), o)
+			}
+		}
+	}
 	checkKey := func(k string, final any, present bool) error {
 		kj := keys[k]
 		if kj == nil {
@@ -183,7 +196,9 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 		}
 		if !present || final == nil {
 			if kj.newest != nil {
-				stale = append(stale, fmt.Sprintf("key %s: no result stored, but job %s=%s was acknowledged (%s)", formatValue(k), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest)))
+				stale = append(stale, fmt.Sprintf("%sno result stored, but job %s=%s was acknowledged (%s)", keyPrefix(k), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest)))
+				explain(fmt.Sprintf("Let job #%d (%s %s) of %s be acknowledged; Then %s holds no result at all.",
+					kj.newest.ID, c.versionFrom, fmtRat(kj.newestSeq), c.w.of(k), c.w.of(k)), "newer job, acknowledged", kj.newest)
 			}
 			return nil
 		}
@@ -193,9 +208,15 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 		}
 		writer := kj.written[fmtRat(fin)]
 		if kj.newest != nil && fin.Cmp(kj.newestSeq) < 0 {
-			line := fmt.Sprintf("key %s: stored %s=%s, older than acknowledged %s=%s (%s)", formatValue(k), c.versionFrom, fmtRat(fin), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest))
+			line := fmt.Sprintf("%sstored %s=%s, older than acknowledged %s=%s (%s)", keyPrefix(k), c.versionFrom, fmtRat(fin), c.versionFrom, fmtRat(kj.newestSeq), fmtOp(kj.newest))
 			if writer != nil {
 				line += fmt.Sprintf("; the stale job was %s", fmtOp(writer))
+				explain(fmt.Sprintf("Let the older job #%d (%s %s) of %s land last, after the newer job #%d (%s %s) was acknowledged at %s; Then %s holds %s %s, older than the acknowledged %s.",
+					writer.ID, c.versionFrom, fmtRat(fin), c.w.of(k), kj.newest.ID, c.versionFrom, fmtRat(kj.newestSeq), clock(kj.newest.Complete),
+					c.w.of(k), c.versionFrom, fmtRat(fin), fmtRat(kj.newestSeq)), "older job, landed last", writer, "newer job, acknowledged, overwritten", kj.newest)
+			} else {
+				explain(fmt.Sprintf("Let job #%d (%s %s) of %s be acknowledged; Then %s holds %s %s, older than the acknowledged one.",
+					kj.newest.ID, c.versionFrom, fmtRat(kj.newestSeq), c.w.of(k), c.w.of(k), c.versionFrom, fmtRat(fin)), "newer job, acknowledged, overwritten", kj.newest)
 			}
 			stale = append(stale, line)
 			return nil
@@ -208,7 +229,11 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 				return nil // still the value setup left
 			}
 		}
-		unwritten = append(unwritten, fmt.Sprintf("key %s: stored %s=%s, which no ok or unknown request sent and setup did not leave", formatValue(k), c.versionFrom, fmtRat(fin)))
+		unwritten = append(unwritten, fmt.Sprintf("%sstored %s=%s, which no ok or unknown request sent and setup did not leave", keyPrefix(k), c.versionFrom, fmtRat(fin)))
+		if unwrittenWhy == "" {
+			unwrittenWhy = fmt.Sprintf("Let no ok or unknown request of %s send %s %s; Then %s holds %s %s all the same.",
+				c.w.of(k), c.versionFrom, fmtRat(fin), c.w.of(k), c.versionFrom, fmtRat(fin))
+		}
 		return nil
 	}
 	for _, k := range sortedKeys(after) {
@@ -235,6 +260,9 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	res.Verdict = Fail
 	res.Fix = newestWinsFix
+	if res.Explanation == "" {
+		res.Explanation = unwrittenWhy
+	}
 	if len(stale) > 0 {
 		res.Anomaly = "stale overwrite (out-of-order completion)"
 		res.Actual += fmt.Sprintf("; %d %s an older result than one acknowledged", len(stale), plural(len(stale), "key holds", "keys hold"))

@@ -11,7 +11,7 @@ import (
 
 func init() { Register("no_lost_update", newNoLostUpdate) }
 
-const noLostUpdateFix = "optimistic locking: UPDATE … SET data = $1, version = version + 1 WHERE id = $2 AND version = $3, and answer 409 Conflict when no row changed"
+const noLostUpdateFix = "Add optimistic locking: UPDATE … SET data = $1, version = version + 1 WHERE id = $2 AND version = $3, and answer 409 Conflict when no row changed"
 
 // noLostUpdateChecker is the "no_lost_update" checker (audit RC-002, two-tab
 // edit): Query returns (key, version) rows; Op is the conditional write.
@@ -30,6 +30,7 @@ type noLostUpdateChecker struct {
 	op          string
 	group       string
 	versionFrom string
+	w           words
 	before      snapshot[map[string]any]
 }
 
@@ -40,7 +41,7 @@ func newNoLostUpdate(inv profiles.Invariant) (Checker, error) {
 	if err := requireFields(inv, "no_lost_update", "query", "op"); err != nil {
 		return nil, err
 	}
-	return &noLostUpdateChecker{name: checkName(inv, "no_lost_update"), query: inv.Query, op: inv.Op, group: inv.Group, versionFrom: inv.VersionFrom}, nil
+	return &noLostUpdateChecker{name: checkName(inv, "no_lost_update"), query: inv.Query, op: inv.Op, group: inv.Group, versionFrom: inv.VersionFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare records each key's version after setup.
@@ -86,15 +87,24 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 	type keyWrites struct {
 		counts outcomeCounts
 		ok     []*history.Op
-		bases  map[string][]*history.Op // base version → ok writes
+		// mayHave are the ok and unknown writes, up to MaxOps.
+		mayHave []*history.Op
+		bases   map[string][]*history.Op // base version → ok writes
 	}
 	keys := map[string]*keyWrites{}
 	var all outcomeCounts
+	// unplaced counts unknown writes whose key was lost with their response
+	// (group names a capture): each may have bumped any key once.
+	unplaced := 0
 	for _, o := range ops {
 		all.add(o.Outcome)
 		k, found := groupKey(o, c.group)
 		if !found {
-			if o.Outcome == history.Fail {
+			switch o.Outcome {
+			case history.Fail:
+				continue
+			case history.Unknown:
+				unplaced++
 				continue
 			}
 			return res.errorf(start, "op %s has no value or capture %q to group by", fmtOp(o), c.group)
@@ -105,6 +115,9 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 			keys[k] = kw
 		}
 		kw.counts.add(o.Outcome)
+		if o.Outcome != history.Fail && len(kw.mayHave) < MaxOps {
+			kw.mayHave = append(kw.mayHave, o)
+		}
 		if o.Outcome != history.OK {
 			continue
 		}
@@ -124,6 +137,17 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 	}
 
 	var lost, phantom []string
+	var phantomWhy string
+	var phantomOps []*history.Op
+	var explained bool
+	explain := func(text, role string, ops []*history.Op) {
+		if explained {
+			return
+		}
+		explained = true
+		res.Explanation = text
+		res.addOps(role, ops...)
+	}
 	lostKeys := map[string]bool{}
 	names := map[string]bool{}
 	for k := range keys {
@@ -163,19 +187,37 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 		case delta.Cmp(ratMul(ratOf(1), okN)) < 0:
 			byInvoke(kw.ok)
 			lostKeys[k] = true
-			lost = append(lost, fmt.Sprintf("key %s: version %s→%s (%s) but %d %s acknowledged — %s", formatValue(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, plural(okN, "write", "writes"), fmtOps(kw.ok, 4)))
-		case delta.Cmp(ratMul(ratOf(1), okN+unkN)) > 0:
-			phantom = append(phantom, fmt.Sprintf("key %s: version %s→%s (%s) but only %d ok and %d unknown %s", formatValue(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, unkN, plural(okN+unkN, "write", "writes")))
+			lost = append(lost, fmt.Sprintf("%sversion %s→%s (%s) but %d %s acknowledged — %s", keyPrefix(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, plural(okN, "write", "writes"), fmtOps(kw.ok, 4)))
+			if len(kw.bases) == 0 {
+				explain(fmt.Sprintf("Let %s (%s) of %s be acknowledged; Then its version went from %s to %s, %s: %s overwritten without a conflict.",
+					opCount(kw.ok, "write", "writes"), c.op, c.w.of(k), fmtRat(bv), fmtRat(av), countWord(delta, "bump", "bumps"), countWord(ratSub(ratMul(ratOf(1), okN), delta), "acknowledged write was", "acknowledged writes were")), "acknowledged write", kw.ok)
+			}
+		case delta.Cmp(ratMul(ratOf(1), okN+unkN+unplaced)) > 0:
+			line := fmt.Sprintf("%sversion %s→%s (%s) but only %d ok and %d unknown %s", keyPrefix(k), fmtRat(bv), fmtRat(av), fmtSigned(delta), okN, unkN, plural(okN+unkN, "write", "writes"))
+			if unplaced > 0 {
+				line += fmt.Sprintf(", and %d unknown %s of any key", unplaced, plural(unplaced, "write", "writes"))
+			}
+			phantom = append(phantom, line)
+			if phantomWhy == "" {
+				phantomWhy = fmt.Sprintf("Let %s be the only writes of %s that took effect or may have (%d ok, %d unknown); Then its version went from %s to %s, %s more than they could bump it.",
+					opIDs(kw.mayHave[:min(len(kw.mayHave), MaxOps)]), c.w.of(k), okN, unkN, fmtRat(bv), fmtRat(av), fmtRat(ratSub(delta, ratMul(ratOf(1), okN+unkN))))
+				phantomOps = kw.mayHave
+			}
 		}
 		for _, base := range sortedKeys(kw.bases) {
 			if ws := kw.bases[base]; len(ws) > 1 {
 				byInvoke(ws)
 				lostKeys[k] = true
-				lost = append(lost, fmt.Sprintf("key %s: %d writes based on %s %s were all acknowledged — %s", formatValue(k), len(ws), c.versionFrom, formatValue(base), fmtOps(ws, 4)))
+				lost = append(lost, fmt.Sprintf("%s%d writes based on %s %s were all acknowledged — %s", keyPrefix(k), len(ws), c.versionFrom, formatValue(base), fmtOps(ws, 4)))
+				explain(fmt.Sprintf("Let %s %s of %s all be based on %s %s; Then %s acknowledged, so all but the last were overwritten without a conflict.",
+					plural(len(ws), "write", "writes"), opIDs(ws), c.w.of(k), c.versionFrom, keyWord(base), allOf(len(ws), "were")), "write on base "+c.versionFrom+" "+base, ws)
 			}
 		}
 	}
 	res.Actual = fmt.Sprintf("%d %s written by %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	if unplaced > 0 {
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have bumped any key once", unplaced, plural(unplaced, "write", "writes"), c.group)
+	}
 	if len(lost) == 0 && len(phantom) == 0 {
 		res.Actual += "; every version change matches the writes"
 		return res.done(start)
@@ -187,10 +229,14 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 		res.Actual += fmt.Sprintf("; acknowledged writes overwritten without a conflict on %d %s", len(lostKeys), plural(len(lostKeys), "key", "keys"))
 	} else {
 		res.Anomaly = "phantom version bumps"
-		res.Fix = "bump the version only in the conditional UPDATE of an accepted write, once per request"
+		res.Fix = "Add optimistic locking: bump the version only in the conditional UPDATE of an accepted write, once per request"
 	}
 	if len(phantom) > 0 {
 		res.Actual += fmt.Sprintf("; %d %s bumped more often than written to", len(phantom), plural(len(phantom), "key was", "keys were"))
+	}
+	if !explained && len(phantom) > 0 {
+		res.Explanation = phantomWhy
+		res.addOps("write", phantomOps...)
 	}
 	for _, l := range append(lost, phantom...) {
 		res.addEvidence(l)

@@ -27,7 +27,7 @@ var redisCheckCases = []checkCase{
 		want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)", wantEvidence: []string{`field="b" value=-3`},
 	},
 	{name: "conservation on a Lua sum", inv: with(conservedInv, func(i *profiles.Invariant) { i.Query = sumHash }), setup: []string{`HSET balances a 100 b 50`}, attack: []string{`HSET balances a 70 b 80`}, want: Pass, wantActual: "value = 150 (+0 since setup)"},
-	{name: "conservation on a Lua sum, money created", inv: with(conservedInv, func(i *profiles.Invariant) { i.Query = sumHash }), setup: []string{`HSET balances a 100 b 50`}, attack: []string{`HSET balances b 80`}, want: Fail, wantAnomaly: "money created"},
+	{name: "conservation on a Lua sum, money created", inv: with(conservedInv, func(i *profiles.Invariant) { i.Query = sumHash }), setup: []string{`HSET balances a 100 b 50`}, attack: []string{`HSET balances b 80`}, want: Fail, wantAnomaly: "conserved total created"},
 	{name: "bounded_debits on GET", inv: with(debitInv, func(i *profiles.Invariant) { i.Query = `GET stock`; i.Floor = ptrTo(0.0) }), setup: []string{`SET stock 100`}, attack: []string{`DECRBY stock 120`}, tally: map[string]counts{"debit": {12, 0, 0}}, want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)"},
 	{
 		name: "all_present on SMEMBERS", inv: with(presentInv, func(i *profiles.Invariant) { i.Query = `SMEMBERS items` }), setup: []string{`SADD items seed-1`}, attack: []string{`SADD items u-1 u-3`}, hist: addOps,

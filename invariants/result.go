@@ -15,8 +15,10 @@ const (
 	Fail Verdict = "fail"
 	// Unknown means nothing was violated but too little is known to be sure.
 	// The harness turns a pass into unknown when the share of unknown ops
-	// exceeds the profile's threshold; of the checkers, only linearizable
-	// returns it, when its search outlasts its timeout.
+	// exceeds the profile's threshold. Checkers return it when they cannot
+	// decide: linearizable when its search outlasts its timeout; counter
+	// and bounded_debits (and their per_key forms) when unknown ops lost the
+	// amount they take from a capture (value_from), so their bound is open.
 	Unknown Verdict = "unknown"
 	// Error means the check could not run (query error, database down,
 	// expression error). It is never a pass.
@@ -28,6 +30,9 @@ func (v Verdict) Valid() bool { return v == Pass || v == Fail || v == Unknown ||
 
 // MaxEvidence is the most Evidence items a Result carries.
 const MaxEvidence = 10
+
+// MaxOps is the most operations a Result's Ops names.
+const MaxOps = 10
 
 // Result is what one checker found.
 type Result struct {
@@ -47,6 +52,16 @@ type Result struct {
 	Anomaly string `json:"anomaly,omitempty"`
 	// Fix lists the usual fixes, in one line.
 	Fix string `json:"fix,omitempty"`
+	// Explanation is one sentence, in the domain's words, saying how the
+	// violation came about: "Let … Then …" (set on a fail).
+	Explanation string `json:"explanation,omitempty"`
+	// Ops are the operations the explanation names: where the class allows
+	// one, the smallest set of operations that proves the violation (the
+	// writes that shared a base version, the two overlapping holders …);
+	// else a few of the acknowledged operations involved, at most MaxOps.
+	Ops []OpRef `json:"ops,omitempty"`
+	// MoreOps counts the operations involved that Ops leaves out.
+	MoreOps int `json:"more_ops,omitempty"`
 	// Error says why the check could not run (Verdict error).
 	Error string `json:"error,omitempty"`
 	// Took is how long the check ran.

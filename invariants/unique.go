@@ -8,13 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
 
 func init() { Register("unique", newUnique) }
 
 // uniqueFix is the usual cure for duplicates.
-const uniqueFix = "a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
+const uniqueFix = "Implement idempotency keys: a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
 
 // uniqueChecker is the "unique" checker: no two rows of its query may be
 // equal (all columns compared).
@@ -114,6 +115,24 @@ func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
 	for _, d := range dups[:min(len(dups), MaxEvidence)] {
 		res.addEvidence(formatKey(d.key, ncols) + " ×" + strconv.Itoa(int(d.n)))
 	}
+	top := dups[0]
+	res.Explanation = fmt.Sprintf("Let %d rows hold %s", top.n, formatKey(top.key, ncols))
+	if creators, more := creatorsOf(env, top.key, ncols); len(creators) > 0 {
+		res.Explanation += fmt.Sprintf(", a value %d ok or unknown %s carried (%s)", len(creators)+more, plural(len(creators)+more, "request", "requests"), opIDs(creators))
+		for _, o := range creators {
+			role := "carried the value"
+			if o.Outcome == history.Unknown {
+				role = "carried the value, outcome unknown"
+			}
+			res.addOps(role, o)
+		}
+		res.MoreOps += more
+	}
+	res.Explanation += fmt.Sprintf("; Then %s appears %d times where it may appear once", formatKey(top.key, ncols), top.n)
+	if len(dups) > 1 {
+		res.Explanation += fmt.Sprintf(" (and %d more duplicated %s)", len(dups)-1, plural(len(dups)-1, "value", "values"))
+	}
+	res.Explanation += "."
 	res.Took = time.Since(start)
 	return res
 }
@@ -197,4 +216,43 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// creatorsOf links a duplicated one-column value to the requests that sent
+// or captured it (or a value of 8 characters or more that it holds, such as
+// the uuid of "order-<uuid>") (ok or unknown: a failed request created no row), in
+// history order: at most MaxOps, and how many more; nil for multi-column
+// keys or without a history.
+func creatorsOf(env *Env, key string, ncols int) (out []*history.Op, more int) {
+	if ncols != 1 || env.HistoryPath == "" || (key != "" && key[0] == 0) {
+		return nil, 0
+	}
+	_ = history.Stream(env.HistoryPath, false, func(o *history.Op) error {
+		if o.Outcome == history.Fail {
+			return nil
+		}
+		// The row's value is the op's key or a value it sent or captured,
+		// or holds one long enough to be its own (the uuid in
+		// "order-{{uuid}}").
+		carried := func(t string) bool { return t == key || (len(t) >= 8 && strings.Contains(key, t)) }
+		hit := o.Key != "" && carried(o.Key)
+		for _, v := range o.Values {
+			hit = hit || carried(v)
+		}
+		for _, v := range o.Captures {
+			if t, ok := valueText(v); ok && carried(t) {
+				hit = true
+			}
+		}
+		switch {
+		case !hit:
+		case len(out) < MaxOps:
+			kept := *o
+			out = append(out, &kept)
+		default:
+			more++
+		}
+		return nil
+	})
+	return out, more
 }

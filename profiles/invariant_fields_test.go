@@ -54,6 +54,8 @@ invariants:
     op: incr
     amount: 2.5
     floor: 0
+    unit: units of stock
+    thing: product
   - name: one winner
     check: exactly_one
     op: incr
@@ -73,7 +75,7 @@ invariants:
 	if inv[0].Op != "incr" || inv[0].Step != 2 || inv[1].ReadOp != "get" || inv[1].WriteOp != "incr" ||
 		inv[1].ValueFrom != "seq" || inv[1].ReadFrom != "value" || inv[1].Timeout.D() != 3*time.Second ||
 		inv[2].Group != "key" || inv[2].TTL.D() != 500*time.Millisecond || inv[2].Slack.D() != 100*time.Millisecond ||
-		inv[3].Amount != 2.5 || inv[3].Floor == nil || *inv[3].Floor != 0 || !inv[4].Require || inv[4].VersionFrom != "seq" {
+		inv[3].Amount != 2.5 || inv[3].Floor == nil || *inv[3].Floor != 0 || inv[3].Unit != "units of stock" || inv[3].Thing != "product" || !inv[4].Require || inv[4].VersionFrom != "seq" {
 		t.Errorf("decoded %+v", inv)
 	}
 	for _, tc := range []struct{ yaml, want string }{
@@ -83,6 +85,8 @@ invariants:
 		{"  - {name: x, check: counter, query: SELECT 1, op: incr, step: .nan}\n", "invariants[0].step: must be a finite number"},
 		{"  - {name: x, check: locks, op: incr, ttl: -1s}\n", "negative duration"},
 		{"  - {name: x, check: counter, query: SELECT 1, op: incr, stepp: 1}\n", "stepp"},
+		{"  - {name: x, check: counter, query: SELECT 1, op: incr, units: cents}\n", `invariants[0].units: unknown field (did you mean "unit"?)`},
+		{"  - {name: x, check: counter, query: SELECT 1, op: incr, thin: product}\n", `invariants[0].thin: unknown field (did you mean "thing"?)`},
 	} {
 		_, err := Parse("fields.yaml", []byte(base+tc.yaml), nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -357,6 +357,14 @@ type Invariant struct {
 	Slack Duration `yaml:"slack" json:"slack,omitempty"`
 	// Timeout bounds the check (linearizable; default 10s).
 	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+
+	// Unit and Thing are the domain's words, read by every checker for its
+	// explanation of a failure: Unit is what the checked number counts
+	// ("units of stock", "cents"), Thing what a key or row is ("product",
+	// "account"). Both are optional; without them the words are neutral
+	// ("40", "key 7").
+	Unit  string `yaml:"unit" json:"unit,omitempty"`
+	Thing string `yaml:"thing" json:"thing,omitempty"`
 }
 
 // VerdictPolicy tunes the overall verdict.

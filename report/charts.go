@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,45 +17,22 @@ import (
 // most, besides the ones that are not ok (see HTMLOptions.MaxPoints).
 const DefaultMaxPoints = 5000
 
-// opIDRef matches the way evidence names history operations: "op #17",
-// "op#17", "ops #17, #18 and #20" (case-insensitive).
-var (
-	opIDRef = regexp.MustCompile(`(?i)\bops?\s*(#\d+(?:\s*(?:,|and|&)\s*#\d+)*)`)
-	opIDNum = regexp.MustCompile(`#(\d+)`)
-)
-
-// EvidenceOpIDs returns the history operation ids an evidence line names, in
-// order, without duplicates. Checkers name operations as "op #17" or
-// "ops #17, #18" (docs/results.md); the HTML report marks those operations
-// on its latency chart.
-func EvidenceOpIDs(evidence string) []uint64 {
-	var ids []uint64
-	seen := map[uint64]bool{}
-	for _, m := range opIDRef.FindAllStringSubmatch(evidence, -1) {
-		for _, n := range opIDNum.FindAllStringSubmatch(m[1], -1) {
-			id, err := strconv.ParseUint(n[1], 10, 64)
-			if err == nil && !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
-	}
-	return ids
-}
-
-// namedOps maps each op id that the evidence of a failed invariant names to
-// the names of those invariants.
+// namedOps maps each op id that the counterexample of a failed invariant
+// names (its structured Ops, never its text) to the names of those
+// invariants, each with the op's role in it: "never oversold (older job)".
 func namedOps(r *Result) map[uint64][]string {
 	named := map[uint64][]string{}
 	for _, inv := range r.Invariants {
 		if inv.Verdict != "fail" {
 			continue
 		}
-		for _, line := range append([]string{inv.Actual}, inv.Evidence...) {
-			for _, id := range EvidenceOpIDs(line) {
-				if names := named[id]; len(names) == 0 || names[len(names)-1] != inv.Name {
-					named[id] = append(named[id], inv.Name)
-				}
+		for _, o := range inv.Ops {
+			label := inv.Name
+			if o.Role != "" {
+				label += " (" + o.Role + ")"
+			}
+			if names := named[o.ID]; len(names) == 0 || names[len(names)-1] != label {
+				named[o.ID] = append(named[o.ID], label)
 			}
 		}
 	}
@@ -272,6 +248,8 @@ type svgWindow struct {
 }
 
 type svgDot struct {
+	// ID is the history op id of a mark (the ops named by a violation).
+	ID      string
 	X, Y, R string
 	Class   string
 	Title   string
@@ -494,7 +472,7 @@ func latencyChart(r *Result, tl *timeline) *svgChart {
 	}
 	c.OKPath = ok.String()
 	for _, p := range tl.named {
-		c.Marks = append(c.Marks, svgDot{X: f1(xs.at(p.at)), Y: f1(ys.at(p.lat)), R: "7", Class: "mark",
+		c.Marks = append(c.Marks, svgDot{ID: "#" + strconv.FormatUint(p.id, 10), X: f1(xs.at(p.at)), Y: f1(ys.at(p.lat)), R: "7", Class: "mark",
 			Title: opTitle(p) + " — named by " + strings.Join(p.named, "; "), Label: "#" + strconv.FormatUint(p.id, 10)})
 	}
 	return c

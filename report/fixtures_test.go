@@ -304,9 +304,14 @@ func fixtures() []fixture {
 		finishFixture(r, ops, 5800*time.Millisecond)
 		value := r.Totals.OK - 37
 		r.Invariants = []invariants.Result{
-			{Name: counterInv, Check: "expect", Verdict: invariants.Fail, Expected: counterExpr, Actual: counterActual(value, r.Totals.OK, r.Totals.Unknown), Took: 388 * time.Microsecond},
+			{Name: counterInv, Check: "expect", Verdict: invariants.Fail, Expected: counterExpr, Actual: counterActual(value, r.Totals.OK, r.Totals.Unknown), Took: 388 * time.Microsecond,
+				Explanation: "Let the run end with " + counterActual(value, r.Totals.OK, r.Totals.Unknown) + "; Then " + counterExpr + " is false."},
 			{Name: lostInv, Check: "expect", Verdict: invariants.Fail, Expected: "no lost update", Anomaly: "lost update",
-				Actual: "37 acknowledged increments overwritten by a concurrent one",
+				Actual:      "37 acknowledged increments overwritten by a concurrent one",
+				Explanation: "Let increments #212 and #213 both read value 205; Then both wrote 206 and were acknowledged, so one of them was lost (and 36 more pairs).",
+				Ops: append(append(opRefs(ops, "read 205, wrote 206", 212, 213), opRefs(ops, "read 569, wrote 570", 587, 588)...),
+					opRefs(ops, "read 779 after 780 was written", 809, 810)...),
+				MoreOps: 68,
 				Evidence: []string{
 					"ops #212, #213 both read value=205 and wrote 206",
 					"ops #587 and #588 both read value=569 and wrote 570",
@@ -367,6 +372,20 @@ func fixtures() []fixture {
 		r.Error = "stack: target http://127.0.0.1:1 unreachable: dial tcp 127.0.0.1:1: connect: connection refused"
 		finishFixture(r, nil, 40*time.Millisecond)
 		out = append(out, fixture{"errors/run-error", r, nil})
+	}
+	return out
+}
+
+// opRefs are the counterexample refs of the ops with the given ids.
+func opRefs(ops []history.Op, role string, ids ...uint64) []invariants.OpRef {
+	var out []invariants.OpRef
+	for _, id := range ids {
+		for _, o := range ops {
+			if o.ID == id {
+				out = append(out, invariants.OpRef{ID: o.ID, Op: o.Op, Key: o.Key, Invoke: o.Invoke, Complete: o.Complete,
+					Outcome: o.Outcome, Status: o.Status, Role: role})
+			}
+		}
 	}
 	return out
 }

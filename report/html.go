@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/collide-dev/collide/invariants"
 )
 
 //go:embed html.tmpl
@@ -72,7 +74,15 @@ type htmlPage struct {
 
 type htmlInvariant struct {
 	Name, Verdict, Class, Check, Expected, Actual, Anomaly, Error, Fix, Took string
+	Explanation                                                              string
+	Ops                                                                      []htmlOp
+	MoreOps                                                                  int
 	Evidence                                                                 []string
+}
+
+// htmlOp is one op of a counterexample, as the invariants table lists it.
+type htmlOp struct {
+	ID, Op, Key, Invoke, Complete, Outcome, Status, Role string
 }
 
 type htmlAttack struct {
@@ -108,6 +118,7 @@ func buildPage(r *Result, o HTMLOptions) (*htmlPage, error) {
 			Name: inv.Name, Verdict: strings.ToUpper(string(inv.Verdict)), Class: verdictClass(string(inv.Verdict)),
 			Check: inv.Check, Expected: inv.Expected, Actual: inv.Actual, Anomaly: inv.Anomaly, Error: inv.Error,
 			Fix: inv.Fix, Took: dur(inv.Took), Evidence: inv.Evidence,
+			Explanation: inv.Explanation, Ops: htmlOps(inv.Ops), MoreOps: inv.MoreOps,
 		})
 	}
 	for _, m := range r.Attack {
@@ -169,6 +180,20 @@ func buildPage(r *Result, o HTMLOptions) (*htmlPage, error) {
 		}
 	}
 	return p, nil
+}
+
+func htmlOps(refs []invariants.OpRef) []htmlOp {
+	out := make([]htmlOp, 0, len(refs))
+	for _, o := range refs {
+		st := ""
+		if o.Status != 0 {
+			st = fmt.Sprint(o.Status)
+		}
+		out = append(out, htmlOp{ID: fmt.Sprintf("#%d", o.ID), Op: o.Op, Key: o.Key,
+			Invoke: o.Invoke.UTC().Format("15:04:05.000000"), Complete: o.Complete.UTC().Format("15:04:05.000000"),
+			Outcome: string(o.Outcome), Status: st, Role: o.Role})
+	}
+	return out
 }
 
 func verdictClass(v string) string {

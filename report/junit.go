@@ -149,7 +149,7 @@ func junitSuiteOf(id int, r *Result) junitSuite {
 			if typ == "" {
 				typ = "invariant violated"
 			}
-			c.Failure = &junitProblem{Message: firstNonEmpty(inv.Actual, "invariant violated"), Type: typ, Text: invariantText(inv)}
+			c.Failure = &junitProblem{Message: firstNonEmpty(inv.Explanation, inv.Actual, "invariant violated"), Type: typ, Text: invariantText(inv)}
 		case invariants.Unknown:
 			c.Error = &junitProblem{Message: firstNonEmpty(inv.Error, inv.Actual, "inconclusive: too many unknown outcomes to be sure"),
 				Type: "inconclusive", Text: invariantText(inv)}
@@ -210,6 +210,13 @@ func invariantText(inv invariants.Result) string {
 	line("expected", inv.Expected)
 	line("actual", inv.Actual)
 	line("anomaly", inv.Anomaly)
+	line("why", inv.Explanation)
+	if ops := opLines(inv, invariants.MaxOps); len(ops) > 0 {
+		b.WriteString("ops:\n")
+		for _, o := range ops {
+			fmt.Fprintf(&b, "  %s\n", o)
+		}
+	}
 	line("error", inv.Error)
 	if len(inv.Evidence) > 0 {
 		b.WriteString("evidence:\n")

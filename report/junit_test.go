@@ -97,7 +97,11 @@ func TestJUnitEvidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`<failure message="37 acknowledged increments overwritten by a concurrent one" type="lost update"><![CDATA[`,
+		`<failure message="Let increments #212 and #213 both read value 205; Then both wrote 206 and were acknowledged, so one of them was lost (and 36 more pairs)." type="lost update"><![CDATA[`,
+		"why: Let increments #212 and #213",
+		"ops:\n  #212 incr unknown 03:00:01.355106→03:00:01.356521 (read 205, wrote 206)\n  #213 incr ok 200 ",
+		"(read 205, wrote 206)\n",
+		"  … 68 more\n",
 		"  ops #212, #213 both read value=205 and wrote 206\n",
 		`timestamp="2026-11-21T03:00:00"`,
 		`<property name="replay" value="collide run -seed 3333 counter">`,

@@ -113,6 +113,15 @@ func invariantMarkdown(inv invariants.Result) string {
 	if inv.Actual != "" {
 		parts = append(parts, mdCode(inv.Actual))
 	}
+	if inv.Explanation != "" {
+		parts = append(parts, "why: "+mdText(inv.Explanation))
+	}
+	for _, o := range inv.Ops {
+		parts = append(parts, "op "+mdCode(o.String()))
+	}
+	if inv.MoreOps > 0 {
+		parts = append(parts, fmt.Sprintf("… %d more ops", inv.MoreOps))
+	}
 	for _, e := range inv.Evidence {
 		parts = append(parts, "• "+mdCode(e))
 	}

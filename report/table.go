@@ -33,6 +33,12 @@ func Table(w io.Writer, r *Result) error {
 			if inv.Anomaly != "" {
 				actual = inv.Anomaly + ": " + actual
 			}
+			if inv.Explanation != "" {
+				actual += "\nwhy: " + inv.Explanation
+			}
+			if ops := opLines(inv, tableOps); len(ops) > 0 {
+				actual += "\nops:\n" + strings.Join(ops, "\n")
+			}
 			if len(inv.Evidence) > 0 {
 				actual += "\n" + strings.Join(inv.Evidence, "\n")
 			}
@@ -145,6 +151,27 @@ func burstTable(w io.Writer, ms []*attacks.Metrics) error {
 	return nil
 }
 
+// tableOps is how many ops of a counterexample the terminal table lists;
+// the other formats list all of Result.Ops.
+const tableOps = 4
+
+// opLines are the first max ops of a counterexample, one line each, then
+// how many more there are: "#212 incr ok 200
+// 03:00:01.100000→03:00:01.103000 (acknowledged)".
+func opLines(inv invariants.Result, max int) []string {
+	lines := make([]string, 0, min(len(inv.Ops), max)+1)
+	for i, o := range inv.Ops {
+		if i == max {
+			break
+		}
+		lines = append(lines, o.String())
+	}
+	if more := inv.MoreOps + len(inv.Ops) - len(lines); more > 0 {
+		lines = append(lines, fmt.Sprintf("… %d more", more))
+	}
+	return lines
+}
+
 // VerdictLine is one line saying the verdict and, when it is not pass, why.
 func VerdictLine(r *Result) string {
 	s := fmt.Sprintf("verdict: %s (exit %d)", strings.ToUpper(string(r.Verdict)), r.ExitCode)
@@ -157,6 +184,17 @@ func VerdictLine(r *Result) string {
 			}
 		}
 		s += ": " + strings.Join(names, "; ")
+		// A proven violation decides the exit code (fail beats error), but a
+		// checker that could not run is said here too, never hidden behind it.
+		var broken []string
+		for _, inv := range r.Invariants {
+			if inv.Verdict == "error" {
+				broken = append(broken, fmt.Sprintf("%q", inv.Name))
+			}
+		}
+		if len(broken) > 0 {
+			s += "; and could not check " + strings.Join(broken, ", ")
+		}
 	case Unknown:
 		s += fmt.Sprintf(": no invariant violated, but %.0f%% of operations had unknown outcomes (limit %.0f%%)",
 			100*r.UnknownFraction, 100*r.MaxUnknown)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/internal/testpg"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
@@ -23,7 +25,7 @@ import (
 // built-in profile missing here fails TestBuiltinProfilesCovered.
 var builtinMustFail = map[string][]string{
 	"counter":           {"every acknowledged increment is counted exactly once"},
-	"double-submit":     {"one order per idempotency key"},
+	"double-submit":     {"one order per idempotency key", "every acknowledged create left exactly its order"},
 	"two-tab-edit":      {"every acknowledged save raised the version once, none based on a stale version"},
 	"collection-add":    {"every acknowledged item is in the project, once"},
 	"out-of-order-jobs": {"every report keeps its newest acknowledged job"},
@@ -33,7 +35,7 @@ var builtinMustFail = map[string][]string{
 	"oversell":          {"stock never goes below zero", "never more sold than the stock"},
 	"webhook-replay":    {"every acknowledged event was applied, once"},
 	"register":          {"every key behaves as one register"},
-	"first-or-create":   {"a user favorites a resource at most once"},
+	"first-or-create":   {"a user favorites a resource at most once", "every acknowledged copy names the same favorite"},
 	"stale-cache":       {"the cached key behaves as one register"},
 }
 
@@ -146,7 +148,45 @@ func checkBuiltin(t *testing.T, name, mode, out string, code int, stdout, stderr
 			t.Errorf("%s: invariant %q: verdict %s, want fail", name, inv, res.Invariants[i].Verdict)
 		}
 	}
+	checkCounterexamples(t, name, out, res)
 	return res
+}
+
+// checkCounterexamples: every failed invariant of a real run explains
+// itself ("Let …; Then …") with its class and fix, and every op its
+// counterexample names is in the run's history as named.
+func checkCounterexamples(t *testing.T, name, out string, res *report.Result) {
+	t.Helper()
+	var named []invariants.OpRef
+	for _, inv := range res.Invariants {
+		if inv.Verdict != invariants.Fail {
+			continue
+		}
+		if !strings.HasPrefix(inv.Explanation, "Let ") || !strings.Contains(inv.Explanation, "; Then ") {
+			t.Errorf("%s: %q explains itself as %q, want \"Let …; Then …\"", name, inv.Name, inv.Explanation)
+		}
+		if inv.Check != "expect" && (inv.Anomaly == "" || inv.Fix == "") {
+			t.Errorf("%s: %q: anomaly %q, fix %q: want both", name, inv.Name, inv.Anomaly, inv.Fix)
+		}
+		named = append(named, inv.Ops...)
+	}
+	if len(named) == 0 {
+		return
+	}
+	ops, err := history.ReadAll(filepath.Join(out, "history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[uint64]history.Op{}
+	for _, o := range ops {
+		byID[o.ID] = o
+	}
+	for _, r := range named {
+		o, ok := byID[r.ID]
+		if !ok || o.Op != r.Op || o.Key != r.Key || !o.Invoke.Equal(r.Invoke) || !o.Complete.Equal(r.Complete) || o.Outcome != r.Outcome || o.Status != r.Status {
+			t.Errorf("%s: counterexample op %+v is not in the history as named (history: %+v)", name, r, o)
+		}
+	}
 }
 
 func lastLine(s string) string {

@@ -20,7 +20,7 @@ func TestReportCLI(t *testing.T) {
 		{"markdown of a night", []string{"-format", "markdown", fixtureRun("2026-11-21")}, 0,
 			[]string{"### ❌ FAIL · counter", "### ❔ UNKNOWN · double-submit", "#### Invariants"}, ""},
 		{"junit of every run below a folder", []string{"-format", "junit", fixtureRun()}, 0,
-			[]string{`<testsuites>`, `id="5"`, `<failure message="37 acknowledged`}, ""},
+			[]string{`<testsuites>`, `id="5"`, `<failure message="Let increments #212 and #213 both read value 205`}, ""},
 		{"html to a file", []string{"-format", "html", "-o", out, fixtureRun("2026-11-21", "counter")}, 0, nil, "wrote " + out},
 		{"html of several runs is a usage error", []string{"-format", "html", fixtureRun("2026-11-21")}, 2, nil, "renders one run"},
 		{"html of two arguments", []string{"-format", "html", fixtureRun("2026-11-21", "counter"), fixtureRun("2026-11-20", "counter")}, 2, nil, "renders one run"},

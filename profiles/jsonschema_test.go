@@ -86,7 +86,7 @@ func yamlInstance(t *testing.T, data []byte) any {
 }
 
 // TestProfilesMatchSchema: every built-in profile and every profile under
-// testdata/profiles that collide loads is valid against the schema, and
+// testdata/profiles (and its folders) that collide loads is valid against the schema, and
 // profiles with a misspelt field or a value of the wrong shape are not —
 // including the short forms (burst: 8, keys: [7, 9], a setup step as SQL
 // text), which must be accepted.
@@ -101,13 +101,28 @@ func TestProfilesMatchSchema(t *testing.T) {
 		}
 		files[f] = data
 	}
-	local, _ := filepath.Glob(filepath.Join("..", "testdata", "profiles", "*.yaml"))
+	// The DSNs the test profiles read from the environment.
+	t.Setenv("COLLIDE_TEST_DSN", "postgres://collide:collide@127.0.0.1:5432/collide")
+	t.Setenv("COLLIDE_TEST_SQLITE", filepath.Join(t.TempDir(), "x.db"))
+	var local []string
+	err := filepath.WalkDir(filepath.Join("..", "testdata", "profiles"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".yaml") {
+			local = append(local, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range local {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := Parse(f, data, nil); err != nil {
+			if !strings.HasPrefix(filepath.Base(f), "malformed") {
+				t.Errorf("%v", err)
+			}
 			continue // malformed on purpose
 		}
 		files[f] = data

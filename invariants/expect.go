@@ -264,7 +264,11 @@ func analyze(root ast.Node, hasQuery bool) (exprRefs, map[string]bool, error) {
 				return // a method call, e.g. now().Year()
 			}
 			if historyFuncs[id.Value] == nil {
-				err = fmt.Errorf("unknown function %s() (history functions: fail, ok, total, unknown; plus the expr-lang builtins)", id.Value)
+				hint := ""
+				if best, ok := profiles.Nearest(id.Value, []string{"fail", "ok", "total", "unknown"}); ok {
+					hint = "did you mean " + best + "()? "
+				}
+				err = fmt.Errorf("unknown function %s() (%shistory functions: fail, ok, total, unknown; plus the expr-lang builtins)", id.Value, hint)
 				return
 			}
 			refs.history = true

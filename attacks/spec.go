@@ -260,7 +260,7 @@ func newSpec(op profiles.Operation, member bool, vars []string) (*Spec, error) {
 	}
 	for _, r := range append([]profiles.Request{op.Request}, flowRequests(op.Flow)...) {
 		for h, v := range r.Headers {
-			if !profiles.SecretHeader(h) {
+			if !profiles.SecretName(h) {
 				continue
 			}
 			for _, n := range profiles.VarRefs(v) {

@@ -40,7 +40,10 @@ const (
 type Link struct {
 	// Name is collide's name for the link, e.g. "target" or "database".
 	Name string `json:"name"`
-	// Proxy is the Toxiproxy proxy name: collide-<runID>-<Name>.
+	// Proxy is the Toxiproxy proxy name:
+	// collide-<runID>-<Name>~<host>~<pid>~<start>, the run and its owner
+	// process (see Owner), so that CleanLeftovers can tell a killed run's
+	// proxy from a live one's.
 	Proxy string `json:"proxy"`
 	// Listen is the host:port the proxy listens on (a free loopback port
 	// chosen by Toxiproxy); point the client of this link here.
@@ -81,8 +84,10 @@ type Event struct {
 // Chaos manages the links and toxics of one run on one Toxiproxy server,
 // through the official Toxiproxy Go client only, so it works the same against
 // the embedded server and an external toxiproxy-server. It touches only the
-// proxies it created (named collide-<runID>-<link>), never other proxies on the
-// server and never /reset: teams may share a Toxiproxy server.
+// proxies it created (named collide-<runID>-<link>~<owner>), never other
+// proxies on the server and never /reset: teams may share a Toxiproxy server.
+// CleanLeftovers is the one exception: it removes collide proxies whose
+// owner process is gone.
 //
 // All methods are safe for concurrent use.
 type Chaos struct {
@@ -121,7 +126,7 @@ type applied struct {
 
 // New returns a Chaos for the Toxiproxy API at apiURL (e.g.
 // http://127.0.0.1:8474; "host:port" is taken as http). runID names this
-// run's proxies: collide-<runID>-<link>; it must be unique among the runs
+// run's proxies: collide-<runID>-<link>~<owner>; it must be unique among the runs
 // sharing the server and consist of letters, digits, '.', '_' or '-'.
 // New does not contact the server; AddLink reports an unreachable API.
 func New(apiURL, runID string) *Chaos {
@@ -145,12 +150,13 @@ func New(apiURL, runID string) *Chaos {
 func (c *Chaos) APIURL() string { return c.api }
 
 // ProxyPrefix is the prefix of every proxy name this Chaos creates:
-// "collide-<runID>-".
+// "collide-<runID>-" (the link name and the owner follow).
 func (c *Chaos) ProxyPrefix() string { return "collide-" + c.runID + "-" }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
-// AddLink creates a proxy named collide-<runID>-<name> that listens on a free
+// AddLink creates a proxy named collide-<runID>-<name>~<owner> (see
+// Owner) that listens on a free
 // loopback port (127.0.0.1:0) and forwards to upstream (host:port). The
 // returned Link carries the real listen address, read back from the API.
 func (c *Chaos) AddLink(ctx context.Context, name, upstream string) (*Link, error) {
@@ -177,7 +183,7 @@ func (c *Chaos) AddLinkAt(ctx context.Context, name, listen, upstream string) (*
 	if _, _, err := net.SplitHostPort(upstream); err != nil {
 		return nil, fmt.Errorf("link %s: upstream %q: want host:port: %v", name, upstream, err)
 	}
-	proxyName := c.ProxyPrefix() + name
+	proxyName := c.ProxyPrefix() + name + Self().suffix()
 
 	c.mu.Lock()
 	if c.closing {

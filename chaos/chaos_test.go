@@ -23,14 +23,14 @@ func TestAddLinkReadsBackListenAddress(t *testing.T) {
 	c := newChaos(t, e.URL(), "r1")
 	l := addLink(t, c, "target", up)
 
-	if l.Name != "target" || l.Proxy != "collide-r1-target" || l.Upstream != up {
+	if l.Name != "target" || l.Proxy != chaos.ProxyName("r1", "target") || l.Upstream != up {
 		t.Fatalf("link = %+v", l)
 	}
 	host, port, err := net.SplitHostPort(l.Listen)
 	if err != nil || host != "127.0.0.1" || port == "0" {
 		t.Fatalf("listen = %q, want 127.0.0.1:<real port>", l.Listen)
 	}
-	if p := serverProxies(t, e.URL())["collide-r1-target"]; p == nil || p.Listen != l.Listen {
+	if p := serverProxies(t, e.URL())[chaos.ProxyName("r1", "target")]; p == nil || p.Listen != l.Listen {
 		t.Fatalf("server proxy = %+v, want listen %s", p, l.Listen)
 	}
 	mustGet(t, l.Listen, "/")
@@ -56,7 +56,7 @@ func TestAddLinkAtFixedAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Listen != addr || l.Proxy != "collide-at-database" {
+	if l.Listen != addr || l.Proxy != chaos.ProxyName("at", "database") {
 		t.Fatalf("link = %+v, want listen %s", l, addr)
 	}
 	mustGet(t, addr, "/")
@@ -113,7 +113,7 @@ func TestAddLinkErrors(t *testing.T) {
 	})
 	t.Run("name taken by someone else's proxy is refused and left alone", func(t *testing.T) {
 		other := client.NewClient(e.URL())
-		if _, err := other.CreateProxy("collide-taken-target", "127.0.0.1:0", up); err != nil {
+		if _, err := other.CreateProxy(chaos.ProxyName("taken", "target"), "127.0.0.1:0", up); err != nil {
 			t.Fatal(err)
 		}
 		c := chaos.New(e.URL(), "taken")
@@ -124,7 +124,7 @@ func TestAddLinkErrors(t *testing.T) {
 		if err := c.Close(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if serverProxies(t, e.URL())["collide-taken-target"] == nil {
+		if serverProxies(t, e.URL())[chaos.ProxyName("taken", "target")] == nil {
 			t.Fatal("Close deleted a proxy it did not create")
 		}
 	})
@@ -458,7 +458,7 @@ func TestCloseRemovesOnlyItsOwn(t *testing.T) {
 	if p := ps["someone-else"]; p == nil || len(p.ActiveToxics) != 1 {
 		t.Errorf("someone else's proxy = %+v, want it with its toxic", p)
 	}
-	if ps["collide-run-a2-target"] == nil {
+	if ps[chaos.ProxyName("run-a2", "target")] == nil {
 		t.Error("the neighbouring run's proxy was deleted")
 	}
 	mustGet(t, nl.Listen, "/")
@@ -511,7 +511,7 @@ func TestExternalServer(t *testing.T) {
 	if len(serverProxies(t, local.URL())) != 0 {
 		t.Error("proxies appeared on the other server")
 	}
-	if p := serverProxies(t, external.URL())["collide-ext-target"]; p == nil || len(p.ActiveToxics) != 1 {
+	if p := serverProxies(t, external.URL())[chaos.ProxyName("ext", "target")]; p == nil || len(p.ActiveToxics) != 1 {
 		t.Errorf("external proxy = %+v", p)
 	}
 	if err := c.Close(context.Background()); err != nil {

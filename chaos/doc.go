@@ -8,9 +8,11 @@
 // default) or an external toxiproxy-server (AddLinkAt places a link's
 // listener for a server in a container); Chaos talks to both the same way,
 // through Toxiproxy's official Go client only. A Chaos touches only the
-// proxies it created, named collide-<runID>-<link>: it never resets the server
-// and never touches another run's or another team's proxies, so a Toxiproxy
-// server can be shared.
+// proxies it created, named collide-<runID>-<link>~<owner>: it never resets
+// the server and never touches another team's proxies or a live run's, so a
+// Toxiproxy server can be shared. CleanLeftovers removes the proxies of
+// collide runs whose process is gone (killed with -9), read from the owner
+// (host, PID, start time) in their names (owner.go, leftovers.go).
 //
 // Fault kinds live one per file (latency.go, reset_peer.go, timeout.go,
 // bandwidth.go, slow_close.go, limit_data.go) and register themselves by name

@@ -9,3 +9,8 @@ func RegisterForTest(k Kind) (unregister func()) {
 		registry.Unlock()
 	}
 }
+
+// ProxyName is the name a Chaos of this process gives a link's proxy.
+func ProxyName(runID, link string) string {
+	return "collide-" + runID + "-" + link + Self().suffix()
+}

@@ -101,6 +101,7 @@ func Run(ctx context.Context, o Options) (res *report.Result, err error) {
 	for _, n := range p.SecretVars() {
 		r.secretVar[n] = true
 	}
+	r.secrets.collect(p, o.Overrides)
 	active.Store(r, struct{}{})
 	defer func() {
 		if pv := recover(); pv != nil {
@@ -128,7 +129,7 @@ func Run(ctx context.Context, o Options) (res *report.Result, err error) {
 				}
 			}
 		}
-		r.redactResult()
+		r.scrubResult()
 		if err != nil {
 			err = r.scrubErr(err)
 		}
@@ -171,9 +172,8 @@ type run struct {
 	bound     invariants.DB
 	// setupBegan: teardown runs once setup has begun.
 	setupBegan bool
-	// secrets are values never written verbatim (see scrub).
-	secretMu sync.Mutex
-	secrets  []string
+	// secrets are the values never written verbatim.
+	secrets secrets
 }
 
 func (r *run) onCleanup(f func() error) {
@@ -233,7 +233,7 @@ func hook(stage string) {
 }
 
 func (r *run) logf(format string, args ...any) {
-	fmt.Fprint(r.log, r.scrub(fmt.Sprintf("collide: "+format+"\n", args...)))
+	fmt.Fprint(r.log, r.secrets.scrub(fmt.Sprintf("collide: "+format+"\n", args...)))
 }
 
 func (r *run) execute(ctx context.Context) error {
@@ -294,7 +294,7 @@ func (r *run) execute(ctx context.Context) error {
 	// that a burst mode the target cannot do stops the run before any load.
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
-	atk, err := attacks.Prepare(ctx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars, Redact: r.scrub}, r.pl.specs)
+	atk, err := attacks.Prepare(ctx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars, Redact: r.secrets.scrub}, r.pl.specs)
 	if err != nil {
 		return envErr("attack", err)
 	}

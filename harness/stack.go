@@ -105,6 +105,9 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 		}
 		r.ch = chaos.New(apiURL, r.res.RunID)
 		r.onCleanup(r.closeChaos)
+		if r.o.ToxiproxyURL != "" {
+			r.cleanLeftovers(ctx)
+		}
 	}
 
 	// The DSN the service uses: through the database link when there is one.
@@ -306,4 +309,19 @@ func (r *run) startContainerService(ctx context.Context, dk *stacks.Docker, pg *
 	r.logf("service container (%s) healthy in %s; target link %s → %s; service log %s",
 		what, time.Since(start).Round(time.Millisecond), hostAddr, svc.NetAddr, filepath.Join(r.o.OutDir, ServiceLog))
 	return "http://" + hostAddr, nil
+}
+
+// cleanLeftovers removes, from an external Toxiproxy server, the proxies
+// of collide runs whose process is gone (killed with -9, a crashed host
+// process), one log line each. Proxies of live runs, and of other hosts,
+// are left alone. A failure is a log line: the run's own links do not
+// depend on it.
+func (r *run) cleanLeftovers(ctx context.Context) {
+	ls, err := r.ch.CleanLeftovers(ctx, chaos.CleanOptions{})
+	for _, l := range ls {
+		r.logf("toxiproxy: %s", l)
+	}
+	if err != nil {
+		r.logf("toxiproxy: leftovers: %v", err)
+	}
 }

@@ -189,8 +189,8 @@ func (r *run) sendStep(ctx context.Context, sp *stepPlan, seq uint64) error {
 	}
 	for _, h := range sp.headers {
 		v := h.Value.Render(vars)
-		if profiles.SecretHeader(h.Name) {
-			r.addSecret(v)
+		if profiles.SecretName(h.Name) {
+			r.secrets.add(v)
 		}
 		req.Header.Set(h.Name, v)
 	}
@@ -230,7 +230,7 @@ func (r *run) sendStep(ctx context.Context, sp *stepPlan, seq uint64) error {
 	}
 	for n, v := range vals {
 		if r.secretVar[n] {
-			r.addSecret(v)
+			r.secrets.add(v)
 		}
 	}
 	for n, v := range vals {
@@ -278,37 +278,6 @@ func (rr randReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// addSecret records a value never to be written verbatim; short values are
-// not secrets worth the false matches.
-func (r *run) addSecret(v string) {
-	v = strings.TrimSpace(v)
-	if len(v) < 4 {
-		return
-	}
-	r.secretMu.Lock()
-	defer r.secretMu.Unlock()
-	for _, s := range r.secrets {
-		if s == v {
-			return
-		}
-	}
-	r.secrets = append(r.secrets, v)
-	// A header value such as "Bearer <token>": the token alone is secret too.
-	if _, rest, ok := strings.Cut(v, " "); ok && len(rest) >= 8 {
-		r.secrets = append(r.secrets, rest)
-	}
-}
-
-// scrub replaces every secret value in s with Redacted.
-func (r *run) scrub(s string) string {
-	r.secretMu.Lock()
-	defer r.secretMu.Unlock()
-	for _, v := range r.secrets {
-		s = strings.ReplaceAll(s, v, Redacted)
-	}
-	return s
-}
-
 func sortedNames(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -348,38 +317,10 @@ func (r *run) secretOperationHeaders() {
 	for _, s := range r.pl.specs {
 		for _, st := range s.Steps {
 			for _, h := range st.Headers {
-				if profiles.SecretHeader(h.Name) {
-					r.addSecret(h.Value.Render(v))
+				if profiles.SecretName(h.Name) {
+					r.secrets.add(h.Value.Render(v))
 				}
 			}
-		}
-	}
-}
-
-// redactResult scrubs the secrets out of every message of the result.
-func (r *run) redactResult() {
-	res := r.res
-	res.Error = r.scrub(res.Error)
-	for i := range res.Warnings {
-		res.Warnings[i] = r.scrub(res.Warnings[i])
-	}
-	for i := range res.Invariants {
-		inv := &res.Invariants[i]
-		inv.Error, inv.Actual, inv.Expected = r.scrub(inv.Error), r.scrub(inv.Actual), r.scrub(inv.Expected)
-		inv.Explanation = r.scrub(inv.Explanation)
-		for j := range inv.Ops {
-			inv.Ops[j].Key = r.scrub(inv.Ops[j].Key)
-		}
-		for j := range inv.Evidence {
-			inv.Evidence[j] = r.scrub(inv.Evidence[j])
-		}
-	}
-	for _, m := range res.Attack {
-		if m == nil {
-			continue
-		}
-		for j := range m.Errors {
-			m.Errors[j] = r.scrub(m.Errors[j])
 		}
 	}
 }
@@ -388,7 +329,7 @@ func (r *run) redactResult() {
 // see the original chain.
 func (r *run) scrubErr(err error) error {
 	msg := err.Error()
-	if s := r.scrub(msg); s != msg {
+	if s := r.secrets.scrub(msg); s != msg {
 		return &scrubbedError{msg: s, err: err}
 	}
 	return err

@@ -314,7 +314,7 @@ func TestOpenErrors(t *testing.T) {
 			if strings.Contains(msg, "s3cr3t-pw") {
 				t.Errorf("error leaks the password: %s", msg)
 			}
-			if !strings.Contains(msg, "xxxxx") || !strings.Contains(msg, "127.0.0.1") {
+			if !strings.Contains(msg, "REDACTED") || !strings.Contains(msg, "127.0.0.1") {
 				t.Errorf("error should show the redacted DSN: %s", msg)
 			}
 			if errors.Unwrap(err) == nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/collide-dev/collide/profiles"
 )
 
 // Rows is a fully read query result. Values are normalized to int64,
@@ -272,8 +274,8 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.cause }
 
-// redacted replaces passwords, as url.URL.Redacted does.
-const redacted = "xxxxx"
+// redacted replaces passwords: the one placeholder of every secret.
+const redacted = profiles.Redacted
 
 var (
 	kvPassword    = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*)`)

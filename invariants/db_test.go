@@ -9,14 +9,14 @@ import (
 
 func TestRedactDSN(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"postgres://collide:s3cret@127.0.0.1:5432/collide?sslmode=disable", "postgres://collide:xxxxx@127.0.0.1:5432/collide?sslmode=disable"},
-		{"postgresql://u:p%40ss@db.local/app", "postgresql://u:xxxxx@db.local/app"},
-		{"postgres://u@127.0.0.1/app?password=s3cret&sslmode=disable", "postgres://u@127.0.0.1/app?password=xxxxx&sslmode=disable"},
+		{"postgres://collide:s3cret@127.0.0.1:5432/collide?sslmode=disable", "postgres://collide:REDACTED@127.0.0.1:5432/collide?sslmode=disable"},
+		{"postgresql://u:p%40ss@db.local/app", "postgresql://u:REDACTED@db.local/app"},
+		{"postgres://u@127.0.0.1/app?password=s3cret&sslmode=disable", "postgres://u@127.0.0.1/app?password=REDACTED&sslmode=disable"},
 		{"postgres://u@127.0.0.1/app?sslmode=disable", "postgres://u@127.0.0.1/app?sslmode=disable"},
-		{"host=127.0.0.1 user=collide password=s3cret dbname=collide", "host=127.0.0.1 user=collide password=xxxxx dbname=collide"},
-		{"host=127.0.0.1 password = 'a b\\'c' dbname=x", "host=127.0.0.1 password = xxxxx dbname=x"},
-		{"PASSWORD=s3cret host=x", "PASSWORD=xxxxx host=x"},
-		{"root:s3cret@tcp(127.0.0.1:3306)/app", "root:xxxxx@tcp(127.0.0.1:3306)/app"},
+		{"host=127.0.0.1 user=collide password=s3cret dbname=collide", "host=127.0.0.1 user=collide password=REDACTED dbname=collide"},
+		{"host=127.0.0.1 password = 'a b\\'c' dbname=x", "host=127.0.0.1 password = REDACTED dbname=x"},
+		{"PASSWORD=s3cret host=x", "PASSWORD=REDACTED host=x"},
+		{"root:s3cret@tcp(127.0.0.1:3306)/app", "root:REDACTED@tcp(127.0.0.1:3306)/app"},
 		{"/tmp/run/collide.db", "/tmp/run/collide.db"},
 		{"file:/tmp/run/collide.db?mode=ro&_pragma=busy_timeout(5000)", "file:/tmp/run/collide.db?mode=ro&_pragma=busy_timeout(5000)"},
 		{"collide.db", "collide.db"},

@@ -27,7 +27,8 @@ type Error struct {
 }
 
 // Error formats e as "File:Line: Field: Msg", leaving out the parts that are
-// unknown.
+// unknown, with any secret the message quotes (a URL's password …) redacted
+// (RedactText).
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -48,7 +49,7 @@ func (e *Error) Error() string {
 	if b.Len() > 0 {
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(RedactText(e.Msg))
 	return b.String()
 }
 

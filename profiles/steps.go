@@ -121,7 +121,7 @@ func (p *Profile) Vars() []string {
 }
 
 // SecretVars lists the variables whose values are secret: those listed in a
-// step's secret, and those used in the value of a secret header
+// step's secret, those named like a secret (SecretName), and those used in the value of a secret header
 // (Authorization, Cookie, …) of any setup, teardown or operation request.
 func (p *Profile) SecretVars() []string {
 	set := map[string]bool{}
@@ -132,6 +132,9 @@ func (p *Profile) SecretVars() []string {
 		}
 		for n := range st.Capture {
 			defined[n] = true
+			if SecretName(n) {
+				set[n] = true // a capture named like a secret (token, session …)
+			}
 		}
 	}
 	var reqs []Request
@@ -148,7 +151,7 @@ func (p *Profile) SecretVars() []string {
 	}
 	for _, r := range reqs {
 		for h, v := range r.Headers {
-			if !SecretHeader(h) {
+			if !SecretName(h) {
 				continue
 			}
 			for _, n := range VarRefs(v) {
@@ -159,25 +162,6 @@ func (p *Profile) SecretVars() []string {
 		}
 	}
 	return sortedKeys(set)
-}
-
-// SecretHeader reports whether a header's value is a secret: Authorization,
-// Proxy-Authorization, Cookie, Set-Cookie, and any header whose name holds
-// token, secret, password, api-key, auth, session or signature. Their
-// values, and the variables used in them, never reach logs, results or
-// reports.
-func SecretHeader(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie":
-		return true
-	}
-	for _, w := range []string{"token", "secret", "password", "passwd", "api-key", "apikey", "auth", "session", "signature"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // VarRefs lists the names of the {{name}} placeholders in s, in order of

@@ -376,6 +376,9 @@ func runEvidence(r AuditRun) []string {
 				line += ": " + inv.Actual
 			}
 			out = append(out, line)
+			if inv.Explanation != "" {
+				out = append(out, "explanation: "+inv.Explanation)
+			}
 			for i, e := range inv.Evidence {
 				if i == maxAuditEvidence {
 					out = append(out, fmt.Sprintf("evidence: %d more items (see the findings)", len(inv.Evidence)-i))

@@ -46,8 +46,8 @@ type auditPageTest struct {
 }
 
 type auditPageFinding struct {
-	TestID, Profile, Name, Anomaly, Expected, Actual, Fix string
-	Evidence                                              []string
+	TestID, Profile, Name, Anomaly, Expected, Actual, Fix, Explanation string
+	Evidence, Ops                                                      []string
 }
 
 type auditPageRun struct {
@@ -78,7 +78,8 @@ func newAuditPage(a *AuditReport) *auditPage {
 	}
 	for _, f := range auditFindings(a) {
 		p.Findings = append(p.Findings, auditPageFinding{TestID: f.testID, Profile: f.profile, Name: f.inv.Name, Anomaly: f.inv.Anomaly,
-			Expected: f.inv.Expected, Actual: f.inv.Actual, Fix: f.inv.Fix, Evidence: f.inv.Evidence})
+			Expected: f.inv.Expected, Actual: f.inv.Actual, Fix: f.inv.Fix, Evidence: f.inv.Evidence,
+			Explanation: f.inv.Explanation, Ops: opLines(f.inv, len(f.inv.Ops))})
 	}
 	for _, r := range a.Runs {
 		pr := auditPageRun{Profile: r.Profile, TestID: "unassigned", Dir: r.Dir, Verdict: r.Verdict(), Exit: r.ExitCode, Error: r.Error}

@@ -64,6 +64,15 @@ func AuditMarkdown(w io.Writer, a *AuditReport) error {
 			if f.inv.Anomaly != "" {
 				fmt.Fprintf(ew, "- anomaly: **%s**\n", mdText(f.inv.Anomaly))
 			}
+			if f.inv.Explanation != "" {
+				fmt.Fprintf(ew, "- explanation: %s\n", mdText(f.inv.Explanation))
+			}
+			if lines := opLines(f.inv, len(f.inv.Ops)); len(lines) > 0 {
+				fmt.Fprint(ew, "- ops:\n")
+				for _, l := range lines {
+					fmt.Fprintf(ew, "  - %s\n", mdCode(l))
+				}
+			}
 			if f.inv.Expected != "" {
 				fmt.Fprintf(ew, "- expected: %s\n", mdCode(f.inv.Expected))
 			}

@@ -38,6 +38,7 @@ func commands() []command {
 		{"report", "render a run as table, markdown, junit or html", cmdReport},
 		{"compare", "compare runs side by side and flag regressions", cmdCompare},
 		{"history", "list the runs below a folder, oldest first", cmdHistory},
+		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean},
 		{"version", "print collide's version", cmdVersion},
 	}
 }

@@ -27,7 +27,7 @@ run() { # run DIR [SET…]
 	local rc=$?
 	[ $rc -eq 0 ] || echo "run $dir: exit $rc" >&2
 }
-cell() { grep -E '^│ latency incr' | sed -E 's/^│ latency incr +│[^│]*│ (.*) │$/\1/; s/ +$//'; }
+cell() { grep -E '^│ latency incr' | sed -E 's/^│ latency incr[^│]*│[^│]*│ (.*) │$/\1/; s/ +$//; s/ ⚠$//'; }
 same=0 slow=0
 {
 	echo "| pair | same build A→B | regressed | 30% slower A→C | regressed |"
@@ -41,7 +41,7 @@ for i in $(seq 1 "$N"); do
 	[ $rab -eq 1 ] && same=$((same + 1))
 	[ $rac -eq 1 ] && slow=$((slow + 1))
 	yn() { case $1 in 1) echo yes ;; 0) echo no ;; *) echo "error (exit $1)" ;; esac; }
-	echo "| $i | $(echo "$ab" | cell) | $(yn $rab) | $(echo "$ac" | cell | sed 's/ ⚠//') | $(yn $rac) |" >>"$OUT/gate.md"
+	echo "| $i | $(echo "$ab" | cell) | $(yn $rab) | $(echo "$ac" | cell) | $(yn $rac) |" >>"$OUT/gate.md"
 	echo "pair $i: same build regressed: $(yn $rab); slowed regressed: $(yn $rac)"
 done
 {

@@ -165,8 +165,11 @@ func (c *Comparison) Regressed() bool { return len(c.Regressions) > 0 }
 
 // Compare lines up cols, oldest first, and marks regressions: a verdict or an
 // invariant that passed and now does not (fail, error, unknown, interrupted),
-// a p99 latency up by more than o.P99Threshold (and at least o.P99Floor), an
-// unknown share up by more than o.UnknownThreshold.
+// an operation's latencies significantly slower by surely more than
+// o.LatencyThreshold (see shiftRow), an unknown share up by more than
+// o.UnknownThreshold. Latencies are read from each column's history file.
+// When two runs ran different profiles, ProfilesDiffer is set and, unless
+// o.Force, only the verdict and invariant regressions are kept.
 func Compare(cols []Column, o CompareOptions) *Comparison {
 	c := &Comparison{Options: o, Regressions: []Regression{}}
 	profile := ""

@@ -86,7 +86,11 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "usage: collide compare [flags] RUN RUN [RUN...]")
 		fmt.Fprintln(stderr, "\nRUN is a run folder, a result.json, or a folder of run folders (e.g. one night's runs,")
 		fmt.Fprintln(stderr, "matched to the other folders' runs by profile). Oldest first; each run is compared with the one before.")
-		fmt.Fprintf(stderr, "Exit: 0 compared, %d regression with -fail-on-regression, 2 usage or no run found, 3 a run could not be read.\n\n", exitRegression)
+		fmt.Fprintln(stderr, "A latency regression is a Mann–Whitney U test over each run's fastest requests (history.jsonl) finding")
+		fmt.Fprintln(stderr, "a significant shift whose confidence interval lies above -latency-threshold; a verdict PASS → not PASS always is.")
+		fmt.Fprintf(stderr, "Exit: 0 compared, %d regression with -fail-on-regression, 2 usage, no run found, or runs of different\n", exitRegression)
+		fmt.Fprintln(stderr, "profiles (name or hash) without -force, 3 a run could not be read.")
+		fmt.Fprintln(stderr)
 		fset.PrintDefaults()
 	}
 	if err := fset.Parse(args); err != nil {

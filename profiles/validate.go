@@ -181,6 +181,9 @@ func (v *validator) target() {
 		if d.Think < 0 {
 			v.errf("target.demo.think", "must not be negative")
 		}
+		if d.Slowdown < 0 || d.Slowdown > 10 || d.Slowdown != d.Slowdown {
+			v.errf("target.demo.slowdown", "must be a fraction from 0 to 10 (0.3: 30%% slower)")
+		}
 	}
 }
 

@@ -39,6 +39,9 @@ func CompareTable(w io.Writer, cs []*Comparison) error {
 		if err := t.Render(); err != nil {
 			return fmt.Errorf("report: compare table: %w", err)
 		}
+		for _, d := range c.Differences {
+			fmt.Fprintf(ew, "differs: %s\n", d)
+		}
 		for _, n := range c.Notes {
 			fmt.Fprintf(ew, "note: %s\n", n)
 		}
@@ -95,6 +98,9 @@ func CompareMarkdown(w io.Writer, cs []*Comparison) error {
 			return fmt.Errorf("report: compare markdown: %w", err)
 		}
 		fmt.Fprintln(ew)
+		for _, d := range c.Differences {
+			fmt.Fprintf(ew, "_differs: %s_\n\n", mdText(d))
+		}
 		for _, n := range c.Notes {
 			fmt.Fprintf(ew, "_note: %s_\n\n", mdText(n))
 		}

@@ -37,6 +37,7 @@ func commands() []command {
 		{"validate", "check profiles without running them", cmdValidate},
 		{"init", "write a commented starter profile NAME.yaml for your own service", cmdInit},
 		{"list", "list the built-in profiles", cmdList},
+		{"schema", "print the JSON Schema of the profile format", cmdSchema},
 		{"demo", "serve the built-in demo service alone", cmdDemo},
 		{"report", "render a run as table, markdown, junit or html", cmdReport},
 		{"compare", "compare runs side by side and flag regressions", cmdCompare},

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every `collide …` command of README.md and docs/*.md as written, in
 # the order written, one scratch folder per document (so a document must
-# create the files and run folders it uses), and prints one line per
+# create the files and run folders it uses; the repository's files are
+# linked in, as when working from its root), and prints one line per
 # command: file:line, exit code, the command, the first line of stderr.
 #
 #   .ci/doc-commands.sh [FILE.md…]     (default: README.md docs/*.md)
@@ -29,6 +30,8 @@ results=$(mktemp)
 for doc in "$@"; do
   work=$(mktemp -d)
   export TMP=$work
+  # As from the repository's root: its files are there (bench/gate/…).
+  for e in "$root"/*; do ln -s "$e" "$work/"; done
   # Files the document tells the reader to save.
   awk -v dir="$work" '
     match($0, /[Ss]ave it as `[^`]+`/) { name = substr($0, RSTART + 12, RLENGTH - 13) }

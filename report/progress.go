@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/term"
 )
 
 // ProgressSnapshot is the state of a run in progress, as the live progress
@@ -41,15 +43,14 @@ func StartProgress(w io.Writer, every time.Duration, snap func() ProgressSnapsho
 	return startProgress(w, every, snap)
 }
 
-// IsTerminal reports whether w is an *os.File on a character device (a
-// terminal; also /dev/null, which is harmless to draw on).
+// IsTerminal reports whether w is an *os.File open on a terminal
+// (golang.org/x/term; /dev/null and other character devices are not).
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok || f == nil {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // startProgress is StartProgress without the terminal check.

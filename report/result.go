@@ -162,3 +162,10 @@ func ReadFile(path string) (*Result, error) {
 	}
 	return &r, nil
 }
+
+// OutputSchemaVersion is the schema_version of the JSON documents collide
+// writes besides result.json (list, history, compare, audit.json): a reader
+// that finds a higher number knows a field may have changed meaning. It
+// rises only when a field is removed or changes meaning; added fields keep
+// it.
+const OutputSchemaVersion = 1

@@ -29,6 +29,7 @@ type compareOptions struct {
 	unknownThreshold percent
 	failOnRegression bool
 	paths            []string
+	wide             bool
 }
 
 func (o *compareOptions) check() error {
@@ -60,6 +61,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fset := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	fset.StringVar(&o.format, "format", "table", "output: table, markdown or json")
+	fset.BoolVar(&o.wide, "wide", false, wideUsage)
 	fset.Var(&o.p99Threshold, "p99-threshold", "a p99 latency up by more than this is a regression, e.g. 20%")
 	fset.DurationVar(&o.p99Floor, "p99-floor", def.P99Floor, "a p99 increase smaller than this is never a regression")
 	fset.Var(&o.unknownThreshold, "unknown-threshold", "an unknown share up by more than this many percentage points is a regression, e.g. 5%")
@@ -88,7 +90,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	var err error
 	switch o.format {
 	case "table":
-		err = report.CompareTable(stdout, cs)
+		err = report.CompareTableWidth(stdout, cs, tableWidth(o.wide, stdout))
 	case "markdown":
 		err = report.CompareMarkdown(stdout, cs)
 	case "json":

@@ -25,6 +25,7 @@ type runOptions struct {
 	format      string
 	timeout     time.Duration
 	quiet       bool
+	wide        bool
 }
 
 func (o *runOptions) check() error {
@@ -59,6 +60,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.format, "format", "table", "output: table, json or none")
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (default: attack length + 2m)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress messages on stderr")
+	fs.BoolVar(&o.wide, "wide", false, wideUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: collide run [flags] PROFILE.yaml|BUILTIN")
 		fs.PrintDefaults()
@@ -102,7 +104,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if res != nil {
 		switch o.format {
 		case "table":
-			if terr := report.Table(stdout, res); terr != nil {
+			if terr := report.TableWidth(stdout, res, tableWidth(o.wide, stdout)); terr != nil {
 				fmt.Fprintln(stderr, "collide: table:", terr)
 			}
 		case "json":

@@ -520,11 +520,12 @@ func verdictOf(res *report.Result) report.Verdict {
 func newResult(o Options, p *profiles.Profile, seed int64, runID string) *report.Result {
 	host, _ := os.Hostname()
 	res := &report.Result{
-		Schema:       report.SchemaVersion,
-		RunID:        runID,
-		Collide:      o.Version,
-		Dependencies: dependencies(),
-		Env:          report.Env{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Hostname: host},
+		Schema:        report.SchemaVersion,
+		SchemaVersion: report.SchemaVersion,
+		RunID:         runID,
+		Collide:       o.Version,
+		Dependencies:  dependencies(),
+		Env:           report.Env{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Hostname: host},
 		Profile: report.ProfileInfo{
 			Name: p.Name, File: p.File(), Hash: p.Hash(), About: p.About,
 			Overrides: redactOverrides(o.Overrides), Effective: redactedProfile(p),

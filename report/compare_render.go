@@ -129,10 +129,11 @@ func CompareJSON(w io.Writer, cs []*Comparison) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	err := enc.Encode(struct {
-		Regressed   bool          `json:"regressed"`
-		Regressions int           `json:"regressions"`
-		Comparisons []*Comparison `json:"comparisons"`
-	}{n > 0, n, cs})
+		SchemaVersion int           `json:"schema_version"`
+		Regressed     bool          `json:"regressed"`
+		Regressions   int           `json:"regressions"`
+		Comparisons   []*Comparison `json:"comparisons"`
+	}{OutputSchemaVersion, n > 0, n, cs})
 	if err != nil {
 		return fmt.Errorf("report: compare json: %w", err)
 	}

@@ -31,9 +31,12 @@ const (
 // Result is everything a run records. It is written as result.json in the
 // run folder, atomically.
 type Result struct {
-	Schema  int    `json:"schema"`
-	RunID   string `json:"run_id"`
-	Collide string `json:"collide_version"`
+	Schema int `json:"schema"`
+	// SchemaVersion repeats Schema under the name every machine output of
+	// collide uses; result.json files written before it have only schema.
+	SchemaVersion int    `json:"schema_version,omitempty"`
+	RunID         string `json:"run_id"`
+	Collide       string `json:"collide_version"`
 	// Dependencies maps module paths to the versions built in.
 	Dependencies map[string]string `json:"dependencies,omitempty"`
 	Env          Env               `json:"env"`
@@ -157,7 +160,7 @@ func ReadFile(path string) (*Result, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("report: %s: %w", path, err)
 	}
-	if r.Schema != SchemaVersion {
+	if r.Schema != SchemaVersion || (r.SchemaVersion != 0 && r.SchemaVersion != r.Schema) {
 		return nil, fmt.Errorf("report: %s: schema %d, this collide reads schema %d", path, r.Schema, SchemaVersion)
 	}
 	return &r, nil

@@ -118,11 +118,19 @@ func HistoryMarkdown(w io.Writer, entries []HistoryEntry) error {
 	return nil
 }
 
-// HistoryJSON writes entries as a JSON array.
+// HistoryJSON writes entries as {"schema_version": OutputSchemaVersion,
+// "runs": [entry…]}, oldest first.
 func HistoryJSON(w io.Writer, entries []HistoryEntry) error {
+	if entries == nil {
+		entries = []HistoryEntry{}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(entries); err != nil {
+	out := struct {
+		SchemaVersion int            `json:"schema_version"`
+		Runs          []HistoryEntry `json:"runs"`
+	}{OutputSchemaVersion, entries}
+	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("report: history json: %w", err)
 	}
 	return nil

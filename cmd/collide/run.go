@@ -26,6 +26,7 @@ type runOptions struct {
 	timeout     time.Duration
 	quiet       bool
 	wide        bool
+	progress    string
 }
 
 func (o *runOptions) check() error {
@@ -33,6 +34,11 @@ func (o *runOptions) check() error {
 	case "table", "json", "none":
 	default:
 		return fmt.Errorf("-format %q: want table, json or none", o.format)
+	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("-progress %q: want auto, always or never", o.progress)
 	}
 	if o.timeout < 0 {
 		return fmt.Errorf("-timeout must not be negative")
@@ -61,6 +67,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (default: attack length + 2m)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress messages on stderr")
 	fs.BoolVar(&o.wide, "wide", false, wideUsage)
+	fs.StringVar(&o.progress, "progress", "auto", progressUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: collide run [flags] PROFILE.yaml|BUILTIN")
 		fs.PrintDefaults()
@@ -99,7 +106,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Timeout:      o.timeout,
 		Version:      version,
 		Log:          log,
-		Progress:     progressWriter(o.quiet, stderr),
+		Progress:     progressWriter(o.quiet || o.progress == "never", o.progress == "always", stderr),
 	})
 	if res != nil {
 		switch o.format {
@@ -119,13 +126,4 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return res.ExitCode // for a refused profile, 2 as ErrorExitCode says
-}
-
-// progressWriter is where the live progress line goes: stderr, unless -q.
-// report.StartProgress draws only on a terminal.
-func progressWriter(quiet bool, stderr io.Writer) io.Writer {
-	if quiet {
-		return nil
-	}
-	return stderr
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +59,34 @@ func TestListJSONNamesEveryProfile(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no counter profile with its about line:\n%s", stdout)
+	}
+}
+
+// TestRunProgressFlag: -progress takes auto, always or never; anything else
+// is a usage error before any load.
+func TestRunProgressFlag(t *testing.T) {
+	code, _, stderr := collide(t, "run", "-progress", "sometimes", "counter")
+	if code != 2 || !strings.Contains(stderr, `-progress "sometimes"`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, tc := range []struct {
+		name          string
+		quiet, always bool
+		want          string
+	}{{"never", true, false, "nil"}, {"always", false, true, "terminal"}, {"auto", false, false, "stderr"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			w := progressWriter(tc.quiet, tc.always, &stderr)
+			got := "terminal"
+			switch w {
+			case nil:
+				got = "nil"
+			case io.Writer(&stderr):
+				got = "stderr"
+			}
+			if got != tc.want {
+				t.Fatalf("progress goes to %s, want %s", got, tc.want)
+			}
+		})
 	}
 }

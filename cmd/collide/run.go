@@ -27,6 +27,8 @@ type runOptions struct {
 	quiet       bool
 	wide        bool
 	progress    string
+	count       int
+	untilFail   bool
 }
 
 func (o *runOptions) check() error {
@@ -39,6 +41,9 @@ func (o *runOptions) check() error {
 	case "auto", "always", "never":
 	default:
 		return fmt.Errorf("-progress %q: want auto, always or never", o.progress)
+	}
+	if o.count < 1 {
+		return fmt.Errorf("-count %d: want 1 or more", o.count)
 	}
 	if o.timeout < 0 {
 		return fmt.Errorf("-timeout must not be negative")
@@ -68,6 +73,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.quiet, "q", false, "no progress messages on stderr")
 	fs.BoolVar(&o.wide, "wide", false, wideUsage)
 	fs.StringVar(&o.progress, "progress", "auto", progressUsage)
+	fs.IntVar(&o.count, "count", 1, countUsage)
+	fs.BoolVar(&o.untilFail, "until-fail", false, untilFailUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: collide run [flags] PROFILE.yaml|BUILTIN")
 		fs.PrintDefaults()
@@ -96,7 +103,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.quiet {
 		log = io.Discard
 	}
-	res, err := harness.Run(ctx, harness.Options{
+	ho := harness.Options{
 		Profile:      p,
 		Overrides:    o.sets,
 		OutDir:       out,
@@ -107,7 +114,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Version:      version,
 		Log:          log,
 		Progress:     progressWriter(o.quiet || o.progress == "never", o.progress == "always", stderr),
-	})
+	}
+	if o.count > 1 || o.untilFail {
+		return runCount(ctx, o, ho, stdout, stderr)
+	}
+	res, err := harness.Run(ctx, ho)
 	if res != nil {
 		switch o.format {
 		case "table":

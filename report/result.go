@@ -160,8 +160,11 @@ func ReadFile(path string) (*Result, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("report: %s: %w", path, err)
 	}
-	if r.Schema != SchemaVersion || (r.SchemaVersion != 0 && r.SchemaVersion != r.Schema) {
+	if r.Schema != SchemaVersion {
 		return nil, fmt.Errorf("report: %s: schema %d, this collide reads schema %d", path, r.Schema, SchemaVersion)
+	}
+	if r.SchemaVersion != 0 && r.SchemaVersion != r.Schema {
+		return nil, fmt.Errorf("report: %s: schema %d but schema_version %d", path, r.Schema, r.SchemaVersion)
 	}
 	return &r, nil
 }

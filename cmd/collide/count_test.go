@@ -64,8 +64,17 @@ func TestRunCount(t *testing.T) {
 				if r.N != i+1 || !strings.HasSuffix(r.Dir, filepath.Join("runs", "run-0"+string(rune('1'+i)))) {
 					t.Errorf("run %d: %+v", i, r)
 				}
-				if _, err := os.Stat(filepath.Join(r.Dir, "result.json")); err != nil {
-					t.Errorf("run %d has no result.json: %v", r.N, err)
+				b, err := os.ReadFile(filepath.Join(r.Dir, "result.json"))
+				if err != nil {
+					t.Fatalf("run %d has no result.json: %v", r.N, err)
+				}
+				var res struct {
+					Schema        int   `json:"schema"`
+					SchemaVersion int   `json:"schema_version"`
+					Seed          int64 `json:"seed"`
+				}
+				if err := json.Unmarshal(b, &res); err != nil || res.Schema != 1 || res.SchemaVersion != 1 || res.Seed != r.Seed {
+					t.Errorf("run %d: result.json %+v (%v), want schema and schema_version 1 and seed %d", r.N, res, err, r.Seed)
 				}
 				if !strings.Contains(stderr, "seed ") {
 					t.Errorf("the seeds are not printed:\n%s", stderr)

@@ -46,9 +46,11 @@ type Options struct {
 	Version string
 	// Log receives progress messages; nil discards them.
 	Log io.Writer
-	// Progress, when a terminal, shows a live line during the attack
-	// (elapsed, rate, ok / fail / unknown, active faults); nil or a
-	// non-terminal shows nothing.
+	// Progress shows the attack's progress (elapsed, rate, ok / fail /
+	// unknown, active faults) as report.StartProgress does: a line redrawn
+	// every 500ms on a terminal (or report.AsTerminal), a plain line every
+	// report.ProgressLineInterval on another *os.File (a CI log); nil or any
+	// other writer shows nothing.
 	Progress io.Writer
 }
 

@@ -6,7 +6,7 @@ export TESTCONTAINERS_RYUK_DISABLED ?= true
 PROFILE ?= counter
 ARGS ?=
 
-.PHONY: build run test lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect fuzz clean
+.PHONY: build run test lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect bench-gate fuzz clean
 
 build:
 	$(GO) build -o bin/collide ./cmd/collide
@@ -24,6 +24,7 @@ test: services
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./profiles
@@ -44,6 +45,13 @@ bench-hot:
 
 bench-spread:
 	@GO=$(GO) ./bench/run.sh tools spread report
+
+# collide compare's latency gate: N pairs of same-build runs (want 0
+# regressions) and of runs against a 30% slower demo (want ≥ N−1); figures
+# and commands in docs/ci.md (~6 min at N=20).
+GATE_N ?= 20
+bench-gate:
+	@GO=$(GO) ./bench/gate/run.sh $(GATE_N)
 
 # Detection rate of every built-in profile: DETECT_N racy and DETECT_N safe
 # runs each against the demo (DETECT_DB=sqlite or postgres); the table and

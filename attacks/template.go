@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/collide-dev/collide/profiles"
 )
 
 // Vars are the per-request values a template can use.
@@ -121,7 +123,11 @@ func CompileVars(s string, vars map[string]bool) (*Template, error) {
 			for _, v := range names {
 				known += ", " + v
 			}
-			return nil, fmt.Errorf("unknown placeholder {{%s}} (known: %s)", expr, known)
+			hint := ""
+			if best, ok := profiles.Nearest(expr, append([]string{"seq", "uuid", "key", "burst", "copy"}, names...)); ok {
+				hint = "did you mean {{" + best + "}}? "
+			}
+			return nil, fmt.Errorf("unknown placeholder {{%s}} (%sknown: %s)", expr, hint, known)
 		}
 	}
 	t.literal = len(t.segs) == 0 || (len(t.segs) == 1 && t.segs[0].kind == segText)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -57,6 +58,12 @@ type Config struct {
 	// write, in both modes; it widens race windows like a real handler.
 	// Zero means no pause; callers usually default it to 2ms.
 	Think time.Duration
+	// Slowdown makes every response later by this fraction of the time its
+	// handler took: 0.3 holds each response back 30% of its handling time
+	// before it leaves, as a 30% slower build of the service would. Zero
+	// (the default) adds nothing. For measuring regression gates
+	// (docs/ci.md), not races.
+	Slowdown float64
 	// MaxConns is the database connection pool size: the most open
 	// connections, all opened by Open and kept idle between requests;
 	// 0 means 32.
@@ -98,6 +105,9 @@ func (c Config) Validate() error {
 	}
 	if c.Think < 0 {
 		return fmt.Errorf("demo: think time %v is negative", c.Think)
+	}
+	if c.Slowdown < 0 || c.Slowdown > maxSlowdown || math.IsNaN(c.Slowdown) {
+		return fmt.Errorf("demo: slowdown %v is outside 0…%v", c.Slowdown, maxSlowdown)
 	}
 	if c.MaxConns < 0 {
 		return fmt.Errorf("demo: max conns %d is negative (0 means %d)", c.MaxConns, defaultMaxConns)
@@ -306,12 +316,22 @@ func (s *Service) routes() http.Handler {
 	return s.recordArrivals(s.guard(mux))
 }
 
+// maxSlowdown bounds Config.Slowdown: at most 10× the handling time.
+const maxSlowdown = 10
+
 // guard bounds every request by s.timeout and turns a handler panic into a
-// 500 response instead of a dropped connection.
+// 500 response instead of a dropped connection. With Config.Slowdown it
+// holds the response back (still buffered: the handlers' small JSON bodies
+// are written when the handler returns) for that fraction of the handler's
+// time, within the request's timeout.
 func (s *Service) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 		defer cancel()
+		if f := s.cfg.Slowdown; f > 0 {
+			start := time.Now()
+			defer func() { _ = sleep(ctx, time.Duration(f*float64(time.Since(start)))) }() // a timeout just ends the pause
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {

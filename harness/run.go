@@ -271,6 +271,11 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.resolveKeys(ctx); err != nil {
 		return err
 	}
+	// Every invariant query is prepared now, after setup made what it
+	// makes and before any load: a typo costs seconds, not an attack.
+	if err := checkStatements(ctx, p, r.pl.checkers, r.bound); err != nil {
+		return err
+	}
 	env := &invariants.Env{DB: r.bound, HistoryPath: filepath.Join(r.o.OutDir, HistoryFile)}
 	for _, op := range p.Operations {
 		env.Operations = append(env.Operations, op.Name)

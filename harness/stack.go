@@ -131,7 +131,7 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 	switch {
 	case t.Demo != nil:
 		d := t.Demo
-		cfg := demo.Config{Mode: d.Mode, Driver: p.Database.Driver, DSN: svcDSN, Think: d.Think.D(),
+		cfg := demo.Config{Mode: d.Mode, Driver: p.Database.Driver, DSN: svcDSN, Think: d.Think.D(), Slowdown: d.Slowdown,
 			RedisURL: d.Redis, Seed: uint64(r.res.Seed)}
 		// Setup before the demo opens would race its schema creation; the demo
 		// creates its schema in Open, so it starts first.

@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,6 +90,9 @@ func compile(p *profiles.Profile) (*plan, error) {
 			msg, _, _ := strings.Cut(err.Error(), "\n")
 			return nil, &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d]", i), "%s", msg)}
 		}
+		if err := checkNamedOps(p, i, c); err != nil {
+			return nil, err
+		}
 		pl.checkers = append(pl.checkers, c)
 	}
 	return pl, nil
@@ -100,4 +104,20 @@ func splitField(s string) (string, string) {
 		return "." + f, msg
 	}
 	return "", s
+}
+
+// checkNamedOps rejects an operation name in an invariant's expression
+// (ok("incrr")) that the profile does not define, with the nearest match.
+func checkNamedOps(p *profiles.Profile, i int, c invariants.Checker) error {
+	on, ok := c.(invariants.OperationNamer)
+	if !ok || len(p.Operations) == 0 {
+		return nil
+	}
+	known := p.OperationNames()
+	for _, name := range on.OperationsNamed() {
+		if !slices.Contains(known, name) {
+			return &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d].expect", i), "%s", profiles.UnknownName("operation", "operations", name, known))}
+		}
+	}
+	return nil
 }

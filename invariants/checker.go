@@ -136,3 +136,12 @@ func firstNonEmpty(ss ...string) string {
 	}
 	return ""
 }
+
+// OperationNamer is implemented by checkers whose configuration names
+// operations beyond the invariant's op, read_op and write_op fields (which
+// the profile loader checks): expect's ok("incr"), fail("incr") ….
+// OperationsNamed returns those names, in the order they appear, so that
+// the harness rejects a name the profile does not define before any load.
+type OperationNamer interface {
+	OperationsNamed() []string
+}

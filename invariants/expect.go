@@ -264,7 +264,11 @@ func analyze(root ast.Node, hasQuery bool) (exprRefs, map[string]bool, error) {
 				return // a method call, e.g. now().Year()
 			}
 			if historyFuncs[id.Value] == nil {
-				err = fmt.Errorf("unknown function %s() (history functions: fail, ok, total, unknown; plus the expr-lang builtins)", id.Value)
+				hint := ""
+				if best, ok := profiles.Nearest(id.Value, []string{"fail", "ok", "total", "unknown"}); ok {
+					hint = "did you mean " + best + "()? "
+				}
+				err = fmt.Errorf("unknown function %s() (%shistory functions: fail, ok, total, unknown; plus the expr-lang builtins)", id.Value, hint)
 				return
 			}
 			refs.history = true
@@ -564,3 +568,7 @@ func queryFirst(ctx context.Context, db DB, q string, max int) (*Rows, int, erro
 	res.Columns = cols
 	return res, n, nil
 }
+
+// OperationsNamed returns the operation names the expression passes to
+// ok(), fail(), unknown() and total(), in source order (OperationNamer).
+func (c *expectChecker) OperationsNamed() []string { return c.refs.ops }

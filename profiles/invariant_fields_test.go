@@ -79,7 +79,7 @@ invariants:
 		t.Errorf("decoded %+v", inv)
 	}
 	for _, tc := range []struct{ yaml, want string }{
-		{"  - {name: x, check: counter, query: SELECT 1, op: incrr}\n", `fields.yaml:19: invariants[0].op: unknown operation "incrr" (operations: incr, get, edit, edit.read, edit.write)`},
+		{"  - {name: x, check: counter, query: SELECT 1, op: incrr}\n", `fields.yaml:19: invariants[0].op: unknown operation "incrr" (did you mean "incr"? operations: incr, get, edit, edit.read, edit.write)`},
 		{"  - {name: x, check: linearizable, read_op: get, write_op: put}\n", `invariants[0].write_op: unknown operation "put"`},
 		{"  - {name: x, check: bounded_debits, query: SELECT 1, op: incr, amount: -1}\n", "invariants[0].amount: must be a positive number"},
 		{"  - {name: x, check: counter, query: SELECT 1, op: incr, step: .nan}\n", "invariants[0].step: must be a finite number"},

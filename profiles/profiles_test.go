@@ -341,6 +341,7 @@ func TestOverrides(t *testing.T) {
 		field string // overridden field: Line 0 and Errorf names --set
 	}{
 		{"mode", []string{"target.demo.mode=safe"}, func(p *Profile) bool { return p.Target.Demo.Mode == "safe" }, "target.demo.mode"},
+		{"slowdown", []string{"target.demo.slowdown=0.3"}, func(p *Profile) bool { return p.Target.Demo.Slowdown == 0.3 }, "target.demo.slowdown"},
 		{"rate", []string{"operations[0].rate=50/s"}, func(p *Profile) bool { return p.Operations[0].Rate == Rate{50, time.Second} }, "operations[0].rate"},
 		{"toxicity", []string{"chaos[1].toxicity=0.2"}, func(p *Profile) bool { return p.Chaos[1].ToxicityValue() == 0.2 }, "chaos[1].toxicity"},
 		{"spaces", []string{" operations[0].workers = 7"}, func(p *Profile) bool { return p.Operations[0].Workers == 7 }, "operations[0].workers"},

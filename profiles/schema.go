@@ -103,6 +103,10 @@ type DemoTarget struct {
 	// Think is the work time the demo spends between reading and writing
 	// (default 2ms); it widens race windows as real handlers do.
 	Think Duration `yaml:"think" json:"think,omitempty"`
+	// Slowdown holds every response back this fraction of the time its
+	// handler took (0.3: a 30% slower service), 0…10; default 0. It makes
+	// a slower build for measuring `collide compare`'s latency gate.
+	Slowdown float64 `yaml:"slowdown" json:"slowdown,omitempty"`
 	// Redis is the Redis URL the demo's locks endpoint uses (e.g.
 	// redis://127.0.0.1:6379/0); ${ENV} is expanded. Without it locks use
 	// PostgreSQL advisory locks or, on SQLite, a lease table.

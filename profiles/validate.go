@@ -181,6 +181,9 @@ func (v *validator) target() {
 		if d.Think < 0 {
 			v.errf("target.demo.think", "must not be negative")
 		}
+		if d.Slowdown < 0 || d.Slowdown > 10 || d.Slowdown != d.Slowdown {
+			v.errf("target.demo.slowdown", "must be a fraction from 0 to 10 (0.3: 30%% slower)")
+		}
 	}
 }
 
@@ -428,7 +431,11 @@ func (v *validator) burst(path string, o Operation) {
 					names = append(names, op.Name)
 				}
 			}
-			v.errf(ip, "no operation named %s (other operations: %s)", quote(name), orNone(names))
+			hint := ""
+			if best, ok := Nearest(name, names); ok {
+				hint = "did you mean " + quote(best) + "? "
+			}
+			v.errf(ip, "no operation named %s (%sother operations: %s)", quote(name), hint, orNone(names))
 		case target.Burst != nil:
 			v.errf(ip, "%s has a burst of its own; a burst releases plain requests", quote(name))
 		case len(target.Flow) > 0:
@@ -533,26 +540,12 @@ func (v *validator) invariant(path string, inv Invariant) {
 // operations of the profile, numbers finite, amounts positive. Which checker
 // needs which field is checked when the checker is built.
 func (v *validator) invariantHistoryFields(path string, inv Invariant) {
+	names := v.p.OperationNames()
 	for _, f := range []struct{ field, op string }{{"op", inv.Op}, {"read_op", inv.ReadOp}, {"write_op", inv.WriteOp}} {
-		if f.op == "" || len(v.p.Operations) == 0 {
+		if f.op == "" || len(v.p.Operations) == 0 || contains(names, f.op) {
 			continue
 		}
-		var names []string
-		found := false
-		for _, o := range v.p.Operations {
-			// A flow's ops are named <operation>.<step>.
-			opNames := []string{o.Name}
-			for _, st := range o.Flow {
-				opNames = append(opNames, o.Name+"."+st.Name)
-			}
-			for _, n := range opNames {
-				names = append(names, n)
-				found = found || n == f.op
-			}
-		}
-		if !found {
-			v.errf(path+"."+f.field, "unknown operation %s (operations: %s)", quote(f.op), strings.Join(names, ", "))
-		}
+		v.errf(path+"."+f.field, "%s", UnknownName("operation", "operations", f.op, names))
 	}
 	if math.IsNaN(inv.Step) || math.IsInf(inv.Step, 0) {
 		v.errf(path+".step", "must be a finite number")

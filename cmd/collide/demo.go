@@ -46,6 +46,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.cfg.Driver, "db", "sqlite", "sqlite or postgres")
 	fs.StringVar(&o.cfg.DSN, "dsn", "collide-demo.db", "database file (sqlite) or DSN (postgres)")
 	fs.DurationVar(&o.cfg.Think, "think", 0, "artificial work time between a handler's read and write (0: none; the races are real without it)")
+	fs.Float64Var(&o.cfg.Slowdown, "slowdown", 0, "hold every response back this fraction of its handling time, e.g. 0.3: a 30% slower service (for testing regression gates)")
 	fs.StringVar(&o.cfg.RedisURL, "redis", "", "Redis URL for the locks endpoint, e.g. redis://127.0.0.1:6379/0 (default: PostgreSQL advisory locks, or a lease table on SQLite)")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 0, "seed of the random job durations and bulk pauses (0: random)")
 	fs.IntVar(&o.cfg.MaxConns, "max-conns", 0, "database connection pool size (0: 32)")

@@ -19,8 +19,11 @@ import (
 // dispatch against the in-process demo on SQLite.
 func TestExitCodePrecedence(t *testing.T) {
 	const (
-		breakExpect  = "invariants[0].expect=value < 0"                      // a proven violation
-		breakUnique  = "invariants[1].unique=SELEC id FROM counters"         // SQL that does not parse: the checker cannot run
+		breakExpect = "invariants[0].expect=value < 0" // a proven violation
+		// SQL that prepares but fails when it runs (SQLite's abs() of the
+		// smallest integer): the checker cannot run. SQL that does not parse
+		// never gets this far: the run stops before the attack with exit 2.
+		breakUnique  = "invariants[1].unique=SELECT id FROM counters WHERE abs(-9223372036854775808) > 0"
 		allUnknown   = "chaos=[{link: target, fault: timeout, timeout: 0s}]" // no response ever arrives
 		teardownFail = "teardown=[DELETE FROM no_such_table]"
 	)
@@ -44,6 +47,7 @@ func TestExitCodePrecedence(t *testing.T) {
 		{name: "failed teardown turns a pass into an error", args: []string{teardownFail}, code: 3, verdict: report.Error, invs: []string{"pass", "pass"}, inLine: "teardown"},
 		{name: "failed teardown never masks a fail", args: []string{teardownFail, breakExpect}, code: 1, verdict: report.Fail, invs: []string{"fail", "pass"}},
 		{name: "refused target is a usage error", args: []string{"target.url=http://192.0.2.10:8080", "target.demo=null"}, code: 2, verdict: report.Error, inLine: "allow-remote"},
+		{name: "query that does not parse is a usage error before any load", args: []string{"invariants[1].unique=SELEC id FROM counters"}, code: 2, verdict: report.Error, inLine: "invariants[1].unique: sqlite rejects"},
 		{name: "bad profile is a usage error", args: []string{"operations[0].rate=fast"}, code: 2, noResult: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,6 +33,7 @@ func commands() []command {
 		{"audit", "run a suite of profiles and write the concurrency audit report", cmdAudit},
 		{"validate", "check profiles without running them", cmdValidate},
 		{"list", "list the built-in profiles", cmdList},
+		{"schema", "print the JSON Schema of the profile format", cmdSchema},
 		{"demo", "serve the built-in demo service alone", cmdDemo},
 		{"report", "render a run as table, markdown, junit or html", cmdReport},
 		{"compare", "compare runs side by side and flag regressions", cmdCompare},

@@ -62,8 +62,17 @@ func TestNightlyWorkflowCommands(t *testing.T) {
 			t.Fatalf("report.html: %v", err)
 		}
 	})
-	t.Run("compare fails on the regression", func(t *testing.T) {
+	// The test stands in for a regressed build by flipping the demo's mode
+	// with an override, which changes the profile's hash; the workflow
+	// compares nights of one profile. So compare refuses without -force.
+	t.Run("compare refuses different profiles", func(t *testing.T) {
 		code, stdout, stderr := collide(t, "compare", "-fail-on-regression", "-format", "markdown", previous, tonight)
+		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "-force") {
+			t.Fatalf("exit %d, want 2 and one line naming -force\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+	})
+	t.Run("compare fails on the regression", func(t *testing.T) {
+		code, stdout, stderr := collide(t, "compare", "-force", "-fail-on-regression", "-format", "markdown", previous, tonight)
 		if code == 0 || code != exitRegression {
 			t.Fatalf("exit %d, want %d\n%s\n%s", code, exitRegression, stdout, stderr)
 		}
@@ -75,7 +84,7 @@ func TestNightlyWorkflowCommands(t *testing.T) {
 		}
 	})
 	t.Run("compare table", func(t *testing.T) {
-		code, stdout, _ := collide(t, "compare", previous, tonight)
+		code, stdout, _ := collide(t, "compare", "-force", previous, tonight)
 		if code != 0 || !regexp.MustCompile(`│ verdict +│ PASS +│ FAIL ⚠ +│`).MatchString(stdout) {
 			t.Fatalf("exit %d:\n%s", code, stdout)
 		}

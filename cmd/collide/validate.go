@@ -10,13 +10,16 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var sets multiFlag
+	var connect, allowRemote bool
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(&sets, "set", "override a profile field before validating (repeatable)")
+	fs.BoolVar(&connect, "connect", false, "also prepare every invariant query on the profile's database (a url target's), without running it")
+	fs.BoolVar(&allowRemote, "allow-remote", false, "with -connect, permit a database outside loopback")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide validate [-set k=v] PROFILE.yaml|BUILTIN ...")
+		fmt.Fprintln(stderr, "usage: collide validate [-connect] [-set k=v] PROFILE.yaml|BUILTIN ...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -34,10 +37,23 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
-			code = harness.ExitUsage
+			code = max(code, harness.ExitUsage)
 			continue
 		}
-		fmt.Fprintf(stdout, "ok  %s (%s)\n", path, p.Name)
+		note := ""
+		if connect {
+			skipped, err := harness.CheckQueries(ctx, p, allowRemote)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				code = max(code, harness.ErrorExitCode(err))
+				continue
+			}
+			note = ", queries prepared on the database"
+			if skipped != "" {
+				note = ", queries not prepared: " + skipped
+			}
+		}
+		fmt.Fprintf(stdout, "ok  %s (%s%s)\n", path, p.Name, note)
 	}
 	return code
 }

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/collide-dev/collide/harness"
+	"github.com/collide-dev/collide/profiles"
+)
+
+// cmdSchema prints the JSON Schema of the profile format (generated from
+// the Go types; docs/profile.schema.json is a copy), for editors and for
+// checking profiles with other tools.
+func cmdSchema(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: collide schema > profile.schema.json")
+		fmt.Fprintln(stderr, "prints the JSON Schema (draft 2020-12) of the profile format")
+	}
+	if err := fs.Parse(args); err != nil {
+		return harness.ExitUsage
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return harness.ExitUsage
+	}
+	b, err := profiles.JSONSchema()
+	if err != nil {
+		fmt.Fprintln(stderr, "collide schema:", err)
+		return harness.ExitEnv
+	}
+	if _, err := stdout.Write(b); err != nil {
+		return harness.ExitEnv
+	}
+	return 0
+}

@@ -17,7 +17,7 @@ func TestMachineOutputsCarrySchemaVersion(t *testing.T) {
 	}{
 		{"list", []string{"list", "-format", "json"}},
 		{"history", []string{"history", "-format", "json", fixtureRun()}},
-		{"compare", []string{"compare", "-format", "json", fixtureRun("2026-11-20"), fixtureRun("2026-11-21")}},
+		{"compare", []string{"compare", "-force", "-format", "json", fixtureRun("2026-11-20"), fixtureRun("2026-11-21")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

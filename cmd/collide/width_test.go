@@ -14,7 +14,7 @@ func TestTablesFitColumns(t *testing.T) {
 		args []string
 	}{
 		{"report", []string{"report", fixtureRun("2026-11-21", "counter")}},
-		{"compare", []string{"compare", fixtureRun("2026-11-20"), fixtureRun("2026-11-21")}},
+		{"compare", []string{"compare", "-force", fixtureRun("2026-11-20"), fixtureRun("2026-11-21")}},
 		{"history", []string{"history", fixtureRun()}},
 		{"list", []string{"list"}},
 	}

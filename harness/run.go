@@ -46,9 +46,11 @@ type Options struct {
 	Version string
 	// Log receives progress messages; nil discards them.
 	Log io.Writer
-	// Progress, when a terminal, shows a live line during the attack
-	// (elapsed, rate, ok / fail / unknown, active faults); nil or a
-	// non-terminal shows nothing.
+	// Progress shows the attack's progress (elapsed, rate, ok / fail /
+	// unknown, active faults) as report.StartProgress does: a line redrawn
+	// every 500ms on a terminal (or report.AsTerminal), a plain line every
+	// report.ProgressLineInterval on another *os.File (a CI log); nil or any
+	// other writer shows nothing.
 	Progress io.Writer
 }
 
@@ -525,11 +527,12 @@ func verdictOf(res *report.Result) report.Verdict {
 func newResult(o Options, p *profiles.Profile, seed int64, runID string) *report.Result {
 	host, _ := os.Hostname()
 	res := &report.Result{
-		Schema:       report.SchemaVersion,
-		RunID:        runID,
-		Collide:      o.Version,
-		Dependencies: dependencies(),
-		Env:          report.Env{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Hostname: host},
+		Schema:        report.SchemaVersion,
+		SchemaVersion: report.SchemaVersion,
+		RunID:         runID,
+		Collide:       o.Version,
+		Dependencies:  dependencies(),
+		Env:           report.Env{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Hostname: host},
 		Profile: report.ProfileInfo{
 			Name: p.Name, File: p.File(), Hash: p.Hash(), About: p.About,
 			Overrides: redactOverrides(o.Overrides), Effective: redactedProfile(p),

@@ -93,6 +93,8 @@ type AuditInfo struct {
 // AuditReport is the Concurrency & Race Condition Audit Report: the runs of
 // an audit and what is derived from them. Build it with NewAuditReport.
 type AuditReport struct {
+	// SchemaVersion is audit.json's OutputSchemaVersion.
+	SchemaVersion int `json:"schema_version"`
 	AuditInfo
 	// Score is PASS, PARTIAL or FAIL (ScoreRule states the rule).
 	Score Score `json:"score"`
@@ -173,7 +175,7 @@ const ScoreRule = "PASS: every run passed. FAIL: at least one run found a violat
 // NewAuditReport derives the access points, the test results, the score and
 // the exit code from runs, in the order they ran.
 func NewAuditReport(info AuditInfo, runs []AuditRun) *AuditReport {
-	a := &AuditReport{AuditInfo: info, Runs: runs}
+	a := &AuditReport{SchemaVersion: OutputSchemaVersion, AuditInfo: info, Runs: runs}
 	codes := make([]int, 0, len(runs))
 	var failed, undecided []string
 	for _, r := range runs {

@@ -7,22 +7,27 @@ import (
 	"strings"
 )
 
-// CompareTable writes comparisons as terminal tables, one per profile: one
-// column per run, each later cell with its change against the previous run,
-// regressed cells marked ⚠, then the list of regressions.
-func CompareTable(w io.Writer, cs []*Comparison) error {
+// CompareTable writes comparisons as terminal tables in the wide layout
+// (CompareTableWidth with width 0).
+func CompareTable(w io.Writer, cs []*Comparison) error { return CompareTableWidth(w, cs, 0) }
+
+// CompareTableWidth writes comparisons as terminal tables, one per profile:
+// one column per run, each later cell with its change against the previous
+// run, regressed cells marked ⚠, then the list of regressions; every line
+// fitted to width characters (0: no limit; see fitTable). Every column is
+// kept: a narrow terminal gets the same cells on more lines.
+func CompareTableWidth(w io.Writer, cs []*Comparison, width int) error {
 	ew := &errWriter{w: w}
 	for i, c := range cs {
 		if i > 0 {
 			fmt.Fprintln(ew)
 		}
-		fmt.Fprintln(ew, compareTitle(c))
-		t := newTable(ew, 40)
-		header := []string{""}
+		fitLine(ew, width, compareTitle(c))
+		cols := []column{{"", true, 40}}
 		for _, r := range c.Runs {
-			header = append(header, columnHeading(r))
+			cols = append(cols, column{columnHeading(r), true, 40})
 		}
-		t.Header(header)
+		var rows [][]string
 		for _, row := range c.Rows {
 			line := []string{row.Name}
 			for _, cell := range row.Cells {
@@ -32,18 +37,16 @@ func CompareTable(w io.Writer, cs []*Comparison) error {
 				}
 				line = append(line, text)
 			}
-			if err := t.Append(line); err != nil {
-				return fmt.Errorf("report: compare table: %w", err)
-			}
+			rows = append(rows, line)
 		}
-		if err := t.Render(); err != nil {
+		if err := fitTable(ew, width, cols, rows); err != nil {
 			return fmt.Errorf("report: compare table: %w", err)
 		}
 		for _, d := range c.Differences {
-			fmt.Fprintf(ew, "differs: %s\n", d)
+			fitLine(ew, width, "differs: "+d)
 		}
 		for _, n := range c.Notes {
-			fmt.Fprintf(ew, "note: %s\n", n)
+			fitLine(ew, width, "note: "+n)
 		}
 		if !c.Regressed() {
 			fmt.Fprintln(ew, "no regression")
@@ -51,12 +54,12 @@ func CompareTable(w io.Writer, cs []*Comparison) error {
 		}
 		fmt.Fprintf(ew, "%s:\n", plural(len(c.Regressions), "regression"))
 		for _, r := range c.Regressions {
-			fmt.Fprintf(ew, "  ⚠ %s: %s\n", r.Label, r.Why)
+			fitLine(ew, width, fmt.Sprintf("  ⚠ %s: %s", r.Label, r.Why))
 		}
 	}
 	if len(cs) > 1 {
 		fmt.Fprintln(ew)
-		fmt.Fprintln(ew, compareSummary(cs))
+		fitLine(ew, width, compareSummary(cs))
 	}
 	return ew.err
 }
@@ -132,10 +135,11 @@ func CompareJSON(w io.Writer, cs []*Comparison) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	err := enc.Encode(struct {
-		Regressed   bool          `json:"regressed"`
-		Regressions int           `json:"regressions"`
-		Comparisons []*Comparison `json:"comparisons"`
-	}{n > 0, n, cs})
+		SchemaVersion int           `json:"schema_version"`
+		Regressed     bool          `json:"regressed"`
+		Regressions   int           `json:"regressions"`
+		Comparisons   []*Comparison `json:"comparisons"`
+	}{OutputSchemaVersion, n > 0, n, cs})
 	if err != nil {
 		return fmt.Errorf("report: compare json: %w", err)
 	}

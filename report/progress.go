@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/term"
 )
 
 // ProgressSnapshot is the state of a run in progress, as the live progress
@@ -27,29 +29,108 @@ type ProgressSnapshot struct {
 // \r).
 const progressWidth = 79
 
-// StartProgress redraws one progress line on w every interval (e.g. 500ms;
-// 0 or less disables it) while w is a terminal (an *os.File that is a character device); on
-// anything else — a pipe, a file, a CI log — it writes nothing and never
-// calls snap. The line shows the elapsed time, the send rate over the last
-// interval in requests per second, the outcome counts and the active faults.
-// stop ends the redraws and clears the line; it is safe to call more than
-// once. snap is called from another goroutine and must be safe for that.
+// ProgressLineInterval is how often StartProgress writes a plain progress
+// line where it cannot redraw one (a pipe, a file: a CI log).
+const ProgressLineInterval = 5 * time.Second
+
+// StartProgress shows the progress of a run on w until stop is called. On a
+// terminal (IsTerminal, or a writer wrapped by AsTerminal) it redraws one
+// line every interval (e.g. 500ms; 0 or less disables it); on any other
+// *os.File — a pipe, a file, /dev/null, a CI log — it writes a plain line,
+// ending in a newline, every ProgressLineInterval; on any other writer (a
+// buffer) it writes nothing and never calls snap. The line shows the elapsed
+// time, the send rate over the last interval in requests per second, the
+// outcome counts and the active faults. stop ends the updates and clears a
+// redrawn line; it is safe to call more than once. snap is called from
+// another goroutine and must be safe for that.
 func StartProgress(w io.Writer, every time.Duration, snap func() ProgressSnapshot) (stop func()) {
-	if !IsTerminal(w) || every <= 0 {
+	if every <= 0 {
 		return func() {}
 	}
-	return startProgress(w, every, snap)
+	switch progressStyleOf(w) {
+	case progressRedraw:
+		if t, ok := w.(terminal); ok {
+			w = t.Writer
+		}
+		return startProgress(w, every, snap)
+	case progressLines:
+		return startProgressLines(w, ProgressLineInterval, snap)
+	}
+	return func() {}
 }
 
-// IsTerminal reports whether w is an *os.File on a character device (a
-// terminal; also /dev/null, which is harmless to draw on).
+// progressStyle is how StartProgress shows progress on a writer.
+type progressStyle int
+
+const (
+	progressNone   progressStyle = iota // nothing
+	progressRedraw                      // one line redrawn with \r
+	progressLines                       // a plain line every ProgressLineInterval
+)
+
+// progressStyleOf decides how progress is shown on w (see StartProgress).
+func progressStyleOf(w io.Writer) progressStyle {
+	if _, ok := w.(terminal); ok {
+		return progressRedraw
+	}
+	if IsTerminal(w) {
+		return progressRedraw
+	}
+	if f, ok := w.(*os.File); ok && f != nil {
+		return progressLines
+	}
+	return progressNone
+}
+
+// terminal is a writer StartProgress treats as a terminal.
+type terminal struct{ io.Writer }
+
+// AsTerminal wraps w so that StartProgress redraws its line on it whatever
+// w is (`--progress=always`).
+func AsTerminal(w io.Writer) io.Writer { return terminal{w} }
+
+// startProgressLines writes a plain progress line on w every interval until
+// stop is called.
+func startProgressLines(w io.Writer, every time.Duration, snap func() ProgressSnapshot) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var prev ProgressSnapshot
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s := snap()
+				var rate float64
+				if dt := (s.Elapsed - prev.Elapsed).Seconds(); dt > 0 {
+					rate = float64(s.Sent-prev.Sent) / dt
+				}
+				prev = s
+				fmt.Fprintln(w, "progress: "+FormatProgress(s, rate))
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-finished
+		})
+	}
+}
+
+// IsTerminal reports whether w is an *os.File open on a terminal
+// (golang.org/x/term; /dev/null and other character devices are not).
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok || f == nil {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // startProgress is StartProgress without the terminal check.

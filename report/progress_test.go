@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,9 +39,10 @@ func TestFormatProgress(t *testing.T) {
 	}
 }
 
-// TestProgressSilentOffTerminal: on a pipe, a file or a buffer nothing is
-// written and snap is never called.
-func TestProgressSilentOffTerminal(t *testing.T) {
+// TestProgressStyle: a terminal (or a writer marked AsTerminal) gets the
+// redrawn line; a pipe, a file and /dev/null — not terminals — get plain
+// lines; a buffer gets nothing.
+func TestProgressStyle(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -52,27 +54,76 @@ func TestProgressSilentOffTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer file.Close()
-	var buf bytes.Buffer
-	for _, tc := range []struct {
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	cases := []struct {
 		name string
-		w    interface{ Write([]byte) (int, error) }
-	}{{"pipe", w}, {"file", file}, {"buffer", &buf}, {"nil file", (*os.File)(nil)}} {
+		w    io.Writer
+		want progressStyle
+	}{
+		{"pipe", w, progressLines},
+		{"file", file, progressLines},
+		{"dev null", devNull, progressLines},
+		{"buffer", &bytes.Buffer{}, progressNone},
+		{"nil file", (*os.File)(nil), progressNone},
+		{"fake terminal", AsTerminal(&bytes.Buffer{}), progressRedraw},
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if IsTerminal(tc.w) {
-				t.Fatal("IsTerminal = true")
-			}
-			var calls atomic.Int64
-			stop := StartProgress(tc.w, time.Millisecond, func() ProgressSnapshot { calls.Add(1); return ProgressSnapshot{} })
-			time.Sleep(20 * time.Millisecond)
-			stop()
-			stop()
-			if calls.Load() != 0 {
-				t.Fatalf("snap called %d times", calls.Load())
+			if got := progressStyleOf(tc.w); got != tc.want {
+				t.Fatalf("style %d, want %d", got, tc.want)
 			}
 		})
 	}
-	if st, _ := file.Stat(); st.Size() != 0 || buf.Len() != 0 {
-		t.Fatal("something was written")
+}
+
+// TestProgressSilentOnBuffer: on a writer that is not a file nothing is
+// written and snap is never called.
+func TestProgressSilentOnBuffer(t *testing.T) {
+	var buf bytes.Buffer
+	var calls atomic.Int64
+	stop := StartProgress(&buf, time.Millisecond, func() ProgressSnapshot { calls.Add(1); return ProgressSnapshot{} })
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	stop()
+	if calls.Load() != 0 || buf.Len() != 0 {
+		t.Fatalf("snap called %d times, %d bytes written", calls.Load(), buf.Len())
+	}
+}
+
+// TestProgressLinesOnFile: off a terminal (a CI log) progress is plain
+// lines, each ending in a newline, never a \r, and stop writes nothing more.
+func TestProgressLinesOnFile(t *testing.T) {
+	file, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	var n atomic.Int64
+	stop := startProgressLines(file, 5*time.Millisecond, func() ProgressSnapshot {
+		i := n.Add(1)
+		return ProgressSnapshot{Elapsed: time.Duration(i) * time.Second, Sent: i * 100, OK: i * 100}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for n.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	stop()
+	data, err := os.ReadFile(file.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(data)
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	if strings.Contains(got, "\r") || len(lines) < 3 || !strings.HasSuffix(got, "\n") {
+		t.Fatalf("want at least 3 plain lines, got %q", got)
+	}
+	if !strings.HasPrefix(lines[0], "progress: 1s  100 sent 100/s  ok 100") || !strings.Contains(lines[1], "100/s") {
+		t.Fatalf("lines %q", lines)
 	}
 }
 

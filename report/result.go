@@ -31,9 +31,12 @@ const (
 // Result is everything a run records. It is written as result.json in the
 // run folder, atomically.
 type Result struct {
-	Schema  int    `json:"schema"`
-	RunID   string `json:"run_id"`
-	Collide string `json:"collide_version"`
+	Schema int `json:"schema"`
+	// SchemaVersion repeats Schema under the name every machine output of
+	// collide uses; result.json files written before it have only schema.
+	SchemaVersion int    `json:"schema_version,omitempty"`
+	RunID         string `json:"run_id"`
+	Collide       string `json:"collide_version"`
 	// Dependencies maps module paths to the versions built in.
 	Dependencies map[string]string `json:"dependencies,omitempty"`
 	Env          Env               `json:"env"`
@@ -160,5 +163,15 @@ func ReadFile(path string) (*Result, error) {
 	if r.Schema != SchemaVersion {
 		return nil, fmt.Errorf("report: %s: schema %d, this collide reads schema %d", path, r.Schema, SchemaVersion)
 	}
+	if r.SchemaVersion != 0 && r.SchemaVersion != r.Schema {
+		return nil, fmt.Errorf("report: %s: schema %d but schema_version %d", path, r.Schema, r.SchemaVersion)
+	}
 	return &r, nil
 }
+
+// OutputSchemaVersion is the schema_version of the JSON documents collide
+// writes besides result.json (list, history, compare, audit.json): a reader
+// that finds a higher number knows a field may have changed meaning. It
+// rises only when a field is removed or changes meaning; added fields keep
+// it.
+const OutputSchemaVersion = 1

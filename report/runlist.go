@@ -74,16 +74,25 @@ func (e HistoryEntry) cells() []string {
 
 var historyHeader = []string{"Started", "Profile", "Seed", "Verdict", "OK / Fail / Unknown", "p99", "Failing invariants", "Run folder"}
 
-// HistoryTable writes entries as a terminal table, one row per run.
+// HistoryTable writes entries as a terminal table, one row per run, in the
+// wide layout (HistoryTableWidth with width 0).
 func HistoryTable(w io.Writer, entries []HistoryEntry) error {
-	t := newTable(w, 50)
-	t.Header(historyHeader)
-	for _, e := range entries {
-		if err := t.Append(e.cells()); err != nil {
-			return fmt.Errorf("report: history table: %w", err)
-		}
+	return HistoryTableWidth(w, entries, 0)
+}
+
+// historyColumns are the history table's columns: when, which profile, the
+// verdict, what failed and the run folder are kept at any width.
+var historyColumns = []column{{"Started", true, 50}, {"Profile", true, 50}, {"Seed", false, 50}, {"Verdict", true, 50},
+	{"OK / Fail / Unknown", false, 50}, {"p99", false, 50}, {"Failing invariants", true, 50}, {"Run folder", true, 50}}
+
+// HistoryTableWidth writes entries as a terminal table, one row per run,
+// fitted to width characters (0: no limit; see fitTable).
+func HistoryTableWidth(w io.Writer, entries []HistoryEntry, width int) error {
+	rows := make([][]string, len(entries))
+	for i, e := range entries {
+		rows[i] = e.cells()
 	}
-	if err := t.Render(); err != nil {
+	if err := fitTable(w, width, historyColumns, rows); err != nil {
 		return fmt.Errorf("report: history table: %w", err)
 	}
 	return nil
@@ -109,11 +118,19 @@ func HistoryMarkdown(w io.Writer, entries []HistoryEntry) error {
 	return nil
 }
 
-// HistoryJSON writes entries as a JSON array.
+// HistoryJSON writes entries as {"schema_version": OutputSchemaVersion,
+// "runs": [entry…]}, oldest first.
 func HistoryJSON(w io.Writer, entries []HistoryEntry) error {
+	if entries == nil {
+		entries = []HistoryEntry{}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(entries); err != nil {
+	out := struct {
+		SchemaVersion int            `json:"schema_version"`
+		Runs          []HistoryEntry `json:"runs"`
+	}{OutputSchemaVersion, entries}
+	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("report: history json: %w", err)
 	}
 	return nil

@@ -14,17 +14,24 @@ import (
 	"github.com/collide-dev/collide/invariants"
 )
 
-// Table writes r as terminal tables: a verdict line, one row per invariant
-// (verdict, expected, actual and evidence), the attack summary per operation
-// and the chaos timeline.
-func Table(w io.Writer, r *Result) error {
-	fmt.Fprintf(w, "collide %s: profile %s, seed %d, run %s, %s\n",
-		r.Collide, r.Profile.Name, r.Seed, r.RunID, r.Finished.Sub(r.Started).Round(time.Millisecond))
-	fmt.Fprintf(w, "target %s, database %s\n\n", r.Target, r.Database)
+// Table writes r as terminal tables in the wide layout (TableWidth with
+// width 0).
+func Table(w io.Writer, r *Result) error { return TableWidth(w, r, 0) }
+
+// TableWidth writes r as terminal tables: a verdict line, one row per
+// invariant (verdict, expected, actual and evidence), the attack summary per
+// operation and the chaos timeline, every line fitted to width characters
+// (0: no limit, every column; see fitTable). Narrow, the invariant table
+// keeps the invariant, its verdict and the evidence, and drops Expected
+// first; the attack table keeps the operation, the outcome counts and p99.
+func TableWidth(w io.Writer, r *Result, width int) error {
+	fitLine(w, width, fmt.Sprintf("collide %s: profile %s, seed %d, run %s, %s",
+		r.Collide, r.Profile.Name, r.Seed, r.RunID, r.Finished.Sub(r.Started).Round(time.Millisecond)))
+	fitLine(w, width, fmt.Sprintf("target %s, database %s", r.Target, r.Database))
+	fmt.Fprintln(w)
 
 	if len(r.Invariants) > 0 {
-		t := newTable(w, 60)
-		t.Header("Invariant", "Verdict", "Expected", "Actual / evidence")
+		var rows [][]string
 		for _, inv := range r.Invariants {
 			actual := inv.Actual
 			if inv.Error != "" {
@@ -45,58 +52,61 @@ func Table(w io.Writer, r *Result) error {
 			if inv.Fix != "" && inv.Verdict == invariants.Fail {
 				actual += "\nfix: " + inv.Fix
 			}
-			if err := t.Append([]string{inv.Name, strings.ToUpper(string(inv.Verdict)), inv.Expected, actual}); err != nil {
-				return err
+			rows = append(rows, []string{inv.Name, strings.ToUpper(string(inv.Verdict)), inv.Expected, actual})
+		}
+		cols := []column{{"Invariant", true, 60}, {"Verdict", true, 60}, {"Expected", false, 60}, {"Actual / evidence", true, 60}}
+		if width > 0 {
+			// Narrow, the verdict comes first: it is what a person reads.
+			cols = []column{cols[1], cols[0], cols[3], cols[2]}
+			for i := range rows {
+				rows[i] = []string{rows[i][1], rows[i][0], rows[i][3], rows[i][2]}
 			}
 		}
-		if err := t.Render(); err != nil {
+		if err := fitTable(w, width, cols, rows); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
 	}
 
 	if len(r.Attack) > 0 {
-		t := newTable(w, 40)
-		t.Header("Op", "Requests", "Rate/s", "OK", "Fail", "Unknown", "p50", "p99", "Max")
+		var rows [][]string
 		for _, m := range r.Attack {
 			if m == nil {
 				continue
 			}
-			if err := t.Append([]string{m.Op, fmt.Sprint(m.Requests), fmt.Sprintf("%.1f", m.Rate),
+			rows = append(rows, []string{m.Op, fmt.Sprint(m.Requests), fmt.Sprintf("%.1f", m.Rate),
 				fmt.Sprint(m.OK), fmt.Sprint(m.Fail), fmt.Sprint(m.Unknown),
-				dur(m.P50), dur(m.P99), dur(m.Max)}); err != nil {
-				return err
-			}
+				dur(m.P50), dur(m.P99), dur(m.Max)})
 		}
-		if err := t.Render(); err != nil {
+		cols := []column{{"Op", true, 40}, {"Requests", true, 40}, {"Rate/s", false, 40}, {"OK", true, 40},
+			{"Fail", true, 40}, {"Unknown", true, 40}, {"p50", false, 40}, {"p99", true, 40}, {"Max", false, 40}}
+		if err := fitTable(w, width, cols, rows); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
 	}
 
-	if err := burstTable(w, r.Attack); err != nil {
+	if err := burstTable(w, r.Attack, width); err != nil {
 		return err
 	}
 
 	if len(r.Chaos) > 0 {
-		t := newTable(w, 50)
-		t.Header("At", "Link", "Fault", "Action", "Details")
+		var rows [][]string
 		for _, e := range r.Chaos {
 			details := fmt.Sprintf("%s toxicity=%.2f %s", e.Stream, e.Toxicity, attrs(e.Attributes))
 			if e.Error != "" {
 				details = e.Error
 			}
-			if err := t.Append([]string{"+" + dur(e.Offset), e.Link, e.Fault, e.Action, strings.TrimSpace(details)}); err != nil {
-				return err
-			}
+			rows = append(rows, []string{"+" + dur(e.Offset), e.Link, e.Fault, e.Action, strings.TrimSpace(details)})
 		}
-		if err := t.Render(); err != nil {
+		cols := []column{{"At", true, 50}, {"Link", true, 50}, {"Fault", true, 50}, {"Action", true, 50}, {"Details", false, 50}}
+		if err := fitTable(w, width, cols, rows); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
 	}
 
-	fmt.Fprintln(w, VerdictLine(r))
+	fitLine(w, width, VerdictLine(r))
 	return nil
 }
 
@@ -126,25 +136,28 @@ func burstOps(ms []*attacks.Metrics) []*attacks.Metrics {
 	return out
 }
 
-// burstTable writes the burst table and each operation's sync note.
-func burstTable(w io.Writer, ms []*attacks.Metrics) error {
+// burstTable writes the burst table and each operation's sync note, fitted
+// to width characters (0: no limit).
+func burstTable(w io.Writer, ms []*attacks.Metrics, width int) error {
 	ops := burstOps(ms)
 	if len(ops) == 0 {
 		return nil
 	}
-	t := newTable(w, 40)
-	t.Header(burstHeader)
-	for _, m := range ops {
-		if err := t.Append(burstRow(m, func(s string) string { return s })); err != nil {
-			return err
-		}
+	keep := map[string]bool{"Bursts of": true, "Bursts": true, "Release max": true, "Arrival max": true}
+	cols := make([]column, len(burstHeader))
+	for i, h := range burstHeader {
+		cols[i] = column{h, keep[h], 40}
 	}
-	if err := t.Render(); err != nil {
+	var rows [][]string
+	for _, m := range ops {
+		rows = append(rows, burstRow(m, func(s string) string { return s }))
+	}
+	if err := fitTable(w, width, cols, rows); err != nil {
 		return err
 	}
 	for _, m := range ops {
 		if m.SyncNote != "" {
-			fmt.Fprintf(w, "%s: %s\n", m.Op, m.SyncNote)
+			fitLine(w, width, fmt.Sprintf("%s: %s", m.Op, m.SyncNote))
 		}
 	}
 	fmt.Fprintln(w)

@@ -150,7 +150,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			Timeout:      o.timeout,
 			Version:      version,
 			Log:          log,
-			Progress:     progressWriter(o.quiet, stderr),
+			Progress:     progressWriter(o.quiet, false, stderr),
 		})
 		switch {
 		case res != nil:

@@ -33,6 +33,7 @@ type compareOptions struct {
 	failOnRegression bool
 	force            bool
 	paths            []string
+	wide             bool
 }
 
 func (o *compareOptions) check() error {
@@ -74,6 +75,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fset := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	fset.StringVar(&o.format, "format", "table", "output: table, markdown or json")
+	fset.BoolVar(&o.wide, "wide", false, wideUsage)
 	fset.Float64Var(&o.alpha, "alpha", def.Alpha, "significance level of the latency test (Mann–Whitney U over per-request latencies); the confidence interval is at 1 − alpha")
 	fset.Var(&o.latencyThreshold, "latency-threshold", "a latency shift is a regression when significant and its whole confidence interval is above this, e.g. 10%")
 	fset.Var(&o.latencyFastest, "latency-fastest", "the latency test compares each run's fastest requests, this share of them (100%: all), e.g. 10%: a loaded machine delays some requests, a slower service all")
@@ -118,7 +120,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	var err error
 	switch o.format {
 	case "table":
-		err = report.CompareTable(stdout, cs)
+		err = report.CompareTableWidth(stdout, cs, tableWidth(o.wide, stdout))
 	case "markdown":
 		err = report.CompareMarkdown(stdout, cs)
 	case "json":

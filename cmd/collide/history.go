@@ -18,6 +18,7 @@ type historyOptions struct {
 	format  string
 	profile string
 	dir     string
+	wide    bool
 }
 
 func (o *historyOptions) check() error {
@@ -36,6 +37,7 @@ func cmdHistory(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fset.SetOutput(stderr)
 	fset.StringVar(&o.format, "format", "table", "output: table, markdown or json")
 	fset.StringVar(&o.profile, "profile", "", "only the runs of this profile")
+	fset.BoolVar(&o.wide, "wide", false, wideUsage)
 	fset.Usage = func() {
 		fmt.Fprintln(fset.Output(), "usage: collide history [-profile NAME] [-format table|markdown|json] DIR")
 		fmt.Fprintln(fset.Output(), "\nLists every run folder below DIR, oldest first.")
@@ -79,7 +81,7 @@ func cmdHistory(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	switch o.format {
 	case "table":
 		if len(entries) > 0 {
-			err = report.HistoryTable(stdout, entries)
+			err = report.HistoryTableWidth(stdout, entries, tableWidth(o.wide, stdout))
 		}
 	case "markdown":
 		if len(entries) > 0 {

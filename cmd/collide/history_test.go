@@ -48,14 +48,21 @@ func TestHistoryJSONOrder(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var entries []struct {
-		Started string `json:"started"`
-		Profile string `json:"profile"`
-		Verdict string `json:"verdict"`
+	var doc struct {
+		SchemaVersion int `json:"schema_version"`
+		Runs          []struct {
+			Started string `json:"started"`
+			Profile string `json:"profile"`
+			Verdict string `json:"verdict"`
+		} `json:"runs"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &entries); err != nil {
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
+	if doc.SchemaVersion != 1 {
+		t.Errorf("schema_version %d, want 1", doc.SchemaVersion)
+	}
+	entries := doc.Runs
 	if len(entries) != 6 {
 		t.Fatalf("%d entries, want 6", len(entries))
 	}

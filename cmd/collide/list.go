@@ -3,28 +3,34 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
-
-	"github.com/olekukonko/tablewriter"
 
 	"github.com/collide-dev/collide/harness"
 	"github.com/collide-dev/collide/profiles"
+	"github.com/collide-dev/collide/report"
 )
 
 func cmdList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	wide := fs.Bool("wide", false, wideUsage)
+	format := fs.String("format", "table", "output: table or json")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
-	t := tablewriter.NewWriter(stdout)
-	t.Header("Profile", "What it proves")
-	for _, b := range profiles.Builtins() {
-		if err := t.Append([]string{b.Name, b.About}); err != nil {
-			return harness.ExitEnv
-		}
+	if err := checkFormat(*format, "table", "json"); err != nil {
+		fmt.Fprintln(stderr, "collide list:", err)
+		return harness.ExitUsage
 	}
-	if err := t.Render(); err != nil {
+	var err error
+	if *format == "json" {
+		err = report.ListJSON(stdout, profiles.Builtins())
+	} else {
+		err = report.ListTableWidth(stdout, profiles.Builtins(), tableWidth(*wide, stdout))
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "collide list:", err)
 		return harness.ExitEnv
 	}
 	return 0

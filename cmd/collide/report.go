@@ -19,6 +19,7 @@ type reportOptions struct {
 	out       string
 	maxPoints int
 	paths     []string
+	wide      bool
 }
 
 func (o *reportOptions) check() error {
@@ -43,6 +44,7 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fset.SetOutput(stderr)
 	fset.StringVar(&o.format, "format", "table", "output: table, markdown (CI job summary), junit (XML) or html (one self-contained page)")
 	fset.StringVar(&o.out, "o", "", "write to this file, atomically (default: standard output)")
+	fset.BoolVar(&o.wide, "wide", false, wideUsage)
 	fset.IntVar(&o.maxPoints, "max-points", report.DefaultMaxPoints, "html: most ok operations drawn on the latency chart (every other op is drawn)")
 	fset.Usage = func() {
 		fmt.Fprintln(fset.Output(), "usage: collide report [-format table|markdown|junit|html] [-o FILE] RUN [RUN...]")
@@ -113,7 +115,7 @@ func renderReport(w io.Writer, o reportOptions, runs []report.Run) error {
 		if o.format == "markdown" {
 			err = report.Markdown(w, r.Result)
 		} else {
-			err = report.Table(w, r.Result)
+			err = report.TableWidth(w, r.Result, tableWidth(o.wide, w))
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.Dir, err)

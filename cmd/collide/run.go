@@ -25,6 +25,10 @@ type runOptions struct {
 	format      string
 	timeout     time.Duration
 	quiet       bool
+	wide        bool
+	progress    string
+	count       int
+	untilFail   bool
 }
 
 func (o *runOptions) check() error {
@@ -32,6 +36,14 @@ func (o *runOptions) check() error {
 	case "table", "json", "none":
 	default:
 		return fmt.Errorf("-format %q: want table, json or none", o.format)
+	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("-progress %q: want auto, always or never", o.progress)
+	}
+	if o.count < 1 {
+		return fmt.Errorf("-count %d: want 1 or more", o.count)
 	}
 	if o.timeout < 0 {
 		return fmt.Errorf("-timeout must not be negative")
@@ -59,6 +71,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.format, "format", "table", "output: table, json or none")
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (default: attack length + 2m)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress messages on stderr")
+	fs.BoolVar(&o.wide, "wide", false, wideUsage)
+	fs.StringVar(&o.progress, "progress", "auto", progressUsage)
+	fs.IntVar(&o.count, "count", 1, countUsage)
+	fs.BoolVar(&o.untilFail, "until-fail", false, untilFailUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: collide run [flags] PROFILE.yaml|BUILTIN")
 		fs.PrintDefaults()
@@ -87,7 +103,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.quiet {
 		log = io.Discard
 	}
-	res, err := harness.Run(ctx, harness.Options{
+	ho := harness.Options{
 		Profile:      p,
 		Overrides:    o.sets,
 		OutDir:       out,
@@ -97,12 +113,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Timeout:      o.timeout,
 		Version:      version,
 		Log:          log,
-		Progress:     progressWriter(o.quiet, stderr),
-	})
+		Progress:     progressWriter(o.quiet || o.progress == "never", o.progress == "always", stderr),
+	}
+	if o.count > 1 || o.untilFail {
+		return runCount(ctx, o, ho, stdout, stderr)
+	}
+	res, err := harness.Run(ctx, ho)
 	if res != nil {
 		switch o.format {
 		case "table":
-			if terr := report.Table(stdout, res); terr != nil {
+			if terr := report.TableWidth(stdout, res, tableWidth(o.wide, stdout)); terr != nil {
 				fmt.Fprintln(stderr, "collide: table:", terr)
 			}
 		case "json":
@@ -117,13 +137,4 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return res.ExitCode // for a refused profile, 2 as ErrorExitCode says
-}
-
-// progressWriter is where the live progress line goes: stderr, unless -q.
-// report.StartProgress draws only on a terminal.
-func progressWriter(quiet bool, stderr io.Writer) io.Writer {
-	if quiet {
-		return nil
-	}
-	return stderr
 }

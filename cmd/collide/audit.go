@@ -78,11 +78,11 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&o.system, "system", "", "the system audited, for the report's heading (default: the runs' targets)")
 	fs.StringVar(&o.auditor, "auditor", "", "the auditor, for the report's heading (default: collide and its version)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide audit [flags] [PROFILE.yaml|BUILTIN …]   (default: every built-in profile)")
+		fmt.Fprintln(fs.Output(), "usage: collide audit [flags] [PROFILE.yaml|BUILTIN …]   (default: every built-in profile)")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if err := o.check(); err != nil {
 		fmt.Fprintln(stderr, "collide audit:", err)

@@ -20,6 +20,19 @@ type cleanOptions struct {
 	timeout   time.Duration
 }
 
+// check returns what is wrong with the options and arguments, or "".
+func (o *cleanOptions) check(args []string) string {
+	switch {
+	case len(args) != 0:
+		return fmt.Sprintf("takes no argument, got %q; the server is -toxiproxy URL", args[0])
+	case o.timeout <= 0:
+		return "-timeout must be positive"
+	case o.toxiproxy == "":
+		return "-toxiproxy must name the server's API URL"
+	}
+	return ""
+}
+
 // defaultToxiproxyAPI is where toxiproxy-server listens unless told
 // otherwise.
 const defaultToxiproxyAPI = "http://127.0.0.1:8474"
@@ -33,19 +46,19 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fset.BoolVar(&o.force, "force", false, "also remove collide proxies of other hosts, and owner-less ones (never a live process's of this host)")
 	fset.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up after this long")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide clean [-toxiproxy URL] [-n] [-force]")
-		fmt.Fprintln(stderr, "\nRemoves the toxiproxy proxies (and so their toxics and ports) left by collide runs")
-		fmt.Fprintln(stderr, "whose process is gone (killed with -9, crashed): one line per proxy.")
-		fmt.Fprintln(stderr, "A live run's proxies are never removed; another host's only with -force.")
-		fmt.Fprintln(stderr, "Exit: 0 done (also when nothing was left), 2 usage, 3 the server could not be listed or a proxy not removed.")
-		fmt.Fprintln(stderr)
+		fmt.Fprintln(fset.Output(), "usage: collide clean [-toxiproxy URL] [-n] [-force]")
+		fmt.Fprintln(fset.Output(), "\nRemoves the toxiproxy proxies (and so their toxics and ports) left by collide runs")
+		fmt.Fprintln(fset.Output(), "whose process is gone (killed with -9, crashed): one line per proxy.")
+		fmt.Fprintln(fset.Output(), "A live run's proxies are never removed; another host's only with -force.")
+		fmt.Fprintln(fset.Output(), "Exit: 0 done (also when nothing was left), 2 usage, 3 the server could not be listed or a proxy not removed.")
+		fmt.Fprintln(fset.Output())
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fset, args, stdout, stderr); done {
+		return code
 	}
-	if fset.NArg() != 0 || o.timeout <= 0 || o.toxiproxy == "" {
-		fset.Usage()
+	if msg := o.check(fset.Args()); msg != "" {
+		fmt.Fprintln(stderr, "collide clean:", msg)
 		return harness.ExitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)

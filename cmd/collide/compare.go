@@ -85,18 +85,18 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fset.Var(&o.unknownThreshold, "unknown-threshold", "an unknown share up by more than this many percentage points is a regression, e.g. 5%")
 	fset.BoolVar(&o.failOnRegression, "fail-on-regression", false, fmt.Sprintf("exit %d when a later run regressed", exitRegression))
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide compare [flags] RUN RUN [RUN...]")
-		fmt.Fprintln(stderr, "\nRUN is a run folder, a result.json, or a folder of run folders (e.g. one night's runs,")
-		fmt.Fprintln(stderr, "matched to the other folders' runs by profile). Oldest first; each run is compared with the one before.")
-		fmt.Fprintln(stderr, "A latency regression is a Mann–Whitney U test over each run's fastest requests (history.jsonl) finding")
-		fmt.Fprintln(stderr, "a significant shift whose confidence interval lies above -latency-threshold; a verdict PASS → not PASS always is.")
-		fmt.Fprintf(stderr, "Exit: 0 compared, %d regression with -fail-on-regression, 2 usage, no run found, or runs of different\n", exitRegression)
-		fmt.Fprintln(stderr, "profiles (name or hash) without -force, 3 a run could not be read.")
-		fmt.Fprintln(stderr)
+		fmt.Fprintln(fset.Output(), "usage: collide compare [flags] RUN RUN [RUN...]")
+		fmt.Fprintln(fset.Output(), "\nRUN is a run folder, a result.json, or a folder of run folders (e.g. one night's runs,")
+		fmt.Fprintln(fset.Output(), "matched to the other folders' runs by profile). Oldest first; each run is compared with the one before.")
+		fmt.Fprintln(fset.Output(), "A latency regression is a Mann–Whitney U test over each run's fastest requests (history.jsonl) finding")
+		fmt.Fprintln(fset.Output(), "a significant shift whose confidence interval lies above -latency-threshold; a verdict PASS → not PASS always is.")
+		fmt.Fprintf(fset.Output(), "Exit: 0 compared, %d regression with -fail-on-regression, 2 usage, no run found, or runs of different\n", exitRegression)
+		fmt.Fprintln(fset.Output(), "profiles (name or hash) without -force, 3 a run could not be read.")
+		fmt.Fprintln(fset.Output())
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fset, args, stdout, stderr); done {
+		return code
 	}
 	o.paths = fset.Args()
 	if err := o.check(); err != nil {

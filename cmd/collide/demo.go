@@ -52,8 +52,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.cfg.MaxConns, "max-conns", 0, "database connection pool size (0: 32)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to serve on")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a listen address outside loopback")
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if err := o.check(ctx); err != nil {
 		fmt.Fprintln(stderr, "collide demo:", err)

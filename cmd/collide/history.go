@@ -39,14 +39,14 @@ func cmdHistory(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fset.StringVar(&o.profile, "profile", "", "only the runs of this profile")
 	fset.BoolVar(&o.wide, "wide", false, wideUsage)
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide history [-profile NAME] [-format table|markdown|json] DIR")
-		fmt.Fprintln(stderr, "\nLists every run folder below DIR, oldest first.")
-		fmt.Fprintln(stderr, "Exit: 0 listed (also when there is none), 2 usage or DIR missing, 3 DIR could not be read.")
-		fmt.Fprintln(stderr)
+		fmt.Fprintln(fset.Output(), "usage: collide history [-profile NAME] [-format table|markdown|json] DIR")
+		fmt.Fprintln(fset.Output(), "\nLists every run folder below DIR, oldest first.")
+		fmt.Fprintln(fset.Output(), "Exit: 0 listed (also when there is none), 2 usage or DIR missing, 3 DIR could not be read.")
+		fmt.Fprintln(fset.Output())
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fset, args, stdout, stderr); done {
+		return code
 	}
 	if fset.NArg() > 1 {
 		fmt.Fprintln(stderr, "collide history: name one folder")

@@ -16,8 +16,8 @@ func cmdList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	wide := fs.Bool("wide", false, wideUsage)
 	format := fs.String("format", "table", "output: table or json")
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if err := checkFormat(*format, "table", "json"); err != nil {
 		fmt.Fprintln(stderr, "collide list:", err)

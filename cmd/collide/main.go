@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,8 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
+// command is one subcommand: its name, a one-line description and the
+// function that runs it. Its arguments complete as argCompletions says.
 type command struct {
 	name  string
 	usage string
@@ -32,6 +35,7 @@ func commands() []command {
 		{"run", "run a profile: attack, break the network, check invariants", cmdRun},
 		{"audit", "run a suite of profiles and write the concurrency audit report", cmdAudit},
 		{"validate", "check profiles without running them", cmdValidate},
+		{"init", "write a commented starter profile NAME.yaml for your own service", cmdInit},
 		{"list", "list the built-in profiles", cmdList},
 		{"schema", "print the JSON Schema of the profile format", cmdSchema},
 		{"demo", "serve the built-in demo service alone", cmdDemo},
@@ -65,34 +69,34 @@ func main() {
 	os.Exit(code)
 }
 
+// dispatch runs the command line args and returns the exit code; only main
+// exits. Tests call it in-process.
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "collide: unknown command %q\n", args[0])
-	usage(stderr)
-	return 2
+	return dispatchCobra(ctx, args, stdout, stderr)
 }
 
+// usage is the top-level help: `collide help`, `collide -h`, `collide --help`.
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: collide <command> [flags] [args]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.usage)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.usage)
 	}
-	fmt.Fprintln(w, "\nexit codes: 0 pass, 1 invariant failed, 2 usage or profile error, 3 environment error, 4 inconclusive")
+	fmt.Fprintf(w, "  %-10s %s\n", "completion", "print the shell completion script: bash, zsh, fish or powershell")
+	fmt.Fprintf(w, "  %-10s %s\n", "help", "help COMMAND prints the command's flags (as COMMAND -h does)")
+	fmt.Fprintln(w, "\nFlags may come before or after the arguments; -flag and --flag are the same.")
+	fmt.Fprintln(w, "\nexit codes: 0 pass, 1 invariant failed, 2 usage or profile error, 3 environment error, 4 inconclusive, 130 interrupted")
 }
 
-func cmdVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
+func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "collide version: takes no argument")
+		return harness.ExitUsage
+	}
 	fmt.Fprintln(stdout, "collide", version)
 	return 0
 }
@@ -102,3 +106,6 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return fmt.Sprint([]string(*m)) }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// Type names the flag's value in pflag's help and completion.
+func (m *multiFlag) Type() string { return "stringArray" }

@@ -163,7 +163,7 @@ func TestExitCodes(t *testing.T) {
 		{"unreachable database", []string{"run", "-set", "database.driver=postgres", "-set", "database.dsn=postgres://u:hunter2@127.0.0.1:1/db", "counter"}, 3, "127.0.0.1:1"},
 		{"too many unknowns is inconclusive", []string{"run", profile("many-unknown")}, 4, ""},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
-		{"no profile", []string{"run"}, 2, "usage"},
+		{"no profile", []string{"run"}, 2, "name one profile"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{tc.args[0], "-q"}, tc.args[1:]...)

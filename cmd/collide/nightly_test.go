@@ -142,7 +142,7 @@ func TestNightlyWorkflowFlags(t *testing.T) {
 	for _, c := range calls {
 		sub := string(c[1])
 		var usage bytes.Buffer
-		dispatch(context.Background(), []string{sub, "-h"}, &bytes.Buffer{}, &usage)
+		dispatch(context.Background(), []string{sub, "-h"}, &usage, &usage)
 		if strings.Contains(usage.String(), "unknown command") {
 			t.Errorf("workflow calls unknown command %q", sub)
 			continue

@@ -47,15 +47,15 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fset.BoolVar(&o.wide, "wide", false, wideUsage)
 	fset.IntVar(&o.maxPoints, "max-points", report.DefaultMaxPoints, "html: most ok operations drawn on the latency chart (every other op is drawn)")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide report [-format table|markdown|junit|html] [-o FILE] RUN [RUN...]")
-		fmt.Fprintln(stderr, "\nRUN is a run folder, a result.json, or a folder of run folders (oldest first).")
-		fmt.Fprintln(stderr, "junit writes one <testsuite> per run; html renders exactly one run.")
-		fmt.Fprintln(stderr, "Exit: 0 written (whatever the runs' verdicts), 2 usage or no run found, 3 a run could not be read or written.")
-		fmt.Fprintln(stderr)
+		fmt.Fprintln(fset.Output(), "usage: collide report [-format table|markdown|junit|html] [-o FILE] RUN [RUN...]")
+		fmt.Fprintln(fset.Output(), "\nRUN is a run folder, a result.json, or a folder of run folders (oldest first).")
+		fmt.Fprintln(fset.Output(), "junit writes one <testsuite> per run; html renders exactly one run.")
+		fmt.Fprintln(fset.Output(), "Exit: 0 written (whatever the runs' verdicts), 2 usage or no run found, 3 a run could not be read or written.")
+		fmt.Fprintln(fset.Output())
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fset, args, stdout, stderr); done {
+		return code
 	}
 	o.paths = fset.Args()
 	if err := o.check(); err != nil {

@@ -76,14 +76,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.count, "count", 1, countUsage)
 	fs.BoolVar(&o.untilFail, "until-fail", false, untilFailUsage)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide run [flags] PROFILE.yaml|BUILTIN")
+		fmt.Fprintln(fs.Output(), "usage: collide run [flags] PROFILE.yaml|BUILTIN")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "collide run: name one profile, a file or a built-in (collide list), not %d; collide run -h shows the flags\n", fs.NArg())
 		return harness.ExitUsage
 	}
 	if err := o.check(); err != nil {

@@ -17,14 +17,14 @@ func cmdSchema(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide schema > profile.schema.json")
-		fmt.Fprintln(stderr, "prints the JSON Schema (draft 2020-12) of the profile format")
+		fmt.Fprintln(fs.Output(), "usage: collide schema > profile.schema.json")
+		fmt.Fprintln(fs.Output(), "prints the JSON Schema (draft 2020-12) of the profile format")
 	}
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 0 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "collide schema: takes no argument, got %q\n", fs.Arg(0))
 		return harness.ExitUsage
 	}
 	b, err := profiles.JSONSchema()

@@ -19,14 +19,14 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.BoolVar(&connect, "connect", false, "also prepare every invariant query on the profile's database (a url target's), without running it")
 	fs.BoolVar(&allowRemote, "allow-remote", false, "with -connect, permit a database outside loopback")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collide validate [-connect] [-set k=v] PROFILE.yaml|BUILTIN ...")
+		fmt.Fprintln(fs.Output(), "usage: collide validate [-connect] [-set k=v] PROFILE.yaml|BUILTIN ...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return harness.ExitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
+		fmt.Fprintln(stderr, "collide validate: name a profile, a file or a built-in (collide list); collide validate -h shows the flags")
 		return harness.ExitUsage
 	}
 	code := 0

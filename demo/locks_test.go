@@ -328,18 +328,21 @@ func runLockLeaseRenewal(t *testing.T, e *lockEnv) {
 	name := lockName("renew")
 	var first response
 	var wg sync.WaitGroup
-	wg.Go(func() { first = e.run(name, `{"hold":"3s","ttl":"300ms"}`) })
+	// A TTL of 1 s, not 300 ms: the safe service renews its lease a few
+	// times per TTL, and on a loaded CI machine a 300 ms lease once ran out
+	// between two renewals (the service then rightly answered "lock lost").
+	wg.Go(func() { first = e.run(name, `{"hold":"5s","ttl":"1s"}`) })
 	e.waitHeld(t, name)
 	// At least twice the TTL after the first acquired (a busy machine only
-	// makes it later, well within the 3s hold): a lease not renewed has
+	// makes it later, well within the 5s hold): a lease not renewed has
 	// run out by now.
-	time.Sleep(600 * time.Millisecond)
-	second := e.run(name, `{"hold":"10ms","ttl":"300ms"}`)
+	time.Sleep(2 * time.Second)
+	second := e.run(name, `{"hold":"10ms","ttl":"1s"}`)
 	wg.Wait()
 	if first.status != http.StatusOK {
 		t.Fatalf("first = %d %s", first.status, first.body)
 	}
-	t.Logf("%s/%s: second client during the first's 3s hold (ttl 300ms): %d", e.setup.name, e.mode, second.status)
+	t.Logf("%s/%s: second client during the first's 5s hold (ttl 1s): %d", e.setup.name, e.mode, second.status)
 	switch e.mode {
 	case modeSafe:
 		if second.status != http.StatusLocked {

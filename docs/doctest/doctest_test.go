@@ -74,6 +74,30 @@ func TestDocCommands(t *testing.T) {
 		docs = slices.DeleteFunc(docs, func(d string) bool { return !slices.Contains(fastDocs, d) })
 	}
 
+	env := buildEnv(t, root)
+
+	var ran, skipped int
+	for _, d := range docs {
+		t.Run(d, func(t *testing.T) {
+			text, err := os.ReadFile(filepath.Join(root, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, s, problems := runDocument(t, root, d, text, env)
+			ran += r
+			skipped += s
+			for _, p := range problems {
+				t.Error(p)
+			}
+		})
+	}
+	t.Logf("%d documents: %d commands run, %d skipped by a doctest: skip marker", len(docs), ran, skipped)
+}
+
+// buildEnv builds collide once and returns the commands' environment: PATH
+// with the binary first, $PG and $COLLIDE_DB the tests' PostgreSQL DSN.
+func buildEnv(t *testing.T, root string) []string {
+	t.Helper()
 	bin := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(bin, "collide"), "./cmd/collide")
 	build.Dir = root
@@ -84,30 +108,18 @@ func TestDocCommands(t *testing.T) {
 	if pg == "" {
 		pg = "postgres://collide:collide@127.0.0.1:5432/collide?sslmode=disable"
 	}
-	env := append(os.Environ(),
+	return append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"PG="+pg, "COLLIDE_DB="+pg,
 		"GITHUB_REPOSITORY=collide-dev/collide", "GITHUB_SHA=0000000",
 		"TESTCONTAINERS_RYUK_DISABLED=true")
-
-	var ran, skipped int
-	for _, d := range docs {
-		t.Run(d, func(t *testing.T) {
-			r, s := runDocument(t, root, d, env)
-			ran += r
-			skipped += s
-		})
-	}
-	t.Logf("%d documents: %d commands run, %d skipped by a doctest: skip marker", len(docs), ran, skipped)
 }
 
-// runDocument runs one document's commands and returns how many ran and
-// how many were skipped by a marker.
-func runDocument(t *testing.T, root, name string, env []string) (ran, skipped int) {
-	text, err := os.ReadFile(filepath.Join(root, name))
-	if err != nil {
-		t.Fatal(err)
-	}
+// runDocument runs the commands of document text (named name, relative to
+// root) and returns how many ran, how many were skipped by a marker, and
+// one line per problem: file:line, the command, its exit and the first
+// line of its stderr.
+func runDocument(t *testing.T, root, name string, text []byte, env []string) (ran, skipped int, problems []string) {
 	doc, err := parse(bytes.NewReader(text))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -186,7 +198,7 @@ func runDocument(t *testing.T, root, name string, env []string) (ran, skipped in
 			})
 			if err := waitStarted(c.Text, done); err != nil {
 				said, _ := os.ReadFile(out.Name())
-				t.Errorf("%s: doc error: %s: %v: %s", where, c.Text, err, firstLine(string(said)))
+				problems = append(problems, fmt.Sprintf("%s: doc error: %s: %v: %s", where, c.Text, err, firstLine(string(said))))
 			}
 			t.Logf("%s\tstarted\t%s", where, c.Text)
 			continue
@@ -196,14 +208,14 @@ func runDocument(t *testing.T, root, name string, env []string) (ran, skipped in
 		t.Logf("%s\texit %d\t%s\t%s", where, code, c.Text, first)
 		switch want := c.wantExit(); {
 		case code == 2 || docError.MatchString(stderr):
-			t.Errorf("%s: doc error: %s: exit %d: %s", where, c.Text, code, first)
+			problems = append(problems, fmt.Sprintf("%s: doc error: %s: exit %d: %s", where, c.Text, code, first))
 		case !slices.Contains(want, code):
-			t.Errorf("%s: %s: exit %d, the docs give %v: %s", where, c.Text, code, want, first)
+			problems = append(problems, fmt.Sprintf("%s: %s: exit %d, the docs give %v: %s", where, c.Text, code, want, first))
 		case code == 1 && len(want) > 1 && !strings.Contains(stdout+stderr, "FAIL") && !strings.Contains(stdout+stderr, "regress"):
-			t.Errorf("%s: %s: exit 1 without a failed invariant or a regression in its output: %s", where, c.Text, first)
+			problems = append(problems, fmt.Sprintf("%s: %s: exit 1 without a failed invariant or a regression in its output: %s", where, c.Text, first))
 		}
 	}
-	return ran, skipped
+	return ran, skipped, problems
 }
 
 // waitStarted waits for a background command to serve: for collide demo,

@@ -58,6 +58,9 @@ func repoRoot(t *testing.T) string {
 // it, or says a file or run folder is missing. Commands after a
 // `<!-- doctest: skip (…) -->` marker are counted, not run.
 func TestDocCommands(t *testing.T) {
+	if testing.Short() && !*all && *only == "" {
+		t.Skip("-short: the docs' commands take about a minute (make doctest runs them all)")
+	}
 	root := repoRoot(t)
 	docs := []string{"README.md"}
 	more, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))

@@ -6,7 +6,7 @@ export TESTCONTAINERS_RYUK_DISABLED ?= true
 PROFILE ?= counter
 ARGS ?=
 
-.PHONY: build run test lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect bench-gate fuzz clean
+.PHONY: build run test doctest lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect bench-gate fuzz clean
 
 build:
 	$(GO) build -o bin/collide ./cmd/collide
@@ -63,3 +63,8 @@ bench-detect:
 
 clean:
 	rm -rf bin runs
+
+# Every `collide …` command of README.md and docs/*.md, run as written
+# (docs/doctest TestDocCommands); go test ./... runs only the fast documents.
+doctest:
+	$(GO) test -count=1 -timeout 20m -run TestDocCommands ./docs/doctest -doctest.all

@@ -124,13 +124,7 @@ func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := c.judge(before.n, after, col, &debits); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += ": " + problem
-		sample, total, err := sampleOK(env, c.op, nil, debits.counts.ok)
-		if err != nil {
-			sample, total = nil, 0
-		}
-		res.Explanation = c.w.explainNumber("", col, before.n, after, c.w.ackedWords(&debits, "debit", "debits"), sample, total, problem)
-		res.addOps("acknowledged", sample...)
-		res.MoreOps += total - len(sample)
+		res.explainNumber(env, c.w, c.op, nil, debits.counts.ok, "", col, before.n, after, c.w.ackedWords(&debits, "debit", "debits"), problem)
 	} else if debits.lost > 0 {
 		res.Verdict = Unknown
 		res.Actual += "; " + debits.openBound(c.valueFrom)

@@ -77,13 +77,7 @@ func (c *conservationChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly := c.w.judgeConservation(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, conservationFix
 		res.Actual += ": " + problem
-		sample, total, err := sampleOK(env, "", nil, -1)
-		if err != nil {
-			sample, total = nil, 0
-		}
-		res.Explanation = c.w.explainNumber("", col, before.n, after, "", sample, total, problem)
-		res.addOps("acknowledged", sample...)
-		res.MoreOps += total - len(sample)
+		res.explainNumber(env, c.w, "", nil, -1, "", col, before.n, after, "", problem)
 	}
 	return res.done(start)
 }

@@ -112,13 +112,7 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 	if problem, anomaly, fix := eff.judgeCounter(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += "; " + problem
-		sample, total, err := sampleOK(env, c.op, nil, eff.counts.ok)
-		if err != nil {
-			sample, total = nil, 0
-		}
-		res.Explanation = c.w.explainNumber("", col, before.n, after, c.w.ackedWords(&eff, "increment", "increments"), sample, total, problem)
-		res.addOps("acknowledged", sample...)
-		res.MoreOps += total - len(sample)
+		res.explainNumber(env, c.w, c.op, nil, eff.counts.ok, "", col, before.n, after, c.w.ackedWords(&eff, "increment", "increments"), problem)
 	} else if eff.lost > 0 {
 		res.Verdict = Unknown
 		res.Actual += "; " + eff.openBound(c.valueFrom)

@@ -249,6 +249,21 @@ func samplePhrase(sample []*history.Op) string {
 	return fmt.Sprintf(", e.g. %s", opIDs(sample))
 }
 
+// explainNumber sets r's explanation of a one-number check (see
+// words.explainNumber) and names a sample of its acknowledged ops: the ok
+// ops of op (every op when op is "") that match (all when match is nil);
+// known is their count when the tally already has it, else -1. A history
+// that cannot be read leaves the explanation without ops.
+func (r *Result) explainNumber(env *Env, w words, op string, match func(*history.Op) bool, known int, key, col string, before, after *big.Rat, acked, problem string) {
+	sample, total, err := sampleOK(env, op, match, known)
+	if err != nil {
+		sample, total = nil, 0
+	}
+	r.Explanation = w.explainNumber(key, col, before, after, acked, sample, total, problem)
+	r.addOps("acknowledged", sample...)
+	r.MoreOps += total - len(sample)
+}
+
 // explainNumber is the explanation of a one-number check (counter,
 // bounded_debits, conservation) of one key ("" for the whole number):
 // "Let 1000 increments (incr) be acknowledged, #3, #4 and #5 among them

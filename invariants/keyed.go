@@ -412,18 +412,12 @@ func (c *perKeyChecker) explain(env *Env, res *Result, col string, f *keyFailure
 	if f.eff != nil {
 		known = f.eff.counts.ok
 	}
-	sample, total, err := sampleOK(env, c.op, match, known)
-	if err != nil {
-		sample, total = nil, 0
-	}
 	acked := ""
 	if f.eff != nil && c.one != "" {
 		acked = c.w.ackedWords(f.eff, c.one, c.many)
 	}
-	res.Explanation = c.w.explainNumber(f.key, col, f.before, f.after, acked, sample, total, f.problem)
+	res.explainNumber(env, c.w, c.op, match, known, f.key, col, f.before, f.after, acked, f.problem)
 	if failed > 1 {
 		res.Explanation = strings.TrimSuffix(res.Explanation, ".") + fmt.Sprintf(" (and %d more %s).", failed-1, plural(failed-1, c.w.thing, c.w.thing+"s"))
 	}
-	res.addOps("acknowledged", sample...)
-	res.MoreOps += total - len(sample)
 }

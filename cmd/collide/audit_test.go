@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"net/url"
 	"os"
 	"os/exec"
@@ -316,18 +315,7 @@ invariants:
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	var code int
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("collide audit did not exit within 30s of SIGINT; stderr:\n%s", stderr.String())
-	}
-	if code != 130 {
+	if code := exitCode(t, cmd, done, 30*time.Second, &stderr); code != 130 {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
 	}
 	b, err := os.ReadFile(filepath.Join(out, auditJSONFile))

@@ -102,18 +102,7 @@ func TestSignalsRemoveEverything(t *testing.T) {
 					time.Sleep(20 * time.Millisecond)
 				}
 			}
-			var code int
-			select {
-			case err := <-done:
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					code = ee.ExitCode()
-				}
-			case <-time.After(20 * time.Second):
-				cmd.Process.Kill()
-				t.Fatalf("collide did not exit within 20s of the signal; stderr:\n%s", stderr.String())
-			}
-			if code != 130 {
+			if code := exitCode(t, cmd, done, 20*time.Second, &stderr); code != 130 {
 				t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
 			}
 			proxies, err := api.Proxies()
@@ -138,6 +127,25 @@ func TestSignalsRemoveEverything(t *testing.T) {
 				t.Fatalf("history not kept: %v", err)
 			}
 		})
+	}
+}
+
+// exitCode waits, at most within after a signal, for cmd to exit (done
+// carries its Wait's error) and returns its exit code; a process still
+// running by then is killed and the test fails.
+func exitCode(t *testing.T, cmd *exec.Cmd, done <-chan error, within time.Duration, stderr *strings.Builder) int {
+	t.Helper()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		return 0
+	case <-time.After(within):
+		cmd.Process.Kill()
+		t.Fatalf("%s did not exit within %v of the signal; stderr:\n%s", cmd.Args[0:2], within, stderr.String())
+		return -1
 	}
 }
 

@@ -104,6 +104,7 @@ type Chaos struct {
 	seq       int      // toxic counter, for unique toxic names
 	events    []Event
 	schedules map[*Schedule]struct{}
+	traffic   []LinkTraffic // read by Close before deleting the links
 }
 
 type linkState struct {
@@ -113,6 +114,8 @@ type linkState struct {
 	drop   map[string]bool     // toxics whose removal is requested, not yet done
 	// slot serializes changes to the proxy's toxics (see Remove).
 	slot *slot
+	// uncounted says why the link has no CountToxic toxics; "" if it has.
+	uncounted string
 }
 
 // applied is a toxic this Chaos added and has not removed.
@@ -227,10 +230,13 @@ func (c *Chaos) AddLinkAt(ctx context.Context, name, listen, upstream string) (*
 		}
 		return nil, c.wrap("create proxy "+proxyName+" listening on "+listen, err)
 	}
+	// Before anyone knows the listen address, so every connection is counted.
+	uncounted := c.addCounters(ctx, p)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ls.proxy = p
+	ls.uncounted = uncounted
 	ls.Listen = p.Listen
 	l := ls.Link
 	return &l, nil
@@ -345,8 +351,9 @@ func (c *Chaos) noLinkErrLocked(link string) error {
 	return fmt.Errorf("no link %q (links: %s)", link, strings.Join(names, ", "))
 }
 
-// Close stops running schedules, then deletes every proxy this Chaos created
-// (which removes their toxics and closes their connections) and nothing else.
+// Close stops running schedules, then reads each link's traffic counters
+// (see Traffic) and deletes every proxy this Chaos created (which removes
+// their toxics and closes their connections) and nothing else.
 // It ignores ctx's cancellation and deadline and uses its own 10s bound, so it
 // works during shutdown: up to 3s for schedules to remove their faults, up to
 // 2s for requests in flight to land, the rest for the deletes, which run in
@@ -390,15 +397,26 @@ func (c *Chaos) Close(ctx context.Context) error {
 	c.mu.Unlock()
 
 	errs := make([]error, len(links))
+	traffic := make([]*LinkTraffic, len(links))
 	var wg sync.WaitGroup
 	for i, ls := range links {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if lt, ok := c.measure(ctx, ls); ok {
+				traffic[i] = &lt
+			}
 			errs[i] = c.deleteLink(ctx, ls)
 		}()
 	}
 	wg.Wait()
+	c.mu.Lock()
+	for _, lt := range traffic {
+		if lt != nil {
+			c.recordTrafficLocked(*lt)
+		}
+	}
+	c.mu.Unlock()
 	return errors.Join(errs...)
 }
 

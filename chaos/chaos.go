@@ -33,6 +33,9 @@ const (
 	cleanupTimeout = 10 * time.Second
 	// opTimeout bounds one add or remove made by a schedule.
 	opTimeout = 5 * time.Second
+	// measureTimeout bounds Close's reading of one link's traffic counters,
+	// so that a wedged proxy leaves time for the deletes.
+	measureTimeout = 2 * time.Second
 )
 
 // Link is one Toxiproxy proxy that collide owns: clients connect to Listen,
@@ -356,8 +359,9 @@ func (c *Chaos) noLinkErrLocked(link string) error {
 // their toxics and closes their connections) and nothing else.
 // It ignores ctx's cancellation and deadline and uses its own 10s bound, so it
 // works during shutdown: up to 3s for schedules to remove their faults, up to
-// 2s for requests in flight to land, the rest for the deletes, which run in
-// parallel so that one wedged proxy does not keep the others. It is
+// 2s for requests in flight to land, up to 2s to read each link's traffic
+// counters, the rest for the deletes, which run in parallel (a link's read,
+// then its delete) so that one wedged proxy does not keep the others. It is
 // idempotent: a second call retries only what the first could not delete.
 // After Close, AddLink, Apply and Run return ErrClosed.
 func (c *Chaos) Close(ctx context.Context) error {
@@ -403,7 +407,10 @@ func (c *Chaos) Close(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if lt, ok := c.measure(ctx, ls); ok {
+			mctx, mcancel := context.WithTimeout(ctx, measureTimeout)
+			lt, ok := c.measure(mctx, ls)
+			mcancel()
+			if ok {
 				traffic[i] = &lt
 			}
 			errs[i] = c.deleteLink(ctx, ls)

@@ -276,5 +276,5 @@ func trafficLine(lt chaos.LinkTraffic) string {
 	if !lt.Measured() || lt.BytesUp == nil || lt.BytesDown == nil || lt.Connections == nil {
 		return head + "traffic not measured: " + lt.Unmeasured
 	}
-	return head + fmt.Sprintf("%d bytes up, %d bytes down, %d connections", *lt.BytesUp, *lt.BytesDown, *lt.Connections)
+	return head + fmt.Sprintf("%d bytes up, %d bytes down, %s", *lt.BytesUp, *lt.BytesDown, plural(int(*lt.Connections), "connection"))
 }

@@ -33,6 +33,9 @@ const (
 	cleanupTimeout = 10 * time.Second
 	// opTimeout bounds one add or remove made by a schedule.
 	opTimeout = 5 * time.Second
+	// measureTimeout bounds Close's reading of one link's traffic counters,
+	// so that a wedged proxy leaves time for the deletes.
+	measureTimeout = 2 * time.Second
 )
 
 // Link is one Toxiproxy proxy that collide owns: clients connect to Listen,
@@ -104,6 +107,7 @@ type Chaos struct {
 	seq       int      // toxic counter, for unique toxic names
 	events    []Event
 	schedules map[*Schedule]struct{}
+	traffic   []LinkTraffic // read by Close before deleting the links
 }
 
 type linkState struct {
@@ -113,6 +117,8 @@ type linkState struct {
 	drop   map[string]bool     // toxics whose removal is requested, not yet done
 	// slot serializes changes to the proxy's toxics (see Remove).
 	slot *slot
+	// uncounted says why the link has no CountToxic toxics; "" if it has.
+	uncounted string
 }
 
 // applied is a toxic this Chaos added and has not removed.
@@ -227,10 +233,13 @@ func (c *Chaos) AddLinkAt(ctx context.Context, name, listen, upstream string) (*
 		}
 		return nil, c.wrap("create proxy "+proxyName+" listening on "+listen, err)
 	}
+	// Before anyone knows the listen address, so every connection is counted.
+	uncounted := c.addCounters(ctx, p)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ls.proxy = p
+	ls.uncounted = uncounted
 	ls.Listen = p.Listen
 	l := ls.Link
 	return &l, nil
@@ -345,12 +354,14 @@ func (c *Chaos) noLinkErrLocked(link string) error {
 	return fmt.Errorf("no link %q (links: %s)", link, strings.Join(names, ", "))
 }
 
-// Close stops running schedules, then deletes every proxy this Chaos created
-// (which removes their toxics and closes their connections) and nothing else.
+// Close stops running schedules, then reads each link's traffic counters
+// (see Traffic) and deletes every proxy this Chaos created (which removes
+// their toxics and closes their connections) and nothing else.
 // It ignores ctx's cancellation and deadline and uses its own 10s bound, so it
 // works during shutdown: up to 3s for schedules to remove their faults, up to
-// 2s for requests in flight to land, the rest for the deletes, which run in
-// parallel so that one wedged proxy does not keep the others. It is
+// 2s for requests in flight to land, up to 2s to read each link's traffic
+// counters, the rest for the deletes, which run in parallel (a link's read,
+// then its delete) so that one wedged proxy does not keep the others. It is
 // idempotent: a second call retries only what the first could not delete.
 // After Close, AddLink, Apply and Run return ErrClosed.
 func (c *Chaos) Close(ctx context.Context) error {
@@ -390,15 +401,29 @@ func (c *Chaos) Close(ctx context.Context) error {
 	c.mu.Unlock()
 
 	errs := make([]error, len(links))
+	traffic := make([]*LinkTraffic, len(links))
 	var wg sync.WaitGroup
 	for i, ls := range links {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			mctx, mcancel := context.WithTimeout(ctx, measureTimeout)
+			lt, ok := c.measure(mctx, ls)
+			mcancel()
+			if ok {
+				traffic[i] = &lt
+			}
 			errs[i] = c.deleteLink(ctx, ls)
 		}()
 	}
 	wg.Wait()
+	c.mu.Lock()
+	for _, lt := range traffic {
+		if lt != nil {
+			c.recordTrafficLocked(*lt)
+		}
+	}
+	c.mu.Unlock()
 	return errors.Join(errs...)
 }
 

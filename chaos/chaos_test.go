@@ -230,7 +230,7 @@ func TestRemoveOlderToxicKeepsNewer(t *testing.T) {
 		t.Errorf("request took %v with both toxics, %v with the newer only", both, one)
 	}
 	var names []string
-	for _, tx := range serverProxies(t, e.URL())[l.Proxy].ActiveToxics {
+	for _, tx := range faults(serverProxies(t, e.URL())[l.Proxy]) {
 		names = append(names, tx.Name)
 	}
 	if strings.Join(names, " ") != other+" "+newer && strings.Join(names, " ") != newer+" "+other {
@@ -511,7 +511,7 @@ func TestExternalServer(t *testing.T) {
 	if len(serverProxies(t, local.URL())) != 0 {
 		t.Error("proxies appeared on the other server")
 	}
-	if p := serverProxies(t, external.URL())[chaos.ProxyName("ext", "target")]; p == nil || len(p.ActiveToxics) != 1 {
+	if p := serverProxies(t, external.URL())[chaos.ProxyName("ext", "target")]; p == nil || len(faults(p)) != 1 {
 		t.Errorf("external proxy = %+v", p)
 	}
 	if err := c.Close(context.Background()); err != nil {

@@ -104,7 +104,7 @@ func (c *Chaos) reconcile(ls *linkState, all bool) error {
 	onServer := map[string]bool{}
 	for _, t := range list {
 		onServer[t.Name] = true
-		if all {
+		if all && t.Type != CountToxic { // the counters stay: they are not faults
 			drop[t.Name] = true
 		}
 	}

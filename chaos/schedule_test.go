@@ -51,8 +51,8 @@ func twoLinks(t *testing.T, runID string) (*chaos.Chaos, *chaos.Embedded, map[st
 func noToxicsLeft(t *testing.T, apiURL string) {
 	t.Helper()
 	for name, p := range serverProxies(t, apiURL) {
-		if len(p.ActiveToxics) != 0 {
-			t.Errorf("proxy %s still has toxics %+v", name, p.ActiveToxics)
+		if fs := faults(p); len(fs) != 0 {
+			t.Errorf("proxy %s still has toxics %+v", name, fs)
 		}
 	}
 }

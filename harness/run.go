@@ -467,6 +467,7 @@ func (r *run) finish(ctx context.Context, err error) {
 	res.Finished = time.Now()
 	if r.ch != nil {
 		res.Chaos = r.ch.Timeline()
+		res.ChaosLinks = r.ch.Traffic() // read by the cleanup's Close, before deleting the links
 	}
 	if r.hist != nil {
 		res.Totals = r.hist.Tally().All()

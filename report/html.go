@@ -61,6 +61,7 @@ type htmlPage struct {
 	Invariants   []htmlInvariant
 	Attack       []htmlAttack
 	Chaos        []htmlChaos
+	Traffic      []string // one line per chaos link (trafficLine)
 	Deps         []htmlKV
 
 	HistoryNote  string
@@ -138,6 +139,9 @@ func buildPage(r *Result, o HTMLOptions) (*htmlPage, error) {
 			details = e.Error
 		}
 		p.Chaos = append(p.Chaos, htmlChaos{At: "+" + dur(e.Offset), Link: e.Link, Fault: e.Fault, Action: e.Action, Details: details, Failed: e.Action == "failed"})
+	}
+	for _, lt := range r.ChaosLinks {
+		p.Traffic = append(p.Traffic, trafficLine(lt))
 	}
 	for k, v := range r.Dependencies {
 		p.Deps = append(p.Deps, htmlKV{k, v})

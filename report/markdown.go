@@ -13,6 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/collide-dev/collide/attacks"
+	"github.com/collide-dev/collide/chaos"
 	"github.com/collide-dev/collide/invariants"
 )
 
@@ -82,6 +83,7 @@ func Markdown(w io.Writer, r *Result) error {
 	fmt.Fprint(ew, "#### Chaos\n\n")
 	if len(r.Chaos) == 0 {
 		fmt.Fprint(ew, "No faults were injected.\n")
+		markdownTraffic(ew, r.ChaosLinks)
 		return ew.err
 	}
 	t := newMarkdownTable(ew)
@@ -98,7 +100,19 @@ func Markdown(w io.Writer, r *Result) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
+	markdownTraffic(ew, r.ChaosLinks)
 	return ew.err
+}
+
+// markdownTraffic lists what crossed each chaos link, one item per link.
+func markdownTraffic(w io.Writer, links []chaos.LinkTraffic) {
+	if len(links) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	for _, lt := range links {
+		fmt.Fprintf(w, "- %s\n", mdText(trafficLine(lt)))
+	}
 }
 
 // invariantMarkdown is an invariant's "Actual / evidence" cell.

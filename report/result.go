@@ -62,7 +62,11 @@ type Result struct {
 	UnknownFraction float64 `json:"unknown_fraction"`
 	MaxUnknown      float64 `json:"max_unknown"`
 	// Chaos is the timeline of every toxic added and removed.
-	Chaos      []chaos.Event       `json:"chaos"`
+	Chaos []chaos.Event `json:"chaos"`
+	// ChaosLinks is the traffic that crossed each chaos link (bytes each
+	// way, connections), read just before the links were deleted; omitted
+	// when the run had no links. Added in schema 1 without a version bump.
+	ChaosLinks []chaos.LinkTraffic `json:"chaos_links,omitempty"`
 	Invariants []invariants.Result `json:"invariants"`
 	// History is the history file's name, relative to the run folder.
 	History string `json:"history"`

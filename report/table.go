@@ -11,6 +11,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/collide-dev/collide/attacks"
+	"github.com/collide-dev/collide/chaos"
 	"github.com/collide-dev/collide/invariants"
 )
 
@@ -102,6 +103,12 @@ func TableWidth(w io.Writer, r *Result, width int) error {
 		cols := []column{{"At", true, 50}, {"Link", true, 50}, {"Fault", true, 50}, {"Action", true, 50}, {"Details", false, 50}}
 		if err := fitTable(w, width, cols, rows); err != nil {
 			return err
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.ChaosLinks) > 0 {
+		for _, lt := range r.ChaosLinks {
+			fitLine(w, width, trafficLine(lt))
 		}
 		fmt.Fprintln(w)
 	}
@@ -259,4 +266,15 @@ func attrs(m map[string]any) string {
 		parts[i] = fmt.Sprintf("%s=%v%s", k, m[k], attrUnit[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+// trafficLine describes what crossed one chaos link, e.g. "link target
+// 127.0.0.1:40001 → 127.0.0.1:8080: 297 bytes up, 150414 bytes down,
+// 3 connections", or why that was not measured.
+func trafficLine(lt chaos.LinkTraffic) string {
+	head := fmt.Sprintf("link %s %s → %s: ", lt.Link, lt.Listen, lt.Upstream)
+	if !lt.Measured() || lt.BytesUp == nil || lt.BytesDown == nil || lt.Connections == nil {
+		return head + "traffic not measured: " + lt.Unmeasured
+	}
+	return head + fmt.Sprintf("%d bytes up, %d bytes down, %s", *lt.BytesUp, *lt.BytesDown, plural(int(*lt.Connections), "connection"))
 }

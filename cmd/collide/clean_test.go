@@ -37,7 +37,7 @@ func startRun(t *testing.T, api *toxiclient.Client, apiURL string) (*exec.Cmd, s
 		proxies, err := api.Proxies()
 		if err == nil {
 			for name, p := range proxies {
-				if strings.HasPrefix(name, "collide-") && !slices.Contains(before, name) && len(p.ActiveToxics) > 0 {
+				if strings.HasPrefix(name, "collide-") && !slices.Contains(before, name) && len(faultToxics(p)) > 0 {
 					return cmd, name
 				}
 			}
@@ -97,7 +97,7 @@ func TestLeftoversOfKilledRuns(t *testing.T) {
 		t.Fatalf("the killed run's proxy %s is not on the server (%v): the test shows nothing", orphan, got)
 	}
 	op, err := api.Proxy(orphan)
-	if err != nil || len(op.ActiveToxics) == 0 {
+	if err != nil || len(faultToxics(op)) == 0 {
 		t.Fatalf("the orphan %+v lost its toxic before any clean (%v): the test shows nothing", op, err)
 	}
 	if c, err := net.DialTimeout("tcp", op.Listen, 2*time.Second); err != nil {
@@ -139,7 +139,7 @@ func TestLeftoversOfKilledRuns(t *testing.T) {
 	if !slices.Contains(got, liveProxy) {
 		t.Fatalf("the live run's proxy %s was removed: %v", liveProxy, got)
 	}
-	if p, err := api.Proxy(liveProxy); err != nil || len(p.ActiveToxics) == 0 {
+	if p, err := api.Proxy(liveProxy); err != nil || len(faultToxics(p)) == 0 {
 		t.Fatalf("the live run's proxy lost its toxic: %+v, %v", p, err)
 	}
 

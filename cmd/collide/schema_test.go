@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/chaos/fault"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -28,10 +28,10 @@ func TestSchemaCommand(t *testing.T) {
 }
 
 // TestSchemaFaultKinds: the fault kinds the schema offers are the ones
-// chaos registers.
+// chaos/fault registers.
 func TestSchemaFaultKinds(t *testing.T) {
 	got := slices.Sorted(slices.Values(profiles.FaultKinds))
-	if want := chaos.Names(); !slices.Equal(got, want) {
-		t.Fatalf("profiles.FaultKinds = %v, chaos registers %v", got, want)
+	if want := fault.Names(); !slices.Equal(got, want) {
+		t.Fatalf("profiles.FaultKinds = %v, chaos/fault registers %v", got, want)
 	}
 }

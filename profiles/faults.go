@@ -97,12 +97,12 @@ func (w *walker) posOf(path string, at pos) pos {
 
 // Spec returns the fault's kind and its Params checked by the kind: those
 // the loader decoded or, in a Fault built in code without them, the kind's
-// defaults. An unknown kind gives an error listing the known ones; an error
-// about one of the kind's fields is a *fault.FieldError naming it.
+// defaults. An unknown kind, or a problem with one of the kind's fields, is
+// a *fault.FieldError naming the field ("fault", "latency" …).
 func (f Fault) Spec() (*fault.Kind, fault.Params, error) {
 	kind, err := fault.Lookup(f.Fault)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fault: %w", err)
+		return nil, nil, &fault.FieldError{Field: "fault", Msg: err.Error()}
 	}
 	p, err := kind.Check(f.Params)
 	if err != nil {

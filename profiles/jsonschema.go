@@ -111,10 +111,6 @@ var requiredFields = map[string][]string{
 	"Burst":      {"copies"},
 }
 
-// FaultKinds are the fault kinds a profile may name: those registered in
-// package chaos/fault.
-var FaultKinds = fault.Names()
-
 // enumFields are the fields with a closed set of values, by type, so that
 // editors offer them.
 var enumFields = map[string]map[string][]any{
@@ -123,7 +119,6 @@ var enumFields = map[string]map[string][]any{
 	"Fault": {
 		"link":   {"target", "database"},
 		"stream": {"downstream", "upstream"},
-		"fault":  anys(FaultKinds),
 	},
 	"Burst":   {"sync": {"single-packet", "last-byte", "barrier"}, "fallback": {"last-byte", "barrier"}},
 	"Request": {"method": anys(httpMethods)},

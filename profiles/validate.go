@@ -224,7 +224,8 @@ func (v *validator) fault(path string, f Fault) {
 		v.errf(path+".link", "invalid link %s (want target or database)", quote(f.Link))
 	}
 	if f.Fault == "" {
-		v.errf(path+".fault", "required (one of %s)", strings.Join(fault.Names(), ", "))
+		_, err := fault.Lookup("") // required (one of …)
+		v.errf(path+".fault", "%v", err)
 	}
 	switch f.Stream {
 	case "", "upstream", "downstream":

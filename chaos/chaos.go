@@ -282,21 +282,18 @@ func (c *Chaos) Links() []Link {
 
 // Apply adds fault f as a toxic on link now, ignoring f.From and f.For (see
 // Run for schedules), and returns the toxic's name for Remove. f.Link, if set,
-// must equal link. The fault is validated first (see Validate). Toxicity
-// defaults to 1 and stream to downstream.
+// must equal link. The fault's kind and fields are checked first
+// (profiles.Fault.Spec). Toxicity defaults to 1 and stream to downstream.
 func (c *Chaos) Apply(ctx context.Context, link string, f profiles.Fault) (string, error) {
 	if f.Link != "" && f.Link != link {
 		return "", fmt.Errorf("fault is for link %q, not %q", f.Link, link)
 	}
-	if err := validateFault(f); err != nil {
+	kind, params, err := f.Spec()
+	if err != nil {
 		return "", fmt.Errorf("invalid fault: %w", err)
 	}
-	kind, err := Lookup(f.Fault)
-	if err != nil {
-		return "", err
-	}
-	typ, attrs := kind.Toxic(f)
-	stream, toxicity := streamOf(f), toxicityOf(f)
+	typ, attrs := kind.Toxic(params)
+	stream, toxicity := f.StreamValue(), f.ToxicityValue()
 
 	c.mu.Lock()
 	if c.closing {

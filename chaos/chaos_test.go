@@ -14,6 +14,7 @@ import (
 	client "github.com/Shopify/toxiproxy/v2/client"
 
 	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/chaos/fault"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -60,7 +61,7 @@ func TestAddLinkAtFixedAddress(t *testing.T) {
 		t.Fatalf("link = %+v, want listen %s", l, addr)
 	}
 	mustGet(t, addr, "/")
-	toxic, err := c.Apply(context.Background(), "database", profiles.Fault{Fault: "latency", Latency: profiles.Duration(time.Millisecond)})
+	toxic, err := c.Apply(context.Background(), "database", profiles.Fault{Fault: "latency", Params: fault.Latency{Latency: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestLatencyIsReal(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := newChaos(t, e.URL(), "lat-"+name)
 			l := addLink(t, c, "target", up)
-			f := profiles.Fault{Fault: "latency", Stream: stream, Latency: profiles.Duration(150 * time.Millisecond)}
+			f := profiles.Fault{Fault: "latency", Stream: stream, Params: fault.Latency{Latency: 150 * time.Millisecond}}
 
 			base := mustGet(t, l.Listen, "/")
 			toxic, err := c.Apply(ctx, "target", f)
@@ -206,15 +207,15 @@ func TestRemoveOlderToxicKeepsNewer(t *testing.T) {
 	c := newChaos(t, e.URL(), "older")
 	l := addLink(t, c, "target", up)
 	ctx := context.Background()
-	older, err := c.Apply(ctx, "target", profiles.Fault{Fault: "latency", Latency: profiles.Duration(150 * time.Millisecond)})
+	older, err := c.Apply(ctx, "target", profiles.Fault{Fault: "latency", Params: fault.Latency{Latency: 150 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, err := c.Apply(ctx, "target", profiles.Fault{Fault: "latency", Latency: profiles.Duration(60 * time.Millisecond)})
+	newer, err := c.Apply(ctx, "target", profiles.Fault{Fault: "latency", Params: fault.Latency{Latency: 60 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := c.Apply(ctx, "target", profiles.Fault{Fault: "limit_data", Stream: "upstream", Bytes: 1 << 20})
+	other, err := c.Apply(ctx, "target", profiles.Fault{Fault: "limit_data", Stream: "upstream", Params: fault.LimitData{Bytes: 1 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,7 @@ func TestTimeoutToxicHoldsTheRequest(t *testing.T) {
 	}
 
 	// timeout 100ms: the connection is closed after 100ms, before the client's.
-	if _, err := c.Apply(ctx, "target", profiles.Fault{Fault: "timeout", Timeout: profiles.Duration(100 * time.Millisecond)}); err != nil {
+	if _, err := c.Apply(ctx, "target", profiles.Fault{Fault: "timeout", Params: fault.Timeout{Timeout: 100 * time.Millisecond}}); err != nil {
 		t.Fatal(err)
 	}
 	d, err := get(l.Listen, "/", 10*time.Second)
@@ -327,7 +328,7 @@ func TestOtherKindsAreReal(t *testing.T) {
 	t.Run("bandwidth", func(t *testing.T) {
 		base := mustGet(t, l.Listen, "/big")
 		// 50 KB at 100 KB/s: about 500ms.
-		if _, err := c.Apply(ctx, "target", profiles.Fault{Fault: "bandwidth", Rate: 100}); err != nil {
+		if _, err := c.Apply(ctx, "target", profiles.Fault{Fault: "bandwidth", Params: fault.Bandwidth{Rate: 100}}); err != nil {
 			t.Fatal(err)
 		}
 		slow := mustGet(t, l.Listen, "/big")
@@ -341,7 +342,7 @@ func TestOtherKindsAreReal(t *testing.T) {
 	})
 	t.Run("slow_close", func(t *testing.T) {
 		_, base := rawExchange(t, l.Listen)
-		if _, err := c.Apply(ctx, "target", profiles.Fault{Fault: "slow_close", Delay: profiles.Duration(200 * time.Millisecond)}); err != nil {
+		if _, err := c.Apply(ctx, "target", profiles.Fault{Fault: "slow_close", Params: fault.SlowClose{Delay: 200 * time.Millisecond}}); err != nil {
 			t.Fatal(err)
 		}
 		b, slow := rawExchange(t, l.Listen)
@@ -355,7 +356,7 @@ func TestOtherKindsAreReal(t *testing.T) {
 	})
 	t.Run("limit_data", func(t *testing.T) {
 		full, _ := rawExchange(t, l.Listen)
-		if _, err := c.Apply(ctx, "target", profiles.Fault{Fault: "limit_data", Bytes: 10}); err != nil {
+		if _, err := c.Apply(ctx, "target", profiles.Fault{Fault: "limit_data", Params: fault.LimitData{Bytes: 10}}); err != nil {
 			t.Fatal(err)
 		}
 		cut, _ := rawExchange(t, l.Listen)
@@ -434,7 +435,7 @@ func TestCloseRemovesOnlyItsOwn(t *testing.T) {
 	neighbour := newChaos(t, e.URL(), "run-a2") // shares a prefix with run-a's
 	for _, name := range []string{"target", "database"} {
 		l := addLink(t, mine, name, up)
-		if _, err := mine.Apply(ctx, name, profiles.Fault{Fault: "latency", Latency: profiles.Duration(time.Millisecond)}); err != nil {
+		if _, err := mine.Apply(ctx, name, profiles.Fault{Fault: "latency", Params: fault.Latency{Latency: time.Millisecond}}); err != nil {
 			t.Fatal(err)
 		}
 		mustGet(t, l.Listen, "/") // an open-and-closed connection through it
@@ -502,7 +503,7 @@ func TestExternalServer(t *testing.T) {
 		t.Errorf("APIURL() = %s, want %s", c.APIURL(), external.URL())
 	}
 	l := addLink(t, c, "target", up)
-	if _, err := c.Apply(context.Background(), "target", profiles.Fault{Fault: "latency", Latency: profiles.Duration(100 * time.Millisecond)}); err != nil {
+	if _, err := c.Apply(context.Background(), "target", profiles.Fault{Fault: "latency", Params: fault.Latency{Latency: 100 * time.Millisecond}}); err != nil {
 		t.Fatal(err)
 	}
 	if d := mustGet(t, l.Listen, "/"); d < 100*time.Millisecond {

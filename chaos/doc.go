@@ -14,10 +14,13 @@
 // collide runs whose process is gone (killed with -9), read from the owner
 // (host, PID, start time) in their names (owner.go, leftovers.go).
 //
-// Fault kinds live one per file (latency.go, reset_peer.go, timeout.go,
-// bandwidth.go, slow_close.go, limit_data.go) and register themselves by name
-// (Register, Lookup, Names), as Toxiproxy's own toxics do. Validate checks a
-// profile fault and names the field at fault.
+// Fault kinds live one per file in package chaos/fault (latency.go,
+// reset_peer.go, timeout.go, bandwidth.go, slow_close.go, limit_data.go) and
+// register themselves by name (fault.Register, Lookup, Names), as
+// Toxiproxy's own toxics do: each decodes and checks its own fields and
+// builds its toxic's attributes. The profile loader checks a fault's common
+// fields (link, stream, toxicity, from, for) and has the kind decode the
+// rest; Apply and Run check a fault built in code with profiles.Fault.Spec.
 //
 // Units: profile durations (latency, jitter, timeout, delay, from, for) are Go
 // durations; Toxiproxy takes whole milliseconds, so sub-millisecond parts are

@@ -56,8 +56,8 @@ func (e *FaultError) Unwrap() error { return e.Err }
 // relative to now; attackLen (0: no limit) is when the schedule ends and the
 // remaining faults are removed. Timeline offsets are measured from this call.
 //
-// Run checks every fault (Validate) and that its link exists before starting
-// anything; such errors return at once. Failures while running (the server
+// Run checks every fault's kind and fields (profiles.Fault.Spec) and that
+// its link exists before starting anything; such errors return at once. Failures while running (the server
 // refusing a toxic, the API gone) end the schedule and are delivered by Err
 // as soon as they occur, and by Wait and Stop.
 func (c *Chaos) Run(ctx context.Context, faults []profiles.Fault, attackLen time.Duration) (*Schedule, error) {
@@ -65,7 +65,7 @@ func (c *Chaos) Run(ctx context.Context, faults []profiles.Fault, attackLen time
 		return nil, fmt.Errorf("attack length must not be negative, got %s", attackLen)
 	}
 	for i, f := range faults {
-		if err := Validate(f); err != nil {
+		if _, _, err := f.Spec(); err != nil {
 			return nil, fmt.Errorf("chaos[%d].%w", i, err)
 		}
 	}

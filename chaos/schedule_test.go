@@ -12,13 +12,15 @@ import (
 	"testing"
 	"time"
 
-	client "github.com/Shopify/toxiproxy/v2/client"
-
 	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/chaos/fault"
 	"github.com/collide-dev/collide/profiles"
 )
 
-func ms(n int) profiles.Duration { return profiles.Duration(time.Duration(n) * time.Millisecond) }
+func ms(n int) profiles.Duration { return profiles.Duration(dms(n)) }
+
+// dms is n milliseconds, for a fault kind's fields.
+func dms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
 // waitActive polls c.Active() until it is want (space-separated), for up
 // to 10s.
@@ -67,10 +69,10 @@ func noToxicsLeft(t *testing.T, apiURL string) {
 func TestScheduleOffsets(t *testing.T) {
 	c, e, links := twoLinks(t, "sched")
 	faults := []profiles.Fault{
-		{Link: "target", Fault: "latency", Latency: ms(50), From: 0, For: ms(300)},
-		{Link: "database", Fault: "latency", Latency: ms(20), From: ms(200), For: ms(400)},
-		{Link: "target", Fault: "bandwidth", Rate: 1000, From: ms(400)},
-		{Link: "database", Fault: "slow_close", Delay: ms(10), From: ms(1200)},
+		{Link: "target", Fault: "latency", Params: fault.Latency{Latency: dms(50)}, From: 0, For: ms(300)},
+		{Link: "database", Fault: "latency", Params: fault.Latency{Latency: dms(20)}, From: ms(200), For: ms(400)},
+		{Link: "target", Fault: "bandwidth", Params: fault.Bandwidth{Rate: 1000}, From: ms(400)},
+		{Link: "database", Fault: "slow_close", Params: fault.SlowClose{Delay: dms(10)}, From: ms(1200)},
 	}
 	s, err := c.Run(context.Background(), faults, time.Second)
 	if err != nil {
@@ -183,22 +185,20 @@ func TestScheduleOffsets(t *testing.T) {
 // the schedule must surface the server's refusal.
 type rejected struct{}
 
-func (rejected) Name() string                  { return "test_rejected" }
-func (rejected) Validate(profiles.Fault) error { return nil }
-func (rejected) Toxic(profiles.Fault) (string, client.Attributes) {
-	return "no_such_toxic", client.Attributes{"latency": -5}
-}
+func (rejected) Validate() error            { return nil }
+func (rejected) Attributes() map[string]any { return map[string]any{"latency": -5} }
 
 // TestScheduleFirstErrorSurfaces: the first failing apply ends the schedule
 // and is delivered promptly on Err, as a *FaultError.
 func TestScheduleFirstErrorSurfaces(t *testing.T) {
 	t.Run("server refuses the toxic", func(t *testing.T) {
-		defer chaos.RegisterForTest(rejected{})()
+		fault.Register("test_rejected", rejected{})
+		defer fault.Unregister("test_rejected")
 		c, e, _ := twoLinks(t, "reject")
 		faults := []profiles.Fault{
-			{Link: "target", Fault: "latency", Latency: ms(10)},
+			{Link: "target", Fault: "latency", Params: fault.Latency{Latency: dms(10)}},
 			{Link: "database", Fault: "test_rejected", From: ms(200)},
-			{Link: "database", Fault: "latency", Latency: ms(10), From: ms(3000)},
+			{Link: "database", Fault: "latency", Params: fault.Latency{Latency: dms(10)}, From: ms(3000)},
 		}
 		s, err := c.Run(context.Background(), faults, 5*time.Second)
 		if err != nil {
@@ -272,7 +272,7 @@ func TestScheduleFirstErrorSurfaces(t *testing.T) {
 			want string
 		}{
 			{profiles.Fault{Link: "target", Fault: "latency"}, "chaos[0].latency: must be > 0"},
-			{profiles.Fault{Link: "queue", Fault: "latency", Latency: ms(1)}, "chaos[0].link: must be target or database"},
+			{profiles.Fault{Link: "queue", Fault: "latency", Params: fault.Latency{Latency: dms(1)}}, `chaos[0].link: no link "queue" (links: target, database)`},
 			{profiles.Fault{Link: "target", Fault: "bogus"}, `chaos[0].fault: unknown fault "bogus"`},
 		} {
 			if _, err := c.Run(context.Background(), []profiles.Fault{tc.f}, time.Second); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -295,9 +295,9 @@ func TestScheduleFirstErrorSurfaces(t *testing.T) {
 func TestScheduleStopAndClose(t *testing.T) {
 	c, e, _ := twoLinks(t, "stop")
 	faults := []profiles.Fault{
-		{Link: "target", Fault: "latency", Latency: ms(10)},
+		{Link: "target", Fault: "latency", Params: fault.Latency{Latency: dms(10)}},
 		{Link: "database", Fault: "timeout", From: ms(50), For: ms(60000)},
-		{Link: "database", Fault: "latency", Latency: ms(10), From: ms(60000)},
+		{Link: "database", Fault: "latency", Params: fault.Latency{Latency: dms(10)}, From: ms(60000)},
 	}
 	s, err := c.Run(context.Background(), faults, 0)
 	if err != nil {
@@ -383,11 +383,11 @@ func TestScheduleUnderLoad(t *testing.T) {
 		}
 		switch rng.Intn(3) {
 		case 0:
-			f.Fault, f.Latency, f.Jitter = "latency", ms(5+rng.Intn(20)), ms(rng.Intn(5))
+			f.Fault, f.Params = "latency", fault.Latency{Latency: dms(5 + rng.Intn(20)), Jitter: dms(rng.Intn(5))}
 		case 1:
-			f.Fault, f.Rate = "bandwidth", int64(500+rng.Intn(1000))
+			f.Fault, f.Params = "bandwidth", fault.Bandwidth{Rate: int64(500 + rng.Intn(1000))}
 		case 2:
-			f.Fault, f.Delay = "slow_close", ms(1+rng.Intn(20))
+			f.Fault, f.Params = "slow_close", fault.SlowClose{Delay: dms(1 + rng.Intn(20))}
 		}
 		if rng.Intn(2) == 0 {
 			f.Stream = "upstream"

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/collide-dev/collide/attacks"
-	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/chaos/fault"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -38,7 +38,12 @@ func compile(p *profiles.Profile) (*plan, error) {
 	pl := &plan{links: map[string]bool{}}
 	for i, f := range p.Chaos {
 		field := fmt.Sprintf("chaos[%d]", i)
-		if err := chaos.Validate(f); err != nil {
+		// A loaded profile's faults were checked by the loader; Spec checks
+		// the kind and fields of one built in code.
+		if _, _, err := f.Spec(); err != nil {
+			if fe, ok := errors.AsType[*fault.FieldError](err); ok {
+				return nil, &ProfileError{p.Errorf(field+"."+fe.Field, "%s", fe.Msg)}
+			}
 			return nil, &ProfileError{p.Errorf(field, "%v", err)}
 		}
 		if f.Link == "database" && p.Database.Driver == "sqlite" {

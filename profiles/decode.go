@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -91,6 +92,17 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error
 	var decode func(*yaml.Node) error
 	if v.CanAddr() {
 		switch d := v.Addr().Interface().(type) {
+		case *Fault:
+			return w.decodeFault(n, d, path, at)
+		case *time.Duration:
+			// A fault kind's durations (package chaos/fault) are spelt as
+			// every Duration of a profile.
+			decode = func(n *yaml.Node) error {
+				var pd Duration
+				err := pd.UnmarshalYAML(n)
+				*d = pd.D()
+				return err
+			}
 		case yaml.Unmarshaler:
 			decode = d.UnmarshalYAML
 		case shortForm:

@@ -132,6 +132,14 @@ func (r OutcomeRules) FailSet() StatusSet {
 	return mustStatusSet(r.Fail)
 }
 
+// StreamValue is the direction the fault acts on (default downstream).
+func (f Fault) StreamValue() string {
+	if f.Stream == "" {
+		return defaultStream
+	}
+	return f.Stream
+}
+
 // ToxicityValue is the probability the fault applies (default 1).
 func (f Fault) ToxicityValue() float64 {
 	if f.Toxicity == nil {

@@ -10,9 +10,13 @@ import (
 	"go/parser"
 	"go/token"
 	"reflect"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/invopop/jsonschema"
+
+	"github.com/collide-dev/collide/chaos/fault"
 )
 
 // SchemaID is the $id of the profile format's JSON Schema.
@@ -33,7 +37,7 @@ var typeSources embed.FS
 // capture), a setup step (SQL text or a mapping), durations (text, or 0)
 // and rates (text or a number per second).
 func JSONSchema() ([]byte, error) {
-	comments, err := typeComments()
+	comments, err := typeComments(typeSources, "github.com/collide-dev/collide/profiles")
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +64,11 @@ func JSONSchema() ([]byte, error) {
 	for name, def := range s.Definitions {
 		if short := schemaShortForms[name]; short != nil {
 			s.Definitions[name] = short(def)
+		}
+	}
+	if def := s.Definitions["Fault"]; def != nil {
+		if s.Definitions["Fault"], err = faultSchema(def); err != nil {
+			return nil, err
 		}
 	}
 	// A status is written as text (2xx, 200-204) or a bare code (409).
@@ -102,10 +111,6 @@ var requiredFields = map[string][]string{
 	"Burst":      {"copies"},
 }
 
-// FaultKinds are the fault kinds a profile may name (chaos registers one
-// each; a test keeps the two lists equal).
-var FaultKinds = []string{"bandwidth", "latency", "limit_data", "reset_peer", "slow_close", "timeout"}
-
 // enumFields are the fields with a closed set of values, by type, so that
 // editors offer them.
 var enumFields = map[string]map[string][]any{
@@ -114,7 +119,6 @@ var enumFields = map[string]map[string][]any{
 	"Fault": {
 		"link":   {"target", "database"},
 		"stream": {"downstream", "upstream"},
-		"fault":  anys(FaultKinds),
 	},
 	"Burst":   {"sync": {"single-packet", "last-byte", "barrier"}, "fallback": {"last-byte", "barrier"}},
 	"Request": {"method": anys(httpMethods)},
@@ -126,6 +130,56 @@ func anys(list []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// faultSchema describes a chaos entry as one alternative per fault kind
+// registered in package chaos/fault: the fields every fault has (common,
+// the reflected Fault) with fault fixed to the kind's name, then the
+// kind's own fields, reflected from its Params type with the doc comments
+// of that package.
+func faultSchema(common *jsonschema.Schema) (*jsonschema.Schema, error) {
+	comments, err := typeComments(fault.Sources, "github.com/collide-dev/collide/chaos/fault")
+	if err != nil {
+		return nil, err
+	}
+	r := &jsonschema.Reflector{
+		FieldNameTag:               "yaml",
+		RequiredFromJSONSchemaTags: true,
+		CommentMap:                 comments,
+		Mapper:                     scalarSchema,
+		ExpandedStruct:             true,
+		DoNotReference:             true,
+	}
+	name, ok := common.Properties.Get("fault")
+	if !ok {
+		return nil, fmt.Errorf("profile schema: Fault has no fault field")
+	}
+	out := &jsonschema.Schema{Description: common.Description}
+	for _, kindName := range fault.Names() {
+		kind, err := fault.Lookup(kindName)
+		if err != nil {
+			return nil, err
+		}
+		own := r.ReflectFromType(kind.Type())
+		// A fresh schema of Fault gives a property map with the common
+		// fields in their order; their descriptions and enums are common's.
+		alt := r.ReflectFromType(reflect.TypeFor[Fault]())
+		for p := common.Properties.Oldest(); p != nil; p = p.Next() {
+			alt.Properties.Set(p.Key, p.Value)
+		}
+		fixed := *name
+		fixed.Enum = []any{kindName}
+		alt.Properties.Set("fault", &fixed)
+		for p := own.Properties.Oldest(); p != nil; p = p.Next() {
+			alt.Properties.Set(p.Key, p.Value)
+		}
+		alt.Version, alt.ID, alt.Definitions = "", "", nil
+		alt.Title = kindName
+		alt.Description = own.Description
+		alt.Required = append(slices.Clone(common.Required), own.Required...)
+		out.OneOf = append(out.OneOf, alt)
+	}
+	return out, nil
 }
 
 // shortForms wrap the mapping schema of the types that YAML also accepts
@@ -167,7 +221,7 @@ const durationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 // scalarSchema maps the types written as one YAML scalar.
 func scalarSchema(t reflect.Type) *jsonschema.Schema {
 	switch t {
-	case reflect.TypeFor[Duration]():
+	case reflect.TypeFor[Duration](), reflect.TypeFor[time.Duration]():
 		return &jsonschema.Schema{
 			Description: "A duration such as 250ms, 2s or 1m30s.",
 			OneOf: []*jsonschema.Schema{
@@ -188,18 +242,21 @@ func scalarSchema(t reflect.Type) *jsonschema.Schema {
 }
 
 // typeComments maps "<package>.<Type>" and "<package>.<Type>.<Field>" to
-// the doc comments of the profile's types (invopop's CommentMap), read from
-// the embedded sources so the binary needs no source tree.
-func typeComments() (map[string]string, error) {
-	const pkg = "github.com/collide-dev/collide/profiles"
-	entries, err := typeSources.ReadDir(".")
+// the doc comments of the types declared in the Go files of sources, package
+// pkg (invopop's CommentMap), read from embedded sources so the binary needs
+// no source tree. Test files are skipped.
+func typeComments(sources embed.FS, pkg string) (map[string]string, error) {
+	entries, err := sources.ReadDir(".")
 	if err != nil {
 		return nil, err
 	}
 	fset := token.NewFileSet()
 	var files []*ast.File
 	for _, e := range entries {
-		src, err := typeSources.ReadFile(e.Name())
+		if strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		src, err := sources.ReadFile(e.Name())
 		if err != nil {
 			return nil, err
 		}

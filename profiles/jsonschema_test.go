@@ -14,6 +14,8 @@ import (
 
 	sjs "github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
+
+	"github.com/collide-dev/collide/chaos/fault"
 )
 
 // schemaCopy is the checked-in copy of the schema, referenced from
@@ -198,6 +200,10 @@ x-anchors: {anything: 1}
 		{name: "lower-case method", yaml: strings.Replace(base, "method: POST", "method: post", 1)},
 		{name: "bad status", yaml: strings.Replace(base, "ok: [200, 2xx]", "ok: [200, 2xxx]", 1)},
 		{name: "keys as text", yaml: strings.Replace(base, "keys: 5", "keys: five", 1)},
+		{name: "faults with their own fields", yaml: base + "chaos:\n  - {link: target, fault: latency, latency: 10ms, jitter: 2ms}\n  - {link: target, fault: reset_peer, timeout: 1s, toxicity: 0.1}\n", valid: true},
+		{name: "fault with a field of another kind", yaml: base + "chaos:\n  - {link: target, fault: reset_peer, latency: 10ms}\n"},
+		{name: "fault without its required field", yaml: base + "chaos:\n  - {link: target, fault: bandwidth}\n"},
+		{name: "unknown fault", yaml: base + "chaos:\n  - {link: target, fault: packet_loss}\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := s.Validate(yamlInstance(t, []byte(tc.yaml)))
@@ -332,6 +338,12 @@ func TestEveryFieldInSchemaAndDocs(t *testing.T) {
 	}
 	rows := docFieldRows(t)
 	paths := fieldPaths(reflect.TypeFor[Profile](), "", map[reflect.Type]bool{})
+	for _, name := range fault.Names() { // the fault kinds' own fields
+		k, _ := fault.Lookup(name)
+		for _, f := range k.Fields() {
+			paths = append(paths, "chaos."+f)
+		}
+	}
 	if len(paths) < 100 {
 		t.Fatalf("only %d field paths", len(paths))
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/collide-dev/collide/chaos/fault"
 )
 
 // Version is the profile format version this package reads.
@@ -126,12 +128,15 @@ type Database struct {
 	Container *DatabaseContainer `yaml:"container" json:"container,omitempty"`
 }
 
-// Fault is one network fault on one link, optionally limited to a window.
+// Fault is one network fault on one link, optionally limited to a window:
+// the fields every fault has, then those of its kind (latency and jitter
+// for latency, rate for bandwidth …), in one mapping: {link: target, fault:
+// latency, latency: 20ms}.
 type Fault struct {
 	// Link is "target" (attacker → service) or "database" (service → db).
 	Link string `yaml:"link" json:"link"`
-	// Fault is the fault kind: latency, reset_peer, timeout, bandwidth,
-	// slow_close, limit_data.
+	// Fault is the fault kind, one registered in package chaos/fault:
+	// latency, reset_peer, timeout, bandwidth, slow_close, limit_data.
 	Fault string `yaml:"fault" json:"fault"`
 	// Stream is "downstream" (towards the client, default) or "upstream".
 	Stream string `yaml:"stream" json:"stream,omitempty"`
@@ -143,20 +148,10 @@ type Fault struct {
 	// For is how long the fault stays; 0 means until the attack ends.
 	For Duration `yaml:"for" json:"for,omitempty"`
 
-	// Latency is the added delay (latency).
-	Latency Duration `yaml:"latency" json:"latency,omitempty"`
-	// Jitter is the ± random spread around Latency (latency).
-	Jitter Duration `yaml:"jitter" json:"jitter,omitempty"`
-	// Timeout is how long before the connection is closed or reset
-	// (timeout, reset_peer); 0 means never for timeout, at once for reset_peer.
-	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
-	// Rate is the bandwidth limit in KB/s (bandwidth).
-	Rate int64 `yaml:"rate" json:"rate,omitempty"`
-	// Delay is the delay before the socket is closed (slow_close).
-	Delay Duration `yaml:"delay" json:"delay,omitempty"`
-	// Bytes is the number of bytes passed before the connection is closed
-	// (limit_data).
-	Bytes int64 `yaml:"bytes" json:"bytes,omitempty"`
+	// Params are the kind's own fields (a fault.Latency for latency …),
+	// decoded and checked by the loader; nil in a Fault built in code means
+	// the kind's defaults. Spec gives them checked, whichever the case.
+	Params fault.Params `yaml:"-" json:"-"`
 }
 
 // Operation is one stream of requests.

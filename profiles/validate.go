@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/collide-dev/collide/chaos/fault"
 )
 
 // MaxRequests caps the requests of one operation, whatever its rate and
@@ -222,7 +224,8 @@ func (v *validator) fault(path string, f Fault) {
 		v.errf(path+".link", "invalid link %s (want target or database)", quote(f.Link))
 	}
 	if f.Fault == "" {
-		v.errf(path+".fault", "required (e.g. latency, reset_peer, timeout, bandwidth, slow_close, limit_data)")
+		_, err := fault.Lookup("") // required (one of …)
+		v.errf(path+".fault", "%v", err)
 	}
 	switch f.Stream {
 	case "", "upstream", "downstream":
@@ -235,17 +238,13 @@ func (v *validator) fault(path string, f Fault) {
 	for _, d := range []struct {
 		name string
 		d    Duration
-	}{{"from", f.From}, {"for", f.For}, {"latency", f.Latency}, {"jitter", f.Jitter}, {"timeout", f.Timeout}, {"delay", f.Delay}} {
+	}{{"from", f.From}, {"for", f.For}} {
 		if d.d < 0 {
 			v.errf(path+"."+d.name, "must not be negative")
 		}
 	}
-	if f.Rate < 0 {
-		v.errf(path+".rate", "must not be negative (got %d)", f.Rate)
-	}
-	if f.Bytes < 0 {
-		v.errf(path+".bytes", "must not be negative (got %d)", f.Bytes)
-	}
+	// The kind's own fields were decoded and checked with the entry
+	// (decodeFault).
 }
 
 func (v *validator) operation(path string, o Operation) {

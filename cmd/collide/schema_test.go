@@ -1,12 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/chaos/fault"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -27,11 +28,30 @@ func TestSchemaCommand(t *testing.T) {
 	}
 }
 
-// TestSchemaFaultKinds: the fault kinds the schema offers are the ones
-// chaos registers.
+// TestSchemaFaultKinds: the fault kinds the schema offers (one alternative
+// of a chaos entry each) are the ones chaos/fault registers.
 func TestSchemaFaultKinds(t *testing.T) {
-	got := slices.Sorted(slices.Values(profiles.FaultKinds))
-	if want := chaos.Names(); !slices.Equal(got, want) {
-		t.Fatalf("profiles.FaultKinds = %v, chaos registers %v", got, want)
+	b, err := profiles.JSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Defs map[string]struct {
+			OneOf []struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"oneOf"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, alt := range s.Defs["Fault"].OneOf {
+		got = append(got, alt.Properties["fault"].Enum...)
+	}
+	if want := fault.Names(); !slices.Equal(got, want) {
+		t.Fatalf("the schema offers faults %v, chaos/fault registers %v", got, want)
 	}
 }

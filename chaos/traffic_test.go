@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/chaos/fault"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -24,7 +25,7 @@ func TestTrafficCounted(t *testing.T) {
 	c := newChaos(t, e.URL(), "traffic")
 	up := upstream(t)
 	l := addLink(t, c, "target", up)
-	if _, err := c.Apply(context.Background(), "target", profiles.Fault{Fault: "latency", Latency: profiles.Duration(20 * time.Millisecond)}); err != nil {
+	if _, err := c.Apply(context.Background(), "target", profiles.Fault{Fault: "latency", Params: fault.Latency{Latency: 20 * time.Millisecond}}); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {

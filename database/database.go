@@ -81,6 +81,9 @@ type Features struct {
 	Container bool
 	// Syntax is how statements take bind parameters.
 	Syntax Syntax
+	// Rank orders drivers in lists shown to users (Names), lower first:
+	// the databases most profiles use come first.
+	Rank int
 }
 
 // Syntax is how a driver's statements take bind parameters.

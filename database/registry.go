@@ -28,7 +28,8 @@ func Register(d Driver) {
 	drivers[d.Name()] = d
 }
 
-// Names returns the registered driver names, sorted.
+// Names returns the registered driver names in the order of their
+// Features().Rank, then by name: postgres, sqlite, mysql, redis.
 func Names() []string {
 	mu.RLock()
 	defer mu.RUnlock()
@@ -36,7 +37,13 @@ func Names() []string {
 	for n := range drivers {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := drivers[names[i]].Features().Rank, drivers[names[j]].Features().Rank
+		if ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
 	return names
 }
 
@@ -52,7 +59,7 @@ func Lookup(name string) (Driver, error) {
 	return d, nil
 }
 
-// Drivers returns the registered drivers, sorted by name.
+// Drivers returns the registered drivers, in the order of Names.
 func Drivers() []Driver {
 	names := Names()
 	out := make([]Driver, 0, len(names))
@@ -64,7 +71,7 @@ func Drivers() []Driver {
 	return out
 }
 
-// NamesWhere returns the sorted names of the drivers for which keep is
+// NamesWhere returns, in the order of Names, the names of the drivers for which keep is
 // true, e.g. those the demo runs on, for messages.
 func NamesWhere(keep func(Driver) bool) []string {
 	var out []string
@@ -99,16 +106,18 @@ func Open(ctx context.Context, driver, dsn string) (DB, error) {
 	return d.Open(ctx, dsn)
 }
 
-// Redact returns dsn with its passwords hidden by the named driver's
-// Redact. When the driver is unknown (or "", for a DSN of unknown kind),
-// every registered driver's Redact is applied in turn, so that whatever
-// form dsn has, its password is hidden.
+// Redact returns dsn with its passwords hidden: by the named driver's
+// Redact, then by every other registered driver's (each leaves a DSN of
+// another form unchanged), so that a DSN is redacted whatever its form,
+// even under the wrong driver name or none ("").
 func Redact(driver, dsn string) string {
 	if d, err := Lookup(driver); err == nil {
-		return d.Redact(dsn)
+		dsn = d.Redact(dsn)
 	}
 	for _, d := range Drivers() {
-		dsn = d.Redact(dsn)
+		if d.Name() != driver {
+			dsn = d.Redact(dsn)
+		}
 	}
 	return dsn
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/invopop/jsonschema"
+
+	"github.com/collide-dev/collide/database"
 )
 
 // SchemaID is the $id of the profile format's JSON Schema.
@@ -109,7 +111,7 @@ var FaultKinds = []string{"bandwidth", "latency", "limit_data", "reset_peer", "s
 // enumFields are the fields with a closed set of values, by type, so that
 // editors offer them.
 var enumFields = map[string]map[string][]any{
-	"Database":   {"driver": {"postgres", "sqlite", "mysql", "redis"}},
+	"Database":   {"driver": anys(database.Names())},
 	"DemoTarget": {"mode": {"racy", "safe"}},
 	"Fault": {
 		"link":   {"target", "database"},

@@ -33,7 +33,7 @@ func (Driver) DefaultPort() int { return DefaultPort }
 // demo does not keep its data in Redis and collide starts no Redis
 // container.
 func (Driver) Features() database.Features {
-	return database.Features{Syntax: database.Syntax{Numbered: true}}
+	return database.Features{Syntax: database.Syntax{Numbered: true}, Rank: 4}
 }
 
 // Check requires a DSN.

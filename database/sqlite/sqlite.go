@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 
 	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -29,7 +28,7 @@ func (Driver) DefaultPort() int { return 0 }
 // Features: in-process (a file the service opens), the demo runs on it,
 // parameters are ?.
 func (Driver) Features() database.Features {
-	return database.Features{InProcess: true, Demo: true, Syntax: database.Syntax{SQL: true}}
+	return database.Features{InProcess: true, Demo: true, Syntax: database.Syntax{SQL: true}, Rank: 2}
 }
 
 // Check requires a DSN (the service's database file) when the service is
@@ -52,8 +51,13 @@ func (Driver) Through(string, string) (string, error) {
 	return "", errNoNetwork
 }
 
-// errNoNetwork says why, and is database.ErrNoNetwork.
-var errNoNetwork = fmt.Errorf("sqlite runs inside the service: %w", database.ErrNoNetwork)
+// errNoNetwork says why there is no address; it is database.ErrNoNetwork.
+var errNoNetwork error = noNetwork{}
+
+type noNetwork struct{}
+
+func (noNetwork) Error() string { return "sqlite runs inside the service" }
+func (noNetwork) Unwrap() error { return database.ErrNoNetwork }
 
 // Redact returns dsn unchanged: a file path or file: URI holds no
 // password.

@@ -98,6 +98,26 @@ func Unreachable(t testing.TB, what string, err error) {
 // that creates a private database for each test and drops it afterwards.
 func MySQL(parent *testing.T) func(t *testing.T) database.DB {
 	parent.Helper()
+	newDSN := MySQLDatabases(parent)
+	return func(t *testing.T) database.DB {
+		t.Helper()
+		dsn := newDSN(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		db, err := database.Open(ctx, "mysql", dsn)
+		if err != nil {
+			t.Fatalf("open mysql: %v", err)
+		}
+		t.Cleanup(func() { db.Close() }) // runs before the drop
+		return db
+	}
+}
+
+// MySQLDatabases checks that the MySQL server answers and returns a
+// function that creates a private database for a test, drops it when the
+// test ends, and returns its DSN (user:pass@tcp(host:port)/name).
+func MySQLDatabases(parent *testing.T) func(t *testing.T) string {
+	parent.Helper()
 	adminDSN := EnvOr(EnvMySQLDSN, DefaultMySQLDSN)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -110,7 +130,7 @@ func MySQL(parent *testing.T) func(t *testing.T) database.DB {
 	if err != nil {
 		parent.Fatalf("%s: %v", EnvMySQLDSN, err)
 	}
-	return func(t *testing.T) database.DB {
+	return func(t *testing.T) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -127,21 +147,36 @@ func MySQL(parent *testing.T) func(t *testing.T) database.DB {
 		})
 		c := cfg.Clone()
 		c.DBName = name
-		db, err := database.Open(ctx, "mysql", c.FormatDSN())
-		if err != nil {
-			t.Fatalf("open mysql: %v", err)
-		}
-		t.Cleanup(func() { db.Close() }) // runs before the drop
-		return db
+		return c.FormatDSN()
 	}
 }
 
 // Redis checks that the Redis server answers and returns an opener
-// that gives each test a database number of its own: numbers 1… are claimed
-// with SET collide:test:db:N token NX PX in database 0 (so test processes
-// running at once share the server safely), flushed, and released after the
-// test. A test waits while every number is taken.
+// that gives each test a database of its own (see RedisDatabases).
 func Redis(parent *testing.T) func(t *testing.T) database.DB {
+	parent.Helper()
+	newURL := RedisDatabases(parent)
+	return func(t *testing.T) database.DB {
+		t.Helper()
+		url := newURL(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		db, err := database.Open(ctx, "redis", url)
+		if err != nil {
+			t.Fatalf("open redis: %v", err)
+		}
+		t.Cleanup(func() { db.Close() }) // runs before the release
+		return db
+	}
+}
+
+// RedisDatabases checks that the Redis server answers and returns a
+// function that gives a test a database number of its own and returns its
+// URL: numbers 1… are claimed with SET collide:test:db:N token NX PX in
+// database 0 (so test processes running at once share the server safely),
+// flushed, and flushed and released after the test. A test waits while
+// every number is taken.
+func RedisDatabases(parent *testing.T) func(t *testing.T) string {
 	parent.Helper()
 	url := EnvOr(EnvRedisURL, DefaultRedisURL)
 	opt, err := redis.ParseURL(url)
@@ -163,7 +198,7 @@ func Redis(parent *testing.T) func(t *testing.T) database.DB {
 			dbs = n
 		}
 	}
-	return func(t *testing.T) database.DB {
+	return func(t *testing.T) string {
 		t.Helper()
 		token := strconv.FormatUint(rand.Uint64(), 36)
 		deadline := time.Now().Add(60 * time.Second)
@@ -191,12 +226,11 @@ func Redis(parent *testing.T) func(t *testing.T) database.DB {
 		o.DB = n
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		db, err := database.Open(ctx, "redis", RedisURLWithDB(url, n))
+		c := redis.NewClient(&o)
+		err := c.FlushDB(ctx).Err()
+		c.Close()
 		if err != nil {
-			t.Fatalf("open redis: %v", err)
-		}
-		if err := db.Exec(ctx, "FLUSHDB"); err != nil {
-			t.Fatal(err)
+			t.Fatalf("flush redis database %d: %v", n, err)
 		}
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -204,10 +238,9 @@ func Redis(parent *testing.T) func(t *testing.T) database.DB {
 			c := redis.NewClient(&o)
 			c.FlushDB(ctx)
 			c.Close()
-			db.Close()
 			ctl.Eval(ctx, `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`, []string{key}, token)
 		})
-		return db
+		return RedisURLWithDB(url, n)
 	}
 }
 

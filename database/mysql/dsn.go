@@ -53,6 +53,10 @@ func parse(dsn string) (*mysql.Config, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	// The driver adds the default port to tcp([::1]) as [[::1]]:3306.
+	if cfg.Net != "unix" && strings.HasPrefix(cfg.Addr, "[[") {
+		cfg.Addr = strings.Replace(cfg.Addr[1:], "]]", "]", 1)
+	}
 	_, q, _ := strings.Cut(dsn, "?")
 	return cfg, q, nil
 }

@@ -21,6 +21,9 @@ func TestDSN(t *testing.T) {
 		{name: "tcp ipv6", dsn: "u:p@tcp([::1]:3307)/x",
 			network: "tcp", address: "[::1]:3307",
 			through: "u:p@tcp(127.0.0.1:40001)/x", redacted: "u:REDACTED@tcp([::1]:3307)/x"},
+		{name: "tcp ipv6 missing port", dsn: "u:p@tcp([::1])/x",
+			network: "tcp", address: "[::1]:3306",
+			through: "u:p@tcp(127.0.0.1:40001)/x", redacted: "u:REDACTED@tcp([::1])/x"},
 		{name: "no address", dsn: "u:p@/x",
 			network: "tcp", address: "127.0.0.1:3306",
 			through: "u:p@tcp(127.0.0.1:40001)/x", redacted: "u:REDACTED@/x"},
@@ -91,6 +94,7 @@ func TestConfig(t *testing.T) {
 		{"u:p@tcp(db:3306)/app?parseTime=false&timeout=2s", "u:p@tcp(db:3306)/app?timeout=2s"},
 		{"mysql://u:p%2Fw@127.0.0.1/app?loc=Local", "u:p/w@tcp(127.0.0.1:3306)/app?loc=Local&parseTime=true&timeout=10s"},
 		{"mariadb://u@[::1]:3307/app", "u@tcp([::1]:3307)/app?parseTime=true&timeout=10s"},
+		{"u@tcp([::1])/app", "u@tcp([::1]:3306)/app?parseTime=true&timeout=10s"},
 	} {
 		cfg, err := config(tc.in)
 		if err != nil {

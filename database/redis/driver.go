@@ -36,9 +36,10 @@ func (Driver) Features() database.Features {
 	return database.Features{Syntax: database.Syntax{Numbered: true}, Rank: 4}
 }
 
-// Check requires a DSN.
+// Check requires a DSN (a container, which this driver cannot have, is
+// reported by the caller from Features).
 func (Driver) Check(s database.Setting) []database.Problem {
-	if s.DSN == "" {
+	if s.DSN == "" && !s.Container {
 		return []database.Problem{{Field: "database.dsn", Msg: "required for driver redis (e.g. redis://127.0.0.1:6379/0)"}}
 	}
 	return nil

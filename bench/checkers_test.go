@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collide-dev/collide/database"
+	_ "github.com/collide-dev/collide/database/postgres" // the database the benchmarks use
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/internal/testpg"
 	"github.com/collide-dev/collide/invariants"
@@ -25,7 +27,7 @@ func BenchmarkCheckers1M(b *testing.B) {
 	rows := envInt("COLLIDE_BENCH_ROWS", 1_000_000)
 	ctx := context.Background()
 	dsn := testpg.New(b)
-	db, err := invariants.Open(ctx, "postgres", dsn)
+	db, err := database.Open(ctx, "postgres", dsn)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/collide-dev/collide/invariants"
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/profiles"
 	"github.com/collide-dev/collide/report"
 )
@@ -92,7 +92,7 @@ func (s *secrets) scrub(text string) string {
 // Passwords of DSNs and URLs are not recorded: a weak one ("collide") would
 // hide every word it matches; they are redacted wherever a DSN or URL is
 // written (scrub finds them in the text itself) and in driver errors
-// (invariants.Open).
+// (database.Open).
 func (s *secrets) collect(p *profiles.Profile, overrides []string) {
 	text := func(v string) { s.add(profiles.TextSecrets(v)...) }
 	for _, o := range overrides {
@@ -256,7 +256,7 @@ func redactURL(raw string) string {
 // DSN's password, the target URL's password, and secret request headers.
 func redactedProfile(p *profiles.Profile) *profiles.Profile {
 	c := *p
-	c.Database.DSN = invariants.RedactDSN(p.Database.DSN)
+	c.Database.DSN = database.Redact(p.Database.Driver, p.Database.DSN)
 	c.Target.URL = redactURL(p.Target.URL)
 	if cmd := p.Target.Command; cmd != nil {
 		cc := *cmd
@@ -337,7 +337,7 @@ func redactEnv(env map[string]string) map[string]string {
 		case secretHeader(strings.ReplaceAll(k, "_", "-")):
 			v = Redacted
 		default:
-			v = invariants.RedactDSN(redactURL(v))
+			v = database.Redact("", redactURL(v))
 		}
 		out[k] = v
 	}
@@ -366,7 +366,7 @@ func redactOverrides(sets []string) []string {
 		p := strings.ToLower(path)
 		switch {
 		case strings.HasSuffix(p, ".dsn") || p == "dsn":
-			value = invariants.RedactDSN(value)
+			value = database.Redact("", value)
 		case strings.Contains(p, ".env.") || strings.HasSuffix(p, ".env"):
 			value = Redacted
 		case secretHeader(last) || strings.Contains(strings.ToLower(last), "password"):

@@ -18,6 +18,7 @@ import (
 
 	"github.com/collide-dev/collide/attacks"
 	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
@@ -153,7 +154,7 @@ type run struct {
 	cleanups []func() error
 	cleanMu  sync.Mutex
 	hist     *history.Writer
-	db       invariants.DB
+	db       database.DB
 	ch       *chaos.Chaos
 	// targetAddr is the service's own host:port (not the target link's).
 	targetAddr string
@@ -171,7 +172,7 @@ type run struct {
 	lists     map[string][]string
 	isVar     map[string]bool
 	secretVar map[string]bool
-	bound     invariants.DB
+	bound     database.DB
 	// setupBegan: teardown runs once setup has begun.
 	setupBegan bool
 	// secrets are the values never written verbatim.
@@ -438,25 +439,26 @@ func (r *run) checkLocal(ctx context.Context, dbDSN string) error {
 			return &ProfileError{p.Errorf("target.url", "%v", err)}
 		}
 	}
-	switch p.Database.Driver {
-	case "mysql", "redis":
-		host := stacks.DSNHost(p.Database.Driver, dbDSN)
-		if err := stacks.CheckLoopback(ctx, "database", host); err != nil {
-			return &ProfileError{p.Errorf("database.dsn", "%v", err)}
-		}
+	if dbDSN == "" {
+		return nil // a database container: collide starts it locally
 	}
-	if p.Database.Driver == "postgres" {
-		hp, err := stacks.PostgresHostPort(dbDSN)
-		if err != nil {
-			return &ProfileError{p.Errorf("database.dsn", "%v", err)}
-		}
-		host, _, _ := net.SplitHostPort(hp)
-		if strings.HasPrefix(host, "/") { // a Unix socket is local
-			return nil
-		}
-		if err := stacks.CheckLoopback(ctx, "database", host); err != nil {
-			return &ProfileError{p.Errorf("database.dsn", "%v", err)}
-		}
+	d, err := database.Lookup(p.Database.Driver)
+	if err != nil {
+		return &ProfileError{p.Errorf("database.driver", "%v", err)}
+	}
+	network, addr, err := d.Address(dbDSN)
+	switch {
+	case errors.Is(err, database.ErrNoNetwork), err == nil && network == "unix":
+		return nil // inside the service, or a Unix socket: local
+	case err != nil:
+		return &ProfileError{p.Errorf("database.dsn", "driver %s: %v", d.Name(), err)}
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if err := stacks.CheckLoopback(ctx, "database", host); err != nil {
+		return &ProfileError{p.Errorf("database.dsn", "%v", err)}
 	}
 	return nil
 }
@@ -541,7 +543,7 @@ func newResult(o Options, p *profiles.Profile, seed int64, runID string) *report
 		Seed:     seed,
 		Started:  time.Now(),
 		History:  HistoryFile,
-		Database: p.Database.Driver + " " + invariants.RedactDSN(p.Database.DSN),
+		Database: p.Database.Driver + " " + database.Redact(p.Database.Driver, p.Database.DSN),
 	}
 	if p.Verdict.MaxUnknown != nil {
 		res.MaxUnknown = *p.Verdict.MaxUnknown

@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/database/postgres"
 	"github.com/collide-dev/collide/demo"
-	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
 	"github.com/collide-dev/collide/stacks"
 )
@@ -49,8 +50,13 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 		r.res.Target = "container " + t.Container.Image
 	}
 	allowRemote := r.o.AllowRemote || p.AllowRemote
+	drv, err := database.Lookup(p.Database.Driver)
+	if err != nil {
+		return "", &ProfileError{p.Errorf("database.driver", "%v", err)}
+	}
 	dbDSN := p.Database.DSN
-	if p.Database.Driver == "sqlite" && dbDSN == "" {
+	if drv.Features().InProcess && dbDSN == "" {
+		// The service opens the database file itself: one in the run folder.
 		name := "demo.db"
 		if t.Command != nil {
 			name = "service.db"
@@ -82,9 +88,9 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 		r.logf("database container %s ready in %s (network %s)", dc.Image, time.Since(start).Round(time.Millisecond), dk.NetworkName())
 	}
 
-	db, err := invariants.Open(ctx, p.Database.Driver, dbDSN)
+	db, err := database.Open(ctx, p.Database.Driver, dbDSN)
 	if err != nil {
-		return "", envErr("stack", fmt.Errorf("database %s: %w", invariants.RedactDSN(dbDSN), err))
+		return "", envErr("stack", fmt.Errorf("database %s: %w", database.Redact(p.Database.Driver, dbDSN), err))
 	}
 	r.db = db
 	r.onCleanup(db.Close)
@@ -113,16 +119,18 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 	// The DSN the service uses: through the database link when there is one.
 	svcDSN := dbDSN
 	if r.pl.links["database"] {
-		upstream, err := stacks.PostgresHostPort(dbDSN)
+		// compile checked both for a DSN of the profile; a container's
+		// DSN comes from collide.
+		_, upstream, err := drv.Address(dbDSN)
 		if err != nil {
-			return "", envErr("stack", err)
+			return "", &ProfileError{p.Errorf("database.dsn", "driver %s: %v", drv.Name(), err)}
 		}
 		link, err := r.ch.AddLink(ctx, "database", upstream)
 		if err != nil {
 			return "", envErr("chaos", err)
 		}
-		if svcDSN, err = stacks.RewritePostgresHost(dbDSN, link.Listen); err != nil {
-			return "", envErr("stack", err)
+		if svcDSN, err = drv.Through(dbDSN, link.Listen); err != nil {
+			return "", &ProfileError{p.Errorf("database.dsn", "driver %s: %v", drv.Name(), err)}
 		}
 		r.logf("database link %s → %s", link.Listen, upstream)
 	}
@@ -259,7 +267,7 @@ func (r *run) startContainerService(ctx context.Context, dk *stacks.Docker, pg *
 	if _, err := r.ch.AddLinkAt(ctx, "database", dbListen, pg.NetAddr); err != nil {
 		return "", envErr("chaos", err)
 	}
-	svcDSN, err := stacks.RewritePostgresHost(pg.NetDSN, net.JoinHostPort(stacks.ToxiproxyAlias, strconv.Itoa(stacks.ToxiproxyDatabasePort)))
+	svcDSN, err := postgres.Driver{}.Through(pg.NetDSN, net.JoinHostPort(stacks.ToxiproxyAlias, strconv.Itoa(stacks.ToxiproxyDatabasePort)))
 	if err != nil {
 		return "", envErr("stack", err)
 	}

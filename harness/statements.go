@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -18,7 +19,7 @@ import (
 // stops the run before any load. A statement the database rejects is a
 // *ProfileError naming the invariant's field; a database that cannot be
 // asked is an *EnvError.
-func checkStatements(ctx context.Context, p *profiles.Profile, checkers []invariants.Checker, db invariants.DB) error {
+func checkStatements(ctx context.Context, p *profiles.Profile, checkers []invariants.Checker, db database.DB) error {
 	for i, inv := range p.Invariants {
 		for _, q := range []struct{ field, text string }{{"query", inv.Query}, {"unique", inv.Unique}} {
 			if strings.TrimSpace(q.text) == "" {
@@ -28,7 +29,7 @@ func checkStatements(ctx context.Context, p *profiles.Profile, checkers []invari
 			if !checked {
 				return nil // the driver cannot check statements
 			}
-			var se *invariants.StatementError
+			var se *database.StatementError
 			switch {
 			case errors.As(err, &se):
 				return &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d].%s", i, q.field), "%v", se)}
@@ -47,7 +48,7 @@ func checkStatements(ctx context.Context, p *profiles.Profile, checkers []invari
 
 // checkColumns rejects a column an invariant's expression reads (value,
 // before.value) that its query does not return, with the nearest match.
-func checkColumns(ctx context.Context, p *profiles.Profile, i int, c invariants.Checker, db invariants.DB) error {
+func checkColumns(ctx context.Context, p *profiles.Profile, i int, c invariants.Checker, db database.DB) error {
 	cr, ok := c.(invariants.ColumnReader)
 	if !ok {
 		return nil
@@ -103,9 +104,9 @@ func CheckQueries(ctx context.Context, p *profiles.Profile, allowRemote bool) (s
 			return "", err
 		}
 	}
-	db, err := invariants.Open(ctx, p.Database.Driver, p.Database.DSN)
+	db, err := database.Open(ctx, p.Database.Driver, p.Database.DSN)
 	if err != nil {
-		return "", envErr("stack", fmt.Errorf("database %s: %w", invariants.RedactDSN(p.Database.DSN), err))
+		return "", envErr("stack", fmt.Errorf("database %s: %w", database.Redact(p.Database.Driver, p.Database.DSN), err))
 	}
 	defer db.Close()
 	// Setup captures are unknown here: bind every variable to a dummy

@@ -104,7 +104,7 @@ func checkBind(p *profiles.Profile, sql string, vars map[string]bool) error {
 	for n := range vars {
 		dummy[n] = ""
 	}
-	_, _, err := invariants.Bind(p.Database.Driver, sql, dummy)
+	_, _, err := invariants.Bind(invariants.SyntaxOf(p.Database.Driver), sql, dummy)
 	return err
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/collide-dev/collide/attacks"
 	"github.com/collide-dev/collide/chaos/fault"
+	"github.com/collide-dev/collide/database"
+	_ "github.com/collide-dev/collide/database/all" // every driver a profile may name
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -46,13 +48,20 @@ func compile(p *profiles.Profile) (*plan, error) {
 			}
 			return nil, &ProfileError{p.Errorf(field, "%v", err)}
 		}
-		if f.Link == "database" && p.Database.Driver == "sqlite" {
-			return nil, &ProfileError{p.Errorf(field+".link", "the database link needs a networked database: sqlite runs inside the service (use driver: postgres)")}
+		if f.Link == "database" {
+			if err := networked(p.Database.Driver, p.Target.Demo != nil); err != nil {
+				return nil, &ProfileError{p.Errorf(field+".link", "%v", err)}
+			}
 		}
 		if f.Link == "database" && !startsService(p) {
 			return nil, &ProfileError{p.Errorf(field+".link", "the database link needs a service collide starts (target.demo, target.command or target.container), so that the service connects through the link")}
 		}
 		pl.links[f.Link] = true
+	}
+	if pl.links["database"] {
+		if err := checkLinkDSN(p); err != nil {
+			return nil, err
+		}
 	}
 	vars := map[string]bool{}
 	var err error
@@ -101,6 +110,49 @@ func compile(p *profiles.Profile) (*plan, error) {
 		pl.checkers = append(pl.checkers, c)
 	}
 	return pl, nil
+}
+
+// networked returns nil when the named driver's database is reached over
+// a network, so that a database link can stand in front of it, and else
+// the reason (SQLite runs inside the service). An unknown driver is left
+// to profile validation. demo: the target is the demo service, and the
+// drivers suggested instead are those it runs on.
+func networked(driver string, demo bool) error {
+	d, err := database.Lookup(driver)
+	if err != nil || !d.Features().InProcess {
+		return nil
+	}
+	_, _, err = d.Address("")
+	if err == nil {
+		err = database.ErrNoNetwork
+	}
+	others := database.NamesWhere(func(o database.Driver) bool {
+		return !o.Features().InProcess && (!demo || o.Features().Demo)
+	})
+	return fmt.Errorf("the database link needs a networked database: %v (use driver: %s)", err, database.Join(others))
+}
+
+// checkLinkDSN checks, before anything starts, that the database link can
+// be put in front of database.dsn: the driver finds its TCP address and
+// can rewrite it to go through a proxy. A DSN left to a container is
+// checked when the container gives one.
+func checkLinkDSN(p *profiles.Profile) error {
+	d, err := database.Lookup(p.Database.Driver)
+	dsn := p.Database.DSN
+	if err != nil || dsn == "" {
+		return nil
+	}
+	network, addr, err := d.Address(dsn)
+	if err == nil && network != "tcp" {
+		return &ProfileError{p.Errorf("database.dsn", "the database link needs a TCP address, but this %s DSN connects to the %s socket %s", d.Name(), network, addr)}
+	}
+	if err == nil {
+		_, err = d.Through(dsn, "127.0.0.1:1")
+	}
+	if err != nil {
+		return &ProfileError{p.Errorf("database.dsn", "driver %s cannot put the database link in front of %s: %v", d.Name(), database.Redact(d.Name(), dsn), err)}
+	}
+	return nil
 }
 
 // splitField turns "request.url: msg" into (".request.url", "msg").

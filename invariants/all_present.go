@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -56,7 +57,7 @@ func (c *allPresentChecker) Prepare(ctx context.Context, env *Env) error {
 }
 
 // presentItems counts the values of the query's first column.
-func presentItems(ctx context.Context, db DB, q string) (map[string]int, error) {
+func presentItems(ctx context.Context, db database.DB, q string) (map[string]int, error) {
 	m := map[string]int{}
 	_, err := db.Each(ctx, q, func(row []any) error {
 		if len(row) == 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/collide-dev/collide/database"
 )
 
 // BindVars returns db with the run's variables (captured by setup) bound:
@@ -13,23 +15,33 @@ import (
 // Bind). Statements without such placeholders, and calls that pass their own
 // args, go through unchanged. Checkers, setup and teardown SQL all run
 // through it, so a value is never spliced into SQL text.
-func BindVars(db DB, vars map[string]string) DB {
+func BindVars(db database.DB, vars map[string]string) database.DB {
 	if db == nil {
 		return nil
 	}
-	return &boundDB{DB: db, vars: vars}
+	return &boundDB{DB: db, vars: vars, syntax: SyntaxOf(db.Driver())}
+}
+
+// SyntaxOf is the bind syntax of the named driver; an unknown driver gets
+// SQL with ? parameters.
+func SyntaxOf(driver string) database.Syntax {
+	if d, err := database.Lookup(driver); err == nil {
+		return d.Features().Syntax
+	}
+	return database.Syntax{SQL: true}
 }
 
 type boundDB struct {
-	DB
-	vars map[string]string
+	database.DB
+	vars   map[string]string
+	syntax database.Syntax
 }
 
 func (b *boundDB) bind(q string, args []any) (string, []any, error) {
 	if len(args) > 0 || len(b.vars) == 0 || !strings.Contains(q, "{{") {
 		return q, args, nil
 	}
-	return Bind(b.DB.Driver(), q, b.vars)
+	return Bind(b.syntax, q, b.vars)
 }
 
 func (b *boundDB) Exec(ctx context.Context, q string, args ...any) error {
@@ -40,7 +52,7 @@ func (b *boundDB) Exec(ctx context.Context, q string, args ...any) error {
 	return b.DB.Exec(ctx, q, args...)
 }
 
-func (b *boundDB) Query(ctx context.Context, q string, args ...any) (*Rows, error) {
+func (b *boundDB) Query(ctx context.Context, q string, args ...any) (*database.Rows, error) {
 	q, args, err := b.bind(q, args)
 	if err != nil {
 		return nil, err
@@ -57,17 +69,16 @@ func (b *boundDB) Each(ctx context.Context, q string, fn func(row []any) error, 
 }
 
 // Bind translates the {{name}} placeholders of q whose name is in vars into
-// the bind parameters of driver: $1, $2 … on postgres (a name used twice
-// reuses its number) and redis (replaced within a word after the command is
-// split), ? on sqlite, mysql and any other driver (a name used twice is
-// passed twice). It returns the statement and its arguments, the values as
+// bind parameters of the given syntax (a driver's Features().Syntax, see
+// SyntaxOf): $1, $2 … when numbered (a name used twice reuses its number;
+// postgres, and redis, where they are replaced within a word after the
+// command is split), ? otherwise (a name used twice is passed twice). It returns the statement and its arguments, the values as
 // text. A placeholder stands for a whole value: in SQL, one inside a quoted
 // string ('{{name}}') is an error — write 'prefix-' || {{name}} instead.
 // {{…}} that is not a variable of vars (such as '{{1,2}}' array literals)
 // is left alone.
-func Bind(driver, q string, vars map[string]string) (string, []any, error) {
-	numbered := driver == "postgres" || driver == "redis"
-	sql := driver != "redis"
+func Bind(syntax database.Syntax, q string, vars map[string]string) (string, []any, error) {
+	numbered, sql := syntax.Numbered, syntax.SQL
 	var b strings.Builder
 	var args []any
 	index := map[string]int{}

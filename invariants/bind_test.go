@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -27,7 +29,7 @@ func TestBind(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, args, err := Bind(tc.driver, tc.in, vars)
+			got, args, err := Bind(SyntaxOf(tc.driver), tc.in, vars)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -53,13 +55,13 @@ func TestBindVarsOnEveryAdapter(t *testing.T) {
 		unique: "SELECT resource_id FROM favorites WHERE resource_id = {{resource}}",
 	}
 	adapters := map[string]struct {
-		open                         func(t *testing.T) DB
+		open                         func(t *testing.T) database.DB
 		setup, insert, query, unique string
 	}{
-		"sqlite":   {openSQLiteTest, sqlCase.setup, sqlCase.insert, sqlCase.query, sqlCase.unique},
-		"postgres": {postgresOpener(t), sqlCase.setup, sqlCase.insert, sqlCase.query, sqlCase.unique},
-		"mysql":    {mysqlOpener(t), sqlCase.setup, sqlCase.insert, sqlCase.query, sqlCase.unique},
-		"redis":    {redisOpener(t), "DEL favorites:{{resource}}", "RPUSH favorites:{{resource}} {{user}}", "LLEN favorites:{{resource}}", "LRANGE favorites:{{resource}} 0 -1"},
+		"sqlite":   {dbtest.SQLite, sqlCase.setup, sqlCase.insert, sqlCase.query, sqlCase.unique},
+		"postgres": {dbtest.Postgres(t), sqlCase.setup, sqlCase.insert, sqlCase.query, sqlCase.unique},
+		"mysql":    {dbtest.MySQL(t), sqlCase.setup, sqlCase.insert, sqlCase.query, sqlCase.unique},
+		"redis":    {dbtest.Redis(t), "DEL favorites:{{resource}}", "RPUSH favorites:{{resource}} {{user}}", "LLEN favorites:{{resource}}", "LRANGE favorites:{{resource}} 0 -1"},
 	}
 	for name, a := range adapters {
 		t.Run(name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -14,7 +15,7 @@ import (
 // Env is what a checker may look at.
 type Env struct {
 	// DB is the database under test, connected directly (not through chaos).
-	DB DB
+	DB database.DB
 	// Tally holds the outcome counts per operation name.
 	Tally *history.Tally
 	// HistoryPath is the run's history.jsonl, for checkers that need every op.

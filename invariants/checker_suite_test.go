@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -345,7 +347,7 @@ var checkCases = []checkCase{
 
 // runCheckerSuite runs cases on databases from open; driver names the
 // database for skipOn.
-func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) DB, cases []checkCase) {
+func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) database.DB, cases []checkCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -367,7 +369,7 @@ func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) DB, ca
 				t.Fatalf("New: %v", err)
 			}
 			db := open(t)
-			mustExec(t, db, tc.setup...)
+			dbtest.MustExec(t, db, tc.setup...)
 			env := &Env{DB: db, Tally: newTally(tc.tally), Operations: tc.ops}
 			if tc.hist != nil {
 				var tally *history.Tally
@@ -385,7 +387,7 @@ func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) DB, ca
 					t.Fatalf("Prepare error = %v, want one containing %q", err, tc.prepareErr)
 				}
 			}
-			mustExec(t, db, tc.attack...)
+			dbtest.MustExec(t, db, tc.attack...)
 			if tc.closeDB {
 				if err := db.Close(); err != nil {
 					t.Fatal(err)
@@ -490,7 +492,7 @@ var minimalClasses = map[string]bool{
 // replayCounterexample runs the checker again on a fresh database with the
 // same setup and attack (so the same state before and after) and a history
 // holding only the counterexample's ops: it must still fail.
-func replayCounterexample(t *testing.T, tc checkCase, open func(t *testing.T) DB, res Result) {
+func replayCounterexample(t *testing.T, tc checkCase, open func(t *testing.T) database.DB, res Result) {
 	t.Helper()
 	if res.Verdict != Fail || len(res.Ops) == 0 || !minimalClasses[res.Check] || tc.hist == nil || tc.tally != nil || res.MoreOps > 0 {
 		return
@@ -511,7 +513,7 @@ func replayCounterexample(t *testing.T, tc checkCase, open func(t *testing.T) DB
 		t.Fatal(err)
 	}
 	db := open(t)
-	mustExec(t, db, tc.setup...)
+	dbtest.MustExec(t, db, tc.setup...)
 	env := &Env{DB: db, Operations: tc.ops}
 	if env.Operations == nil { // the names the full history knew
 		seen := map[string]bool{}
@@ -528,7 +530,7 @@ func replayCounterexample(t *testing.T, tc checkCase, open func(t *testing.T) DB
 			t.Fatalf("replay: Prepare: %v", err)
 		}
 	}
-	mustExec(t, db, tc.attack...)
+	dbtest.MustExec(t, db, tc.attack...)
 	again := c.Check(ctx, env)
 	if again.Verdict != Fail {
 		t.Errorf("replayed alone, the counterexample's %d ops give %s, want fail (actual %q, error %q)", len(hist), again.Verdict, again.Actual, again.Error)
@@ -536,12 +538,12 @@ func replayCounterexample(t *testing.T, tc checkCase, open func(t *testing.T) DB
 }
 
 func TestCheckers(t *testing.T) {
-	for _, d := range drivers {
-		t.Run(d.name, func(t *testing.T) {
+	for _, d := range dbtest.Dialects {
+		t.Run(d.Name, func(t *testing.T) {
 			t.Parallel()
-			open := d.opener(t)
-			runCheckerSuite(t, d.name, open, checkCases)
-			runCheckerSuite(t, d.name, open, historyCheckCases)
+			open := d.Opener(t)
+			runCheckerSuite(t, d.Name, open, checkCases)
+			runCheckerSuite(t, d.Name, open, historyCheckCases)
 		})
 	}
 }

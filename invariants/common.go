@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -378,7 +379,7 @@ func countOf(d, step *big.Rat) string {
 
 // queryNumber runs q and returns the first column of its only row as an
 // exact number, with the column's name.
-func queryNumber(ctx context.Context, db DB, q string) (*big.Rat, string, error) {
+func queryNumber(ctx context.Context, db database.DB, q string) (*big.Rat, string, error) {
 	rows, err := db.Query(ctx, q)
 	if err != nil {
 		return nil, "", err

@@ -1,5 +1,6 @@
 // Package invariants owns the checkers that decide, after a run, whether the
-// service kept its promises, and the database adapters they read through.
+// service kept its promises. They read the database through database.DB;
+// the drivers live in package database and its subpackages.
 //
 // # Checkers
 //
@@ -47,8 +48,10 @@
 //
 // # The harness's part
 //
-//   - Open the database with Open(ctx, driver, dsn) directly, not through the
-//     chaos proxy, and pass it in Env.DB.
+//   - Open the database with database.Open(ctx, driver, dsn) directly, not
+//     through the chaos proxy, and pass it in Env.DB (through BindVars, so
+//     that {{name}} variables become bind parameters of the driver's
+//     syntax).
 //   - After setup and before the attack, call Prepare on every checker that
 //     implements Preparer (expect does), with the same kind of Env as later.
 //     A Prepare error means the check cannot be sound: report it; the later
@@ -193,33 +196,6 @@
 // check in about 0.2 s; the search's cost grows exponentially with the
 // concurrent ops of one key, so keep about ten or fewer clients per key
 // (spread load with keys); past the timeout the verdict is unknown.
-//
-// # Database adapters
-//
-// DB is the small interface checkers use: Exec, Query (all rows), Each
-// (streaming) and Close, with values normalized to int64, float64, string,
-// bool, time.Time or nil. Adapters register by driver name with
-// RegisterDriver:
-//
-//	postgres  pgx through database/sql; URL or key=value DSN; NUMERIC becomes
-//	          int64 when integral, float64 otherwise
-//	sqlite    modernc.org/sqlite; a file path or file: URI, opened with
-//	          busy_timeout(10000) and WAL unless the DSN says otherwise;
-//	          BOOLEAN columns become bool, DATE/DATETIME/TIMESTAMP time.Time
-//	mysql     MySQL and MariaDB through github.com/go-sql-driver/mysql;
-//	          user:pass@tcp(127.0.0.1:3306)/db or mysql://user:pass@host/db;
-//	          parseTime=true and timeout=10s unless set; DECIMAL like
-//	          NUMERIC; BOOLEAN is TINYINT(1) and reads as 0 or 1
-//	redis     github.com/redis/go-redis/v9, RESP2, no client retries;
-//	          redis://[user:pass@]127.0.0.1:6379/0; statements are commands:
-//	          Exec runs any (FLUSHDB, SET k v, DEL k, EVAL …), Query shapes
-//	          GET, HGET, MGET, HGETALL, HKEYS, HVALS, KEYS (by SCAN),
-//	          SMEMBERS, LRANGE, ZRANGE [WITHSCORES] into rows, and any other
-//	          reply into one row per value; canonical integer texts become
-//	          int64 (see redisDB)
-//
-// Open pings the database; its errors show the DSN through RedactDSN and
-// never the password.
 //
 // The package does not know how load was generated: it reads the tally and
 // the history file only.

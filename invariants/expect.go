@@ -17,6 +17,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -339,8 +340,8 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 		return errorf("no environment")
 	}
 	vars := map[string]any{"rows": []any{}, "before": map[string]any{}}
-	var rows *Rows // all rows, or (when the expression does not read rows) the first MaxEvidence
-	total := 0     // rows the query returned
+	var rows *database.Rows // all rows, or (when the expression does not read rows) the first MaxEvidence
+	total := 0              // rows the query returned
 	if strings.TrimSpace(c.inv.Query) != "" {
 		if env.DB == nil {
 			return errorf("no database to query")
@@ -552,8 +553,8 @@ func firstLine(s string) string {
 // queryFirst runs q and keeps its first max rows (all with math.MaxInt),
 // counting the rest as they stream past: an expression that reads count or the first row's columns
 // over a million-row query needs a few MB, not every row as a map.
-func queryFirst(ctx context.Context, db DB, q string, max int) (*Rows, int, error) {
-	res := &Rows{}
+func queryFirst(ctx context.Context, db database.DB, q string, max int) (*database.Rows, int, error) {
+	res := &database.Rows{}
 	n := 0
 	cols, err := db.Each(ctx, q, func(row []any) error {
 		if n < max {

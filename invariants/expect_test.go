@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -56,7 +57,7 @@ func TestExpectEnvProblemsAreErrors(t *testing.T) {
 	ctx := context.Background()
 	withQuery := mustNew(t, profiles.Invariant{Query: "SELECT 1 AS v", Expect: `v >= ok("incr")`})
 	historyOnly := mustNew(t, profiles.Invariant{Expect: `ok("incr") >= 0`})
-	db := openSQLiteTest(t)
+	db := dbtest.SQLite(t)
 	for name, tc := range map[string]struct {
 		c    Checker
 		env  *Env
@@ -76,7 +77,7 @@ func TestExpectEnvProblemsAreErrors(t *testing.T) {
 }
 
 func TestExpectDynamicOperationName(t *testing.T) {
-	db := openSQLiteTest(t)
+	db := dbtest.SQLite(t)
 	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {3, 0, 0}})}
 	good := mustNew(t, profiles.Invariant{Query: "SELECT 'incr' AS op, 3 AS v", Expect: `v == ok(op)`})
 	if res := good.Check(context.Background(), env); res.Verdict != Pass {
@@ -89,8 +90,8 @@ func TestExpectDynamicOperationName(t *testing.T) {
 }
 
 func TestExpectSpecialColumns(t *testing.T) {
-	db := openSQLiteTest(t)
-	mustExec(t, db, counterSetup, `INSERT INTO counters VALUES (1, 4), (2, 6)`)
+	db := dbtest.SQLite(t)
+	dbtest.MustExec(t, db, counterSetup, `INSERT INTO counters VALUES (1, 4), (2, 6)`)
 	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {10, 0, 0}})}
 	for _, tc := range []struct {
 		inv        profiles.Invariant
@@ -114,10 +115,10 @@ func TestExpectSpecialColumns(t *testing.T) {
 }
 
 func TestExpectEvidenceIsCapped(t *testing.T) {
-	db := openSQLiteTest(t)
-	mustExec(t, db, counterSetup)
+	db := dbtest.SQLite(t)
+	dbtest.MustExec(t, db, counterSetup)
 	for i := 1; i <= 25; i++ {
-		mustExec(t, db, fmt.Sprintf(`INSERT INTO counters VALUES (%d, -%d)`, i, i))
+		dbtest.MustExec(t, db, fmt.Sprintf(`INSERT INTO counters VALUES (%d, -%d)`, i, i))
 	}
 	c := mustNew(t, profiles.Invariant{Name: "never negative", Query: "SELECT id, value FROM counters WHERE value < 0 ORDER BY id", Expect: "count == 0"})
 	res := c.Check(context.Background(), &Env{DB: db, Tally: newTally(nil)})
@@ -131,13 +132,13 @@ func TestExpectEvidenceIsCapped(t *testing.T) {
 
 func TestExpectPrepareFailureIsAnErrorVerdict(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLiteTest(t)
+	db := dbtest.SQLite(t)
 	c := mustNew(t, profiles.Invariant{Name: "delta", Query: "SELECT value FROM counters WHERE id = 1", Expect: `value - before.value >= 0`})
 	env := &Env{DB: db, Tally: newTally(nil)}
 	if err := c.(Preparer).Prepare(ctx, env); err == nil || !strings.Contains(err.Error(), "counters") {
 		t.Fatalf("Prepare before the table exists: err = %v, want the query error", err)
 	}
-	mustExec(t, db, counterAt("1")...)
+	dbtest.MustExec(t, db, counterAt("1")...)
 	res := c.Check(ctx, env)
 	if res.Verdict != Error || !strings.Contains(res.Error, "before the attack") {
 		t.Errorf("Check after a failed Prepare: %s %q, want an error", res.Verdict, res.Error)
@@ -156,8 +157,8 @@ func TestExpectPrepareFailureIsAnErrorVerdict(t *testing.T) {
 // is meant for -race.
 func TestExpectConcurrentUse(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLiteTest(t)
-	mustExec(t, db, counterAt("5")...)
+	db := dbtest.SQLite(t)
+	dbtest.MustExec(t, db, counterAt("5")...)
 	c := mustNew(t, profiles.Invariant{Query: "SELECT value FROM counters WHERE id = 1", Expect: `value - before.value <= ok("incr")`})
 	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {1, 0, 0}})}
 	var wg sync.WaitGroup
@@ -188,10 +189,10 @@ func TestResultJSON(t *testing.T) {
 // through $env["rows"] or all of $env) sees every row; any other streams
 // them and sees the same count and first row.
 func TestExpectHoldsRowsOnlyWhenRead(t *testing.T) {
-	db := openSQLiteTest(t)
-	mustExec(t, db, counterSetup)
+	db := dbtest.SQLite(t)
+	dbtest.MustExec(t, db, counterSetup)
 	for i := 1; i <= 30; i++ {
-		mustExec(t, db, fmt.Sprintf(`INSERT INTO counters VALUES (%d, %d)`, i, i))
+		dbtest.MustExec(t, db, fmt.Sprintf(`INSERT INTO counters VALUES (%d, %d)`, i, i))
 	}
 	env := &Env{DB: db, Tally: newTally(nil)}
 	for _, tc := range []struct {

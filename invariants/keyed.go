@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -20,7 +21,7 @@ import (
 // compare them with the history (valueText: the integer 17 and 17.0 are
 // both "17"), so an op's key matches its row in a per-key check. No rows, a
 // NULL, or more than limit distinct keys is an error.
-func KeyValues(ctx context.Context, db DB, query string, limit int) ([]string, error) {
+func KeyValues(ctx context.Context, db database.DB, query string, limit int) ([]string, error) {
 	var keys []string
 	seen := map[string]bool{}
 	rows := 0
@@ -121,7 +122,7 @@ func (c *perKeyChecker) Prepare(ctx context.Context, env *Env) error {
 // readKeyedNumbers runs a (key, number) query. A repeated or NULL key, a
 // value that is not a number, or a shape other than two columns is an
 // error.
-func readKeyedNumbers(ctx context.Context, db DB, q string) (keyedNumbers, error) {
+func readKeyedNumbers(ctx context.Context, db database.DB, q string) (keyedNumbers, error) {
 	m := keyedNumbers{n: map[string]*big.Rat{}}
 	shape := func(n int) error {
 		return fmt.Errorf("the query returns %d %s: want two, the key and its number (per_key)", n, plural(n, "column", "columns"))

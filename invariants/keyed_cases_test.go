@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -185,10 +186,10 @@ var keyedCheckCases = []checkCase{
 }
 
 func TestKeyedCheckers(t *testing.T) {
-	for _, d := range drivers {
-		t.Run(d.name, func(t *testing.T) {
+	for _, d := range dbtest.Dialects {
+		t.Run(d.Name, func(t *testing.T) {
 			t.Parallel()
-			runCheckerSuite(t, d.name, d.opener(t), keyedCheckCases)
+			runCheckerSuite(t, d.Name, d.Opener(t), keyedCheckCases)
 		})
 	}
 }
@@ -196,8 +197,8 @@ func TestKeyedCheckers(t *testing.T) {
 // TestKeyValues: a key query's first column as text, in row order, without
 // repeats; no rows, NULL or too many keys are errors.
 func TestKeyValues(t *testing.T) {
-	db := openSQLiteTest(t)
-	mustExec(t, db, `CREATE TABLE items (id INTEGER, name TEXT, price REAL)`,
+	db := dbtest.SQLite(t)
+	dbtest.MustExec(t, db, `CREATE TABLE items (id INTEGER, name TEXT, price REAL)`,
 		`INSERT INTO items VALUES (3, 'c', 1.0), (1, 'a', 2.5), (3, 'c', 1.0), (2, NULL, 3.0)`)
 	ctx := context.Background()
 	for _, tc := range []struct {

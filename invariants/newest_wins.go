@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -66,7 +67,7 @@ func (c *newestWinsChecker) read(ctx context.Context, env *Env) (map[string]any,
 
 // keyedValues runs a (key, value) query into a map; a repeated key or a
 // NULL key is an error.
-func keyedValues(ctx context.Context, db DB, q string) (map[string]any, error) {
+func keyedValues(ctx context.Context, db database.DB, q string) (map[string]any, error) {
 	m := map[string]any{}
 	var dup string
 	cols, err := db.Each(ctx, q, func(row []any) error {

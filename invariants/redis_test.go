@@ -1,12 +1,9 @@
 package invariants
 
 import (
-	"context"
-	"fmt"
-	"strings"
 	"testing"
-	"time"
 
+	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -46,137 +43,5 @@ var redisCheckCases = []checkCase{
 }
 
 func TestRedisCheckers(t *testing.T) {
-	runCheckerSuite(t, "redis", redisOpener(t), redisCheckCases)
-}
-
-// TestRedisValues checks the shapes and values of the Redis adapter's
-// command forms.
-func TestRedisValues(t *testing.T) {
-	db := redisOpener(t)(t)
-	ctx := context.Background()
-	mustExec(t, db,
-		`SET n 42`, `SET neg -7`, `SET padded 007`, `SET f 1.5`, `SET greeting "hello \"world\""`, `SET quoted 'it\'s'`,
-		`HSET h b 2 a 1`, `SADD s z y x`, `RPUSH l c b a`, `ZADD z 2 two 1 one`, `MSET m1 x m2 y`)
-	for _, tc := range []struct{ cmd, want string }{
-		{`GET n`, `value=42`},
-		{`GET neg`, `value=-7`},
-		{`GET padded`, `value="007"`},
-		{`GET f`, `value="1.5"`},
-		{`GET greeting`, `value="hello \"world\""`},
-		{`GET quoted`, `value="it's"`},
-		{`GET missing`, ``},
-		{`HGETALL h`, `field="a" value=1|field="b" value=2`},
-		{`HGET h a`, `value=1`},
-		{`HKEYS h`, `field="a"|field="b"`},
-		{`SMEMBERS s`, `member="x"|member="y"|member="z"`},
-		{`LRANGE l 0 -1`, `value="c"|value="b"|value="a"`},
-		{`ZRANGE z 0 -1`, `member="one"|member="two"`},
-		{`ZRANGE z 0 -1 WITHSCORES`, `member="one" score=1|member="two" score=2`},
-		{`MGET m1 nope m2`, `key="m1" value="x"|key="m2" value="y"`},
-		{`KEYS m*`, `key="m1"|key="m2"`},
-		{`SCARD s`, `value=3`},
-		{`EXISTS n missing`, `value=1`},
-		{`EVAL "return {1, 2}" 0`, `value=1|value=2`},
-	} {
-		rows, err := db.Query(ctx, tc.cmd)
-		if err != nil {
-			t.Errorf("%s: %v", tc.cmd, err)
-			continue
-		}
-		var got []string
-		for _, r := range rows.Values {
-			got = append(got, formatRow(rows.Columns, r))
-		}
-		if strings.Join(got, "|") != tc.want {
-			t.Errorf("%s = %s, want %s", tc.cmd, strings.Join(got, "|"), tc.want)
-		}
-	}
-	// A score is a float64, a canonical integer text an int64.
-	rows, err := db.Query(ctx, `ZRANGE z 0 0 WITHSCORES`)
-	if err != nil || rows.Values[0][1] != 1.0 {
-		t.Errorf("score = %#v (%v), want float64 1", rows, err)
-	}
-	if err := db.Exec(ctx, `SET "unbalanced`); err == nil || !strings.Contains(err.Error(), "unbalanced") {
-		t.Errorf("unbalanced quote: %v", err)
-	}
-	if err := db.Exec(ctx, `   `); err == nil {
-		t.Error("empty command: no error")
-	}
-}
-
-func TestRedisArgs(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-		err  bool
-	}{
-		{`SET k v`, []string{"SET", "k", "v"}, false},
-		{"  HSET  h\tf  \"a b\"  ", []string{"HSET", "h", "f", "a b"}, false},
-		{`SET k "tab\there\x41\n"`, []string{"SET", "k", "tab\thereA\n"}, false},
-		{`SET k 'a\'b\n'`, []string{"SET", "k", `a'b\n`}, false},
-		{`SET k ""`, []string{"SET", "k", ""}, false},
-		{`SET k "a"b`, nil, true},
-		{`SET k 'a`, nil, true},
-		{``, nil, true},
-	} {
-		args, err := redisArgs(tc.in)
-		if tc.err {
-			if err == nil {
-				t.Errorf("redisArgs(%q): no error", tc.in)
-			}
-			continue
-		}
-		if err != nil || fmt.Sprintf("%q", args) != fmt.Sprintf("%q", tc.want) {
-			t.Errorf("redisArgs(%q) = %q, %v; want %q", tc.in, args, err, tc.want)
-		}
-	}
-}
-
-func TestRedisURLWithDB(t *testing.T) {
-	for in, want := range map[string]string{
-		"redis://127.0.0.1:6379/0":          "redis://127.0.0.1:6379/5",
-		"redis://:pw@127.0.0.1:6379":        "redis://:pw@127.0.0.1:6379/5",
-		"redis://127.0.0.1:6379/2?protocol": "redis://127.0.0.1:6379/5?protocol",
-	} {
-		if got := redisURLWithDB(in, 5); got != want {
-			t.Errorf("redisURLWithDB(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestMySQLConfig(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"collide:collide@tcp(127.0.0.1:3306)/collide", "collide:collide@tcp(127.0.0.1:3306)/collide?parseTime=true&timeout=10s"},
-		{"u:p@tcp(db:3306)/app?parseTime=false&timeout=2s", "u:p@tcp(db:3306)/app?timeout=2s"},
-		{"mysql://u:p%2Fw@127.0.0.1/app?loc=Local", "u:p/w@tcp(127.0.0.1:3306)/app?loc=Local&parseTime=true&timeout=10s"},
-		{"mariadb://u@[::1]:3307/app", "u@tcp([::1]:3307)/app?parseTime=true&timeout=10s"},
-	} {
-		cfg, err := mysqlConfig(tc.in)
-		if err != nil {
-			t.Errorf("mysqlConfig(%q): %v", tc.in, err)
-			continue
-		}
-		if got := cfg.FormatDSN(); got != tc.want {
-			t.Errorf("mysqlConfig(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-	if _, err := mysqlConfig("not a dsn"); err == nil {
-		t.Error("bad DSN: no error")
-	}
-}
-
-// TestOpenMySQLRedisRedaction: a refused connection names the server with
-// the password hidden.
-func TestOpenMySQLRedisRedaction(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, tc := range []struct{ driver, dsn string }{
-		{"mysql", "not a dsn"},
-		{"redis", "http://x"},
-	} {
-		if db, err := Open(ctx, tc.driver, tc.dsn); err == nil {
-			db.Close()
-			t.Errorf("%s %q: no error", tc.driver, tc.dsn)
-		}
-	}
+	runCheckerSuite(t, "redis", dbtest.Redis(t), redisCheckCases)
 }

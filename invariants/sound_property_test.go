@@ -14,6 +14,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -76,7 +77,7 @@ func cutOp(o hOp) hOp {
 // soundDB is a SQLite database file for one property, reset between
 // checks: every table a generator creates is dropped first.
 type soundDB struct {
-	db  DB
+	db  database.DB
 	dir string
 	n   atomic.Int64
 }
@@ -86,7 +87,7 @@ func newSoundDB(t *testing.T) *soundDB {
 	// check takes a millisecond instead of tens.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	db, err := Open(ctx, "sqlite", filepath.Join(t.TempDir(), "sound.db")+"?_pragma=synchronous(off)")
+	db, err := database.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "sound.db")+"?_pragma=synchronous(off)")
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}

@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/database/dbtest"
 )
 
 // TestCheckStatement prepares invariant queries on every real database
 // without running them: a good statement passes, a syntax error, a missing
-// table and a missing column are *StatementError (bad input, exit 2), and
+// table and a missing column are *database.StatementError (bad input, exit 2), and
 // nothing is executed (the table stays empty after a prepared INSERT).
 func TestCheckStatement(t *testing.T) {
 	type stmt struct {
@@ -28,14 +31,14 @@ func TestCheckStatement(t *testing.T) {
 	}
 	for _, db := range []struct {
 		name   string
-		open   func(t *testing.T) DB
+		open   func(t *testing.T) database.DB
 		create string
 		cases  []stmt
 	}{
-		{name: "sqlite", open: openSQLiteTest, create: "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", cases: sqlCases("?")},
-		{name: "postgres", open: postgresOpener(t), create: "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", cases: sqlCases("$1")},
-		{name: "mysql", open: mysqlOpener(t), create: "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", cases: sqlCases("?")},
-		{name: "redis", open: redisOpener(t), cases: []stmt{
+		{name: "sqlite", open: dbtest.SQLite, create: "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", cases: sqlCases("?")},
+		{name: "postgres", open: dbtest.Postgres(t), create: "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", cases: sqlCases("$1")},
+		{name: "mysql", open: dbtest.MySQL(t), create: "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", cases: sqlCases("?")},
+		{name: "redis", open: dbtest.Redis(t), cases: []stmt{
 			{name: "good", q: "GET counter:1"},
 			{name: "good keys", q: "KEYS lock:*"},
 			{name: "unknown command", q: "GETT counter:1", bad: true},
@@ -46,7 +49,7 @@ func TestCheckStatement(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			if db.create != "" {
-				mustExec(t, d, db.create)
+				dbtest.MustExec(t, d, db.create)
 			}
 			for _, tc := range db.cases {
 				t.Run(tc.name, func(t *testing.T) {
@@ -54,10 +57,10 @@ func TestCheckStatement(t *testing.T) {
 					if !checked {
 						t.Fatalf("%s cannot check statements", db.name)
 					}
-					var se *StatementError
+					var se *database.StatementError
 					switch {
 					case tc.bad && !errors.As(err, &se):
-						t.Fatalf("err = %v, want a *StatementError", err)
+						t.Fatalf("err = %v, want a *database.StatementError", err)
 					case !tc.bad && err != nil:
 						t.Fatalf("err = %v, want nil", err)
 					}
@@ -75,16 +78,16 @@ func TestCheckStatement(t *testing.T) {
 		})
 	}
 	t.Run("bound variables", func(t *testing.T) {
-		d := openSQLiteTest(t)
-		mustExec(t, d, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+		d := dbtest.SQLite(t)
+		dbtest.MustExec(t, d, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
 		b := BindVars(d, map[string]string{"id": "7"})
 		ctx := context.Background()
 		if _, err := CheckStatement(ctx, b, "SELECT v FROM t WHERE id = {{id}}"); err != nil {
 			t.Fatalf("bound good statement: %v", err)
 		}
-		var se *StatementError
+		var se *database.StatementError
 		if _, err := CheckStatement(ctx, b, "SELECT vv FROM t WHERE id = {{id}}"); !errors.As(err, &se) {
-			t.Fatalf("bound bad statement: err = %v, want a *StatementError", err)
+			t.Fatalf("bound bad statement: err = %v, want a *database.StatementError", err)
 		}
 	})
 }
@@ -95,17 +98,17 @@ func TestCheckStatement(t *testing.T) {
 func TestResultColumns(t *testing.T) {
 	for _, db := range []struct {
 		name string
-		open func(t *testing.T) DB
+		open func(t *testing.T) database.DB
 	}{
-		{"sqlite", openSQLiteTest},
-		{"postgres", postgresOpener(t)},
-		{"mysql", mysqlOpener(t)},
+		{"sqlite", dbtest.SQLite},
+		{"postgres", dbtest.Postgres(t)},
+		{"mysql", dbtest.MySQL(t)},
 	} {
 		t.Run(db.name, func(t *testing.T) {
 			d := db.open(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			mustExec(t, d, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", "INSERT INTO t (id, v) VALUES (1, 5)")
+			dbtest.MustExec(t, d, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", "INSERT INTO t (id, v) VALUES (1, 5)")
 			cols, ok := ResultColumns(ctx, d, "SELECT v, id AS key_id FROM t WHERE id = 1;")
 			if !ok || strings.Join(cols, ",") != "v,key_id" {
 				t.Fatalf("columns %v, ok %v", cols, ok)

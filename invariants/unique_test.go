@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -27,15 +29,15 @@ func TestUniqueManyRows(t *testing.T) {
 	if raceEnabled {
 		sizes = map[string]int{"postgres": 200_000, "sqlite": 20_000, "mysql": 10_000}
 	}
-	for _, d := range drivers {
-		t.Run(d.name, func(t *testing.T) {
-			n := sizes[d.name]
-			q := fmt.Sprintf(`SELECT %s FROM (%s) q`, d.concat("'k-'", fmt.Sprintf("(x %% %d)", n-3)), d.series(n))
+	for _, d := range dbtest.Dialects {
+		t.Run(d.Name, func(t *testing.T) {
+			n := sizes[d.Name]
+			q := fmt.Sprintf(`SELECT %s FROM (%s) q`, d.Concat("'k-'", fmt.Sprintf("(x %% %d)", n-3)), d.Series(n))
 			c, err := New(profiles.Invariant{Name: "many", Unique: q})
 			if err != nil {
 				t.Fatal(err)
 			}
-			db := d.opener(t)(t)
+			db := d.Opener(t)(t)
 			start, cpu0 := time.Now(), cpuTime(t)
 			res := c.Check(context.Background(), &Env{DB: db})
 			took, cpu := time.Since(start), cpuTime(t)-cpu0
@@ -47,7 +49,7 @@ func TestUniqueManyRows(t *testing.T) {
 			if got := fmt.Sprint(res.Evidence); got != `["k-1" ×2 "k-2" ×2 "k-3" ×2]` {
 				t.Errorf("evidence = %s", got)
 			}
-			if d.name == "postgres" && !raceEnabled && cpu > 2*time.Second {
+			if d.Name == "postgres" && !raceEnabled && cpu > 2*time.Second {
 				t.Errorf("%d rows took %v of CPU, want under 2s", n, cpu)
 			}
 		})
@@ -65,7 +67,7 @@ type generatedDB struct {
 func (g generatedDB) Driver() string                             { return "generated" }
 func (g generatedDB) Exec(context.Context, string, ...any) error { return nil }
 func (g generatedDB) Close() error                               { return nil }
-func (g generatedDB) Query(context.Context, string, ...any) (*Rows, error) {
+func (g generatedDB) Query(context.Context, string, ...any) (*database.Rows, error) {
 	return nil, fmt.Errorf("not supported")
 }
 func (g generatedDB) Each(ctx context.Context, _ string, fn func([]any) error, _ ...any) ([]string, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/invopop/jsonschema"
 
 	"github.com/collide-dev/collide/chaos/fault"
+	"github.com/collide-dev/collide/database"
 )
 
 // SchemaID is the $id of the profile format's JSON Schema.
@@ -114,7 +115,7 @@ var requiredFields = map[string][]string{
 // enumFields are the fields with a closed set of values, by type, so that
 // editors offer them.
 var enumFields = map[string]map[string][]any{
-	"Database":   {"driver": {"postgres", "sqlite", "mysql", "redis"}},
+	"Database":   {"driver": anys(database.Names())},
 	"DemoTarget": {"mode": {"racy", "safe"}},
 	"Fault": {
 		"link":   {"target", "database"},

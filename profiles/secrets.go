@@ -4,11 +4,14 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/collide-dev/collide/redact"
 )
 
 // Redacted is the placeholder collide writes in place of a secret, in every
-// file, report, message and log line.
-const Redacted = "REDACTED"
+// file, report, message and log line: redact.Placeholder, under the name
+// profiles' users already know.
+const Redacted = redact.Placeholder
 
 // SecretName reports whether a name marks its value as a secret. It is the
 // one rule for every kind of name: HTTP headers (Authorization,

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/collide-dev/collide/database"
 )
 
 // Stack defaults; docs/profiles.md and docs/stacks.md list them.
@@ -173,14 +175,16 @@ func (v *validator) placeholders(path, s string) {
 	}
 }
 
-// databaseContainer validates database.container; database() calls it.
-func (v *validator) databaseContainer() {
+// databaseContainer validates database.container; database() calls it
+// with the profile's driver (nil when unknown).
+func (v *validator) databaseContainer(drv database.Driver) {
 	d := v.p.Database
 	if d.Container == nil {
 		return
 	}
-	if d.Driver != "" && d.Driver != "postgres" {
-		v.errf("database.container", "needs driver postgres (got %s)", quote(d.Driver))
+	if drv != nil && !drv.Features().Container {
+		can := database.NamesWhere(func(d database.Driver) bool { return d.Features().Container })
+		v.errf("database.container", "needs driver %s (got %s)", database.Join(can), quote(d.Driver))
 	}
 	if d.DSN != "" {
 		v.errf("database.dsn", "set dsn (a running database) or container (collide starts one), not both")

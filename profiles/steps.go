@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/collide-dev/collide/database"
 )
 
 // SetupStep is one step of setup or teardown: a SQL statement, or an HTTP
@@ -291,7 +293,7 @@ func (v *validator) steps(list string, steps []SetupStep, vars map[string]string
 // by an earlier step.
 func (v *validator) refs(path, s string, vars map[string]string, list string) {
 	refs := VarRefs(s)
-	if sql := strings.HasSuffix(path, ".sql") || strings.HasPrefix(path, "invariants"); sql && v.p.Database.Driver != "redis" {
+	if sql := strings.HasSuffix(path, ".sql") || strings.HasPrefix(path, "invariants"); sql && sqlDriver(v.p.Database.Driver) {
 		// In SQL, {{…}} inside a quoted string is text, unless it names a
 		// variable (which the run reports: a variable is a whole value).
 		refs = VarRefs(unquotedSQL(s))
@@ -378,4 +380,11 @@ func unquotedSQL(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// sqlDriver reports whether the named driver's statements are SQL (in
+// which '…' quotes text); an unknown driver counts as SQL.
+func sqlDriver(name string) bool {
+	d, err := database.Lookup(name)
+	return err != nil || d.Features().Syntax.SQL
 }

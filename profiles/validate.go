@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/collide-dev/collide/chaos/fault"
+	"github.com/collide-dev/collide/database"
+	_ "github.com/collide-dev/collide/database/all" // the drivers database.driver may name
 )
 
 // MaxRequests caps the requests of one operation, whatever its rate and
@@ -191,28 +193,30 @@ func (v *validator) target() {
 
 func (v *validator) database() {
 	d := v.p.Database
-	switch d.Driver {
-	case "postgres":
-		if d.DSN == "" && d.Container == nil {
-			v.errf("database.dsn", "required for driver postgres (e.g. postgres://user:pass@127.0.0.1:5432/db or ${COLLIDE_PG})")
-		}
-	case "sqlite":
-		if d.DSN == "" && v.p.Target.URL != "" {
-			v.errf("database.dsn", "required for driver sqlite with a url target (the path of the service's database file)")
-		}
-	case "mysql", "redis":
-		switch {
-		case d.DSN == "":
-			v.errf("database.dsn", "required for driver %s", d.Driver)
-		case v.p.Target.Demo != nil:
-			v.errf("database.driver", "the demo service runs on postgres or sqlite, not %s", d.Driver)
-		}
-	case "":
-		v.errf("database.driver", "required (postgres, sqlite, mysql or redis)")
-	default:
-		v.errf("database.driver", "unsupported driver %s (want postgres, sqlite, mysql or redis)", quote(d.Driver))
+	if d.Driver == "" {
+		v.errf("database.driver", "required (%s)", database.Join(database.Names()))
+		v.databaseContainer(nil)
+		return
 	}
-	v.databaseContainer()
+	drv, err := database.Lookup(d.Driver)
+	if err != nil {
+		v.errf("database.driver", "unsupported driver %s (want %s)", quote(d.Driver), database.Join(database.Names()))
+		v.databaseContainer(nil)
+		return
+	}
+	kinds := targetKinds(v.p.Target)
+	target := ""
+	if len(kinds) == 1 {
+		target = kinds[0]
+	}
+	for _, pr := range drv.Check(database.Setting{DSN: d.DSN, Container: d.Container != nil, Target: target}) {
+		v.errf(pr.Field, "%s", pr.Msg)
+	}
+	if v.p.Target.Demo != nil && !drv.Features().Demo {
+		demo := database.NamesWhere(func(d database.Driver) bool { return d.Features().Demo })
+		v.errf("database.driver", "the demo service runs on %s, not %s", database.Join(demo), d.Driver)
+	}
+	v.databaseContainer(drv)
 }
 
 func (v *validator) fault(path string, f Fault) {

@@ -2,7 +2,8 @@
 // from, and that nothing it started outlives the run:
 //
 //   - a service already running at a URL, with its database DSN (nothing to
-//     start; see CheckLoopback and the DSN helpers);
+//     start; see CheckLoopback — what a DSN connects to is its database
+//     driver's to say, in package database);
 //   - the built-in demo service, in-process (StartDemo);
 //   - a local command that collide starts as a child process in its own
 //     process group, logs to a file, waits for until healthy, and stops

@@ -32,38 +32,3 @@ func TestCheckLoopback(t *testing.T) {
 		})
 	}
 }
-
-func TestPostgresDSNRewrite(t *testing.T) {
-	for _, tc := range []struct {
-		name, dsn, hostport, rewritten string
-	}{
-		{"url", "postgres://u:p@db.example:5433/app?sslmode=disable", "db.example:5433", "postgres://u:p@127.0.0.1:40000/app?sslmode=disable"},
-		{"url default port", "postgresql://u@127.0.0.1/app", "127.0.0.1:5432", "postgresql://u@127.0.0.1:40000/app"},
-		{"key=value", "host=127.0.0.1 port=6432 user=u dbname=app", "127.0.0.1:6432", "user=u dbname=app host=127.0.0.1 port=40000"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			hp, err := PostgresHostPort(tc.dsn)
-			if err != nil || hp != tc.hostport {
-				t.Fatalf("PostgresHostPort = %q, %v; want %q", hp, err, tc.hostport)
-			}
-			got, err := RewritePostgresHost(tc.dsn, "127.0.0.1:40000")
-			if err != nil || got != tc.rewritten {
-				t.Fatalf("RewritePostgresHost = %q, %v; want %q", got, err, tc.rewritten)
-			}
-		})
-	}
-}
-
-func TestDSNHost(t *testing.T) {
-	for _, tc := range []struct{ driver, dsn, want string }{
-		{"mysql", "collide:pw@tcp(127.0.0.1:3306)/collide", "127.0.0.1"},
-		{"mysql", "u:p@tcp(db.internal)/x", "db.internal"},
-		{"mysql", "u:p@unix(/run/mysqld.sock)/x", ""},
-		{"redis", "redis://127.0.0.1:6379/0", "127.0.0.1"},
-		{"redis", "redis://:pw@cache.internal:6379/2", "cache.internal"},
-	} {
-		if got := DSNHost(tc.driver, tc.dsn); got != tc.want {
-			t.Errorf("DSNHost(%s, %s) = %q, want %q", tc.driver, tc.dsn, got, tc.want)
-		}
-	}
-}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/internal/testpg"
-	"github.com/collide-dev/collide/invariants"
 )
 
 // urlProfile is a profile for a running service (nothing listens at the
@@ -51,7 +51,7 @@ func TestValidateConnect(t *testing.T) {
 	sqlitePath := filepath.Join(dir, "app.db")
 	pgDSN := testpg.New(t)
 	for _, db := range []struct{ driver, dsn string }{{"sqlite", sqlitePath}, {"postgres", pgDSN}} {
-		d, err := invariants.Open(ctx, db.driver, db.dsn)
+		d, err := database.Open(ctx, db.driver, db.dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,13 +63,13 @@ func TestValidateConnect(t *testing.T) {
 	// MySQL/MariaDB and Redis, when they run (as in CI).
 	skipped := map[string]string{}
 	redisURL := "redis://127.0.0.1:6379/0"
-	if d, err := invariants.Open(ctx, "redis", redisURL); err != nil {
+	if d, err := database.Open(ctx, "redis", redisURL); err != nil {
 		redisURL, skipped["redis"] = "", err.Error()
 	} else {
 		d.Close()
 	}
 	mysqlDSN := "collide:collide@tcp(127.0.0.1:3306)/collide"
-	if d, err := invariants.Open(ctx, "mysql", mysqlDSN); err != nil {
+	if d, err := database.Open(ctx, "mysql", mysqlDSN); err != nil {
 		mysqlDSN, skipped["mysql"] = "", err.Error()
 	} else {
 		if err := d.Exec(ctx, "CREATE TABLE IF NOT EXISTS collide_validate_counters (id INTEGER PRIMARY KEY, value INTEGER)"); err != nil {

@@ -1,4 +1,4 @@
-package invariants
+package redis
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/collide-dev/collide/database"
 )
 
-func init() { RegisterDriver("redis", openRedis) }
-
-// redisDB is the Redis adapter. Statements are Redis commands written as
+// DB is the Redis database. Statements are Redis commands written as
 // text, words separated by spaces, with "double" (backslash escapes) or
 // 'single' quotes around words that hold spaces: SET greeting "hello world".
 //
@@ -38,34 +38,16 @@ func init() { RegisterDriver("redis", openRedis) }
 // scores float64, everything else stays text, so `value >= ok("incr")`
 // works on a counter kept with INCR. Redis has no NULL inside a reply; a
 // missing key gives no row.
-type redisDB struct {
+type DB struct {
 	c *redis.Client
 }
 
-// openRedis connects to redis://[user:pass@]host:6379/db (or rediss:// for
-// TLS, unix:///path.sock?db=N) and pings. It speaks RESP2, with client
-// retries off: a command that may have run is never sent twice.
-func openRedis(ctx context.Context, dsn string) (DB, error) {
-	opt, err := redis.ParseURL(dsn)
-	if err != nil {
-		return nil, connectError("redis", dsn, err)
-	}
-	opt.Protocol = 2
-	opt.DisableIdentity = true
-	opt.MaxRetries = -1
-	c := redis.NewClient(opt)
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		return nil, connectError("redis", dsn, err)
-	}
-	return &redisDB{c: c}, nil
-}
+// Driver returns "redis".
+func (d *DB) Driver() string { return Name }
 
-func (d *redisDB) Driver() string { return "redis" }
+func (d *DB) Close() error { return d.c.Close() }
 
-func (d *redisDB) Close() error { return d.c.Close() }
-
-func (d *redisDB) Exec(ctx context.Context, cmd string, params ...any) error {
+func (d *DB) Exec(ctx context.Context, cmd string, params ...any) error {
 	args, err := redisCommand(cmd, params)
 	if err != nil {
 		return d.cmdError(cmd, err)
@@ -76,7 +58,7 @@ func (d *redisDB) Exec(ctx context.Context, cmd string, params ...any) error {
 	return nil
 }
 
-func (d *redisDB) Each(ctx context.Context, cmd string, fn func(row []any) error, params ...any) ([]string, error) {
+func (d *DB) Each(ctx context.Context, cmd string, fn func(row []any) error, params ...any) ([]string, error) {
 	rows, err := d.Query(ctx, cmd, params...)
 	if err != nil {
 		return nil, err
@@ -89,7 +71,7 @@ func (d *redisDB) Each(ctx context.Context, cmd string, fn func(row []any) error
 	return rows.Columns, nil
 }
 
-func (d *redisDB) Query(ctx context.Context, cmd string, params ...any) (*Rows, error) {
+func (d *DB) Query(ctx context.Context, cmd string, params ...any) (*database.Rows, error) {
 	args, err := redisCommand(cmd, params)
 	if err != nil {
 		return nil, d.cmdError(cmd, err)
@@ -120,7 +102,7 @@ func (d *redisDB) Query(ctx context.Context, cmd string, params ...any) (*Rows, 
 		}
 	case "MGET":
 		if isList {
-			rows := &Rows{Columns: []string{"key", "value"}}
+			rows := &database.Rows{Columns: []string{"key", "value"}}
 			for i, v := range list {
 				if v != nil && i+1 < len(args) {
 					rows.Values = append(rows.Values, []any{redisValue(args[i+1]), redisValue(v)})
@@ -154,7 +136,7 @@ func (d *redisDB) Query(ctx context.Context, cmd string, params ...any) (*Rows, 
 
 // scan lists the keys matching pattern with SCAN, which, unlike KEYS, does
 // not block the server.
-func (d *redisDB) scan(ctx context.Context, pattern string) ([]any, error) {
+func (d *DB) scan(ctx context.Context, pattern string) ([]any, error) {
 	var keys []any
 	var cursor uint64
 	for {
@@ -171,13 +153,13 @@ func (d *redisDB) scan(ctx context.Context, pattern string) ([]any, error) {
 	}
 }
 
-func (d *redisDB) cmdError(cmd string, err error) error {
-	return fmt.Errorf("redis: %s: %w", sqlSnippet(cmd), err)
+func (d *DB) cmdError(cmd string, err error) error {
+	return fmt.Errorf("redis: %s: %w", database.Snippet(cmd), err)
 }
 
 // scalarRows is one row holding v, or no rows when v is nil.
-func scalarRows(col string, v any) *Rows {
-	rows := &Rows{Columns: []string{col}}
+func scalarRows(col string, v any) *database.Rows {
+	rows := &database.Rows{Columns: []string{col}}
 	if v != nil {
 		rows.Values = [][]any{{redisValue(v)}}
 	}
@@ -185,8 +167,8 @@ func scalarRows(col string, v any) *Rows {
 }
 
 // column is one row per element, sorted when the reply has no order.
-func column(col string, list []any, sorted bool) *Rows {
-	rows := &Rows{Columns: []string{col}, Values: make([][]any, 0, len(list))}
+func column(col string, list []any, sorted bool) *database.Rows {
+	rows := &database.Rows{Columns: []string{col}, Values: make([][]any, 0, len(list))}
 	if sorted {
 		sortReply(list)
 	}
@@ -197,8 +179,8 @@ func column(col string, list []any, sorted bool) *Rows {
 }
 
 // pairs turns a flat [a1 b1 a2 b2 …] reply into rows (a, b).
-func pairs(cols []string, list []any, sorted, scores bool) *Rows {
-	rows := &Rows{Columns: cols, Values: make([][]any, 0, len(list)/2)}
+func pairs(cols []string, list []any, sorted, scores bool) *database.Rows {
+	rows := &database.Rows{Columns: cols, Values: make([][]any, 0, len(list)/2)}
 	type pair struct{ a, b any }
 	ps := make([]pair, 0, len(list)/2)
 	for i := 0; i+1 < len(list); i += 2 {
@@ -244,12 +226,10 @@ func redisValue(v any) any {
 		}
 		return "[" + strings.Join(parts, " ") + "]"
 	default:
-		return normalize(v)
+		return database.Normalize(v)
 	}
 }
 
-// redisArgs splits a command line into words. "double quotes" take the
-// escapes \" \\ \n \r \t \xHH; 'single quotes' take \' only.
 // redisCommand splits cmd into words and, when there are params, replaces
 // $1, $2 … in each word by the text of that parameter: a value with spaces
 // or quotes stays within its word.
@@ -285,6 +265,8 @@ func redisCommand(cmd string, params []any) ([]any, error) {
 	return args, nil
 }
 
+// redisArgs splits a command line into words. "double quotes" take the
+// escapes \" \\ \n \r \t \xHH; 'single quotes' take \' only.
 func redisArgs(cmd string) ([]any, error) {
 	var args []any
 	var word strings.Builder
@@ -362,4 +344,23 @@ func redisArgs(cmd string) ([]any, error) {
 		return nil, fmt.Errorf("empty command")
 	}
 	return args, nil
+}
+
+// CheckStatement splits cmd into words and asks the server whether it
+// knows the command (COMMAND INFO); nothing runs
+// (database.StatementChecker).
+func (d *DB) CheckStatement(ctx context.Context, cmd string) error {
+	args, err := redisArgs(cmd)
+	if err != nil {
+		return &database.StatementError{Err: d.cmdError(cmd, err)}
+	}
+	name := strings.ToLower(args[0].(string))
+	reply, err := d.c.Do(ctx, "COMMAND", "INFO", name).Slice()
+	if err != nil {
+		return d.cmdError(cmd, err)
+	}
+	if len(reply) == 0 || reply[0] == nil {
+		return &database.StatementError{Err: d.cmdError(cmd, fmt.Errorf("unknown command %s", strings.ToUpper(name)))}
+	}
+	return nil
 }

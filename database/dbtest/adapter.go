@@ -1,18 +1,21 @@
-package invariants
+package dbtest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/collide-dev/collide/database"
 )
 
-// adapterStatements are the statements the adapter suite runs on one
+// Statements are the statements the adapter suite runs on one
 // database: SQL for the SQL databases, commands for Redis. An empty Skip
 // reason runs the case; a non-empty one skips it, saying why.
-type adapterStatements struct {
+type Statements struct {
 	typesSetup []string // one row: i, b, f, s, ok, n, ts
 	typesQuery string
 	typesSkip  string
@@ -37,9 +40,10 @@ type adapterStatements struct {
 	trivial           string // succeeds on an open database
 }
 
-// sqlStatements are the statements of a SQL dialect.
-func sqlStatements(d dialect) adapterStatements {
-	st := adapterStatements{
+// SQLStatements are the statements of a SQL dialect (Dialects holds
+// collide's).
+func SQLStatements(d Dialect) Statements {
+	st := Statements{
 		typesSetup: []string{
 			`CREATE TABLE kinds (i INTEGER, b BIGINT, f DOUBLE PRECISION, s TEXT, ok BOOLEAN, n TEXT, ts TIMESTAMP)`,
 			`INSERT INTO kinds VALUES (42, 9007199254740993, 1.5, 'héllo', TRUE, NULL, '2024-01-02 03:04:05')`},
@@ -50,14 +54,14 @@ func sqlStatements(d dialect) adapterStatements {
 		orderQuery:   `SELECT id, name FROM items ORDER BY id`,
 		orderWant:    `id=1 name="a"|id=2 name="b"|id=3 name="c"`,
 		emptyQuery:   `SELECT id FROM items WHERE id > 10`,
-		manyQuery:    fmt.Sprintf(`SELECT x, %s AS k FROM (%s) q`, d.concat("'k-'", "x"), d.series(20000)),
+		manyQuery:    fmt.Sprintf(`SELECT x, %s AS k FROM (%s) q`, d.Concat("'k-'", "x"), d.Series(20000)),
 		manyCols:     "x,k",
 		badExec:      `CREAT TABLE x (id INTEGER)`,
 		badQuery:     `SELEC 1`,
 		missingQuery: `SELECT * FROM no_such_table`,
 		trivial:      `SELECT 1`,
 	}
-	if d.name == "mysql" {
+	if d.Name == "mysql" {
 		// TIMESTAMP converts through the session time zone; DATETIME does not.
 		st.typesSetup[0] = strings.Replace(st.typesSetup[0], "ts TIMESTAMP", "ts DATETIME", 1)
 		st.boolIsInt = true
@@ -66,8 +70,8 @@ func sqlStatements(d dialect) adapterStatements {
 	return st
 }
 
-// redisStatements are the suite's cases as Redis commands.
-var redisStatements = adapterStatements{
+// RedisStatements are the suite's cases as Redis commands.
+var RedisStatements = Statements{
 	typesSkip:    "Redis has no typed columns: replies are texts and integers (the redis values test covers them)",
 	aggSkip:      "Redis has no aggregates or NUMERIC type",
 	orderSetup:   []string{`HSET items 1 a 2 b 3 c`},
@@ -84,9 +88,16 @@ var redisStatements = adapterStatements{
 	trivial:      `PING`,
 }
 
-// runAdapterSuite checks one database adapter against a real database. open
-// returns a fresh, empty database for each subtest.
-func runAdapterSuite(t *testing.T, open func(t *testing.T) DB, st adapterStatements) {
+// RunAdapterSuite checks one database driver against a real database:
+// the driver's name, normalized types, row order, streaming, errors and
+// Close. open returns a fresh, empty database for each subtest; name is
+// the driver's registered name.
+func RunAdapterSuite(t *testing.T, name string, open func(t *testing.T) database.DB, st Statements) {
+	t.Run("driver name", func(t *testing.T) {
+		if got := open(t).Driver(); got != name {
+			t.Errorf("Driver() = %q, want %q", got, name)
+		}
+	})
 	ctx := context.Background()
 
 	t.Run("types are normalized", func(t *testing.T) {
@@ -94,7 +105,7 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB, st adapterStateme
 			t.Skip(st.typesSkip)
 		}
 		db := open(t)
-		mustExec(t, db, st.typesSetup...)
+		MustExec(t, db, st.typesSetup...)
 		rows, err := db.Query(ctx, st.typesQuery)
 		if err != nil {
 			t.Fatal(err)
@@ -127,7 +138,7 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB, st adapterStateme
 			t.Skip(st.aggSkip)
 		}
 		db := open(t)
-		mustExec(t, db, st.aggSetup...)
+		MustExec(t, db, st.aggSetup...)
 		rows, err := db.Query(ctx, st.aggQuery)
 		if err != nil {
 			t.Fatal(err)
@@ -158,14 +169,14 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB, st adapterStateme
 
 	t.Run("query returns every row in order", func(t *testing.T) {
 		db := open(t)
-		mustExec(t, db, st.orderSetup...)
+		MustExec(t, db, st.orderSetup...)
 		rows, err := db.Query(ctx, st.orderQuery)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
 		for _, r := range rows.Values {
-			got = append(got, formatRow(rows.Columns, r))
+			got = append(got, FormatRow(rows.Columns, r))
 		}
 		if strings.Join(got, "|") != st.orderWant {
 			t.Errorf("rows = %s, want %s", strings.Join(got, "|"), st.orderWant)
@@ -181,7 +192,7 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB, st adapterStateme
 
 	t.Run("each streams many rows and stops on the callback's error", func(t *testing.T) {
 		db := open(t)
-		mustExec(t, db, st.manySetup...)
+		MustExec(t, db, st.manySetup...)
 		var n, sum int64
 		cols, err := db.Each(ctx, st.manyQuery, func(row []any) error {
 			n++
@@ -225,7 +236,7 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB, st adapterStateme
 		} else if !strings.Contains(err.Error(), db.Driver()) || !strings.Contains(err.Error(), st.badQuery) {
 			t.Errorf("error %q should name the driver and the statement", err)
 		}
-		mustExec(t, db, st.missingSetup...)
+		MustExec(t, db, st.missingSetup...)
 		if _, err := db.Query(ctx, st.missingQuery); err == nil {
 			t.Errorf("query %q: no error", st.missingQuery)
 		}
@@ -256,80 +267,25 @@ func runAdapterSuite(t *testing.T, open func(t *testing.T) DB, st adapterStateme
 	})
 }
 
-func TestAdapters(t *testing.T) {
-	type target struct {
-		name   string
-		opener func(parent *testing.T) func(t *testing.T) DB
-		st     adapterStatements
-	}
-	targets := []target{{"redis", redisOpener, redisStatements}}
-	for _, d := range drivers {
-		targets = append(targets, target{d.name, d.opener, sqlStatements(d)})
-	}
-	for _, d := range targets {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			open := d.opener(t)
-			t.Run("driver name", func(t *testing.T) {
-				if got := open(t).Driver(); got != d.name {
-					t.Errorf("Driver() = %q, want %q", got, d.name)
-				}
-			})
-			runAdapterSuite(t, open, d.st)
-		})
+// MustExec runs each statement on db, failing t at the first error.
+func MustExec(t *testing.T, db database.DB, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if err := db.Exec(context.Background(), s); err != nil {
+			t.Fatalf("exec %q: %v", s, err)
+		}
 	}
 }
 
-func TestOpenErrors(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-
-	t.Run("unknown driver lists the known ones", func(t *testing.T) {
-		_, err := Open(ctx, "oracle", "x")
-		if err == nil || !strings.Contains(err.Error(), "mysql, postgres, redis, sqlite") {
-			t.Errorf("err = %v, want the known drivers listed", err)
+// FormatRow writes a row as col=value …, texts quoted.
+func FormatRow(cols []string, row []any) string {
+	parts := make([]string, len(cols))
+	for i, col := range cols {
+		v := fmt.Sprint(row[i])
+		if s, ok := row[i].(string); ok {
+			v = strconv.Quote(s)
 		}
-	})
-	t.Run("empty dsn", func(t *testing.T) {
-		if _, err := Open(ctx, "postgres", " "); err == nil {
-			t.Error("no error")
-		}
-	})
-	for _, tc := range []struct{ driver, dsn string }{
-		{"postgres", "postgres://collide:s3cr3t-pw@127.0.0.1:1/collide?sslmode=disable&connect_timeout=5"},
-		{"postgres", "host=127.0.0.1 port=1 user=collide password=s3cr3t-pw dbname=collide sslmode=disable connect_timeout=5"},
-		{"postgres", "postgres://collide@127.0.0.1:1/collide?sslmode=disable&password=s3cr3t-pw"},
-		{"mysql", "collide:s3cr3t-pw@tcp(127.0.0.1:1)/collide?timeout=5s"},
-		{"mysql", "mysql://collide:s3cr3t-pw@127.0.0.1:1/collide"},
-		{"redis", "redis://:s3cr3t-pw@127.0.0.1:1/0"},
-		{"redis", "redis://collide:s3cr3t-pw@127.0.0.1:1/3?dial_timeout=5s"},
-	} {
-		t.Run("unreachable "+tc.driver+" "+tc.dsn[:12], func(t *testing.T) {
-			db, err := Open(ctx, tc.driver, tc.dsn)
-			if err == nil {
-				db.Close()
-				t.Fatal("no error")
-			}
-			msg := err.Error()
-			if strings.Contains(msg, "s3cr3t-pw") {
-				t.Errorf("error leaks the password: %s", msg)
-			}
-			if !strings.Contains(msg, "REDACTED") || !strings.Contains(msg, "127.0.0.1") {
-				t.Errorf("error should show the redacted DSN: %s", msg)
-			}
-			if errors.Unwrap(err) == nil {
-				t.Errorf("error does not wrap its cause: %s", msg)
-			}
-		})
+		parts[i] = col + "=" + v
 	}
-	t.Run("sqlite in a missing directory", func(t *testing.T) {
-		db, err := Open(ctx, "sqlite", "/nonexistent-dir/sub/collide.db")
-		if err == nil {
-			db.Close()
-			t.Fatal("no error")
-		}
-		if !strings.Contains(err.Error(), "/nonexistent-dir/sub/collide.db") {
-			t.Errorf("error should name the file: %v", err)
-		}
-	})
+	return strings.Join(parts, " ")
 }

@@ -505,11 +505,11 @@ func verdictOf(res *report.Result) report.Verdict {
 	worst := report.Pass
 	for _, inv := range res.Invariants {
 		switch inv.Verdict {
-		case invariants.Fail:
+		case report.Fail:
 			return report.Fail
-		case invariants.Error:
+		case report.Error:
 			worst = report.Error
-		case invariants.Unknown:
+		case report.Unknown:
 			if worst == report.Pass {
 				worst = report.Unknown
 			}

@@ -325,9 +325,8 @@ func (r *run) execute(ctx context.Context) error {
 	if r.o.Progress != nil {
 		began := time.Now()
 		stopProgress = report.StartProgress(r.o.Progress, 500*time.Millisecond, func() report.ProgressSnapshot {
-			snap := report.ProgressSnapshot{Elapsed: time.Since(began),
-				OK: live.OK.Load(), Fail: live.Fail.Load(), Unknown: live.Unknown.Load()}
-			snap.Sent = snap.OK + snap.Fail + snap.Unknown
+			snap := report.ProgressSnapshot{Elapsed: time.Since(began), Counts: live.Counts()}
+			snap.Sent = int64(snap.Total())
 			if r.ch != nil {
 				snap.Active = r.ch.Active()
 			}

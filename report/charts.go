@@ -23,7 +23,7 @@ const DefaultMaxPoints = 5000
 func namedOps(r *Result) map[uint64][]string {
 	named := map[uint64][]string{}
 	for _, inv := range r.Invariants {
-		if inv.Verdict != "fail" {
+		if inv.Verdict != Fail {
 			continue
 		}
 		for _, o := range inv.Ops {

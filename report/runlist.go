@@ -49,8 +49,8 @@ func HistoryEntries(runs []Run, profile string) []HistoryEntry {
 		}
 		for _, inv := range r.Invariants {
 			switch inv.Verdict {
-			case "pass":
-			case "fail":
+			case Pass:
+			case Fail:
 				e.Failing = append(e.Failing, inv.Name)
 			default:
 				e.Failing = append(e.Failing, fmt.Sprintf("%s (%s)", inv.Name, inv.Verdict))

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+
+	"github.com/collide-dev/collide/profiles"
 )
 
 // FormatOptions are what a format may use besides the document it writes.
@@ -130,6 +132,10 @@ var (
 		format[*CountSummary]{"table", countTable},
 		format[*CountSummary]{"json", countJSON},
 		format[*CountSummary]{"none", writeNothing[*CountSummary]})
+	// ListFormats write the built-in profiles of `collide list`.
+	ListFormats = newFormats("list",
+		format[[]profiles.BuiltinInfo]{"table", listTable},
+		format[[]profiles.BuiltinInfo]{"json", listJSON})
 	// AuditFormats write an audit's report on stdout (`collide audit`; the
 	// audit folder always gets every file).
 	AuditFormats = newFormats("audit",

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/collide-dev/collide/profiles"
 )
 
 // runJSON writes the result as result.json holds it, indented.
@@ -20,6 +22,10 @@ func compareJSON(w io.Writer, cs []*Comparison, _ FormatOptions) error { return 
 
 func historyJSON(w io.Writer, entries []HistoryEntry, _ FormatOptions) error {
 	return HistoryJSON(w, entries)
+}
+
+func listJSON(w io.Writer, ps []profiles.BuiltinInfo, _ FormatOptions) error {
+	return ListJSON(w, ps)
 }
 
 func countJSON(w io.Writer, s *CountSummary, _ FormatOptions) error { return CountJSON(w, s) }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/collide-dev/collide/profiles"
 )
 
 // The "table" format of each kind: terminal tables fitted to o.Width.
@@ -29,6 +31,10 @@ func historyTable(w io.Writer, entries []HistoryEntry, o FormatOptions) error {
 		return nil
 	}
 	return HistoryTableWidth(w, entries, o.Width)
+}
+
+func listTable(w io.Writer, ps []profiles.BuiltinInfo, o FormatOptions) error {
+	return ListTableWidth(w, ps, o.Width)
 }
 
 func countTable(w io.Writer, s *CountSummary, o FormatOptions) error {

@@ -22,6 +22,7 @@ func TestFormatsBuiltin(t *testing.T) {
 		{"compare", CompareFormats.Names(), []string{"table", "markdown", "json"}},
 		{"history", HistoryFormats.Names(), []string{"table", "markdown", "json"}},
 		{"count", CountFormats.Names(), []string{"table", "json", "none"}},
+		{"list", ListFormats.Names(), []string{"table", "json"}},
 		{"audit", AuditFormats.Names(), []string{"table", "markdown", "none"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -335,6 +335,7 @@ func TestUnknownFormat(t *testing.T) {
 		{"report", []string{"report", "-format", "xml", dir}, `collide report: -format "xml": want table, markdown, junit or html`},
 		{"compare", []string{"compare", "-format", "xml", dir, dir}, `collide compare: -format "xml": want table, markdown or json`},
 		{"history", []string{"history", "-format", "xml", dir}, `collide history: -format "xml": want table, markdown or json`},
+		{"list", []string{"list", "-format", "xml"}, `collide list: -format "xml": want table or json`},
 		{"audit", []string{"audit", "-out", filepath.Join(dir, "audit"), "-format", "xml", "counter"}, `collide audit: -format "xml": want table, markdown or none`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

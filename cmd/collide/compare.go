@@ -164,16 +164,6 @@ func loadSets(cmd string, paths []string, stderr io.Writer) ([]report.RunSet, in
 	return sets, 0
 }
 
-// checkFormat reports a -format value that is not one of allowed.
-func checkFormat(format string, allowed ...string) error {
-	for _, a := range allowed {
-		if format == a {
-			return nil
-		}
-	}
-	return fmt.Errorf("-format %q: want %s", format, strings.Join(allowed, ", "))
-}
-
 // percent is a flag holding a fraction, written as a percentage: "20%" or
 // "20" both mean 0.20.
 type percent float64

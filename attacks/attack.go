@@ -54,9 +54,28 @@ type Options struct {
 	Redact func(string) string
 }
 
-// Live holds counters updated during the attack; safe for concurrent use.
+// Live holds outcome counters updated during the attack (for a progress
+// line); safe for concurrent use.
 type Live struct {
-	OK, Fail, Unknown atomic.Int64
+	ok, fail, unknown atomic.Int64
+}
+
+// Add counts one op of outcome o, as history.Counts.Add does.
+func (l *Live) Add(o history.Outcome) {
+	switch o {
+	case history.OK:
+		l.ok.Add(1)
+	case history.Fail:
+		l.fail.Add(1)
+	default:
+		l.unknown.Add(1)
+	}
+}
+
+// Counts returns the counts so far. Each count is read atomically, the
+// three together are not: a snapshot for display.
+func (l *Live) Counts() history.Counts {
+	return history.Counts{OK: int(l.ok.Load()), Fail: int(l.fail.Load()), Unknown: int(l.unknown.Load())}
 }
 
 // Metrics summarise one operation's attack.
@@ -66,14 +85,13 @@ type Metrics struct {
 	Rate     float64       `json:"rate"`       // achieved send rate, requests per second
 	Through  float64       `json:"throughput"` // ok responses per second
 	Duration time.Duration `json:"duration"`   // first request to last request sent
-	OK       int           `json:"ok"`
-	Fail     int           `json:"fail"`
-	Unknown  int           `json:"unknown"`
-	P50      time.Duration `json:"p50"`
-	P90      time.Duration `json:"p90"`
-	P99      time.Duration `json:"p99"`
-	Max      time.Duration `json:"max"`
-	Mean     time.Duration `json:"mean"`
+	// Counts are the op's outcomes: ok, fail and unknown in JSON.
+	history.Counts
+	P50  time.Duration `json:"p50"`
+	P90  time.Duration `json:"p90"`
+	P99  time.Duration `json:"p99"`
+	Max  time.Duration `json:"max"`
+	Mean time.Duration `json:"mean"`
 	// StatusCodes counts responses by status code ("0" for none).
 	StatusCodes map[string]int `json:"status_codes"`
 	// Errors lists distinct transport errors (at most 10).
@@ -502,14 +520,7 @@ func (r *opRun) record(m *Metrics, vm *vegeta.Metrics, op *history.Op, res *vege
 		op.Error = r.opts.Redact(op.Error)
 	}
 	r.mu.Lock()
-	switch op.Outcome {
-	case history.OK:
-		m.OK++
-	case history.Fail:
-		m.Fail++
-	default:
-		m.Unknown++
-	}
+	m.Counts.Add(op.Outcome)
 	if op.Error != "" && len(m.Errors) < 10 && !contains(m.Errors, op.Error) {
 		m.Errors = append(m.Errors, op.Error)
 	}
@@ -523,14 +534,7 @@ func (r *opRun) record(m *Metrics, vm *vegeta.Metrics, op *history.Op, res *vege
 	res.Error = errText
 	r.mu.Unlock()
 	if l := r.opts.Live; l != nil {
-		switch op.Outcome {
-		case history.OK:
-			l.OK.Add(1)
-		case history.Fail:
-			l.Fail.Add(1)
-		default:
-			l.Unknown.Add(1)
-		}
+		l.Add(op.Outcome)
 	}
 	return r.opts.History.Append(redactSecretValues(op, r.spec.secretCaptures))
 }

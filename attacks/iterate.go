@@ -122,7 +122,7 @@ func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *M
 		steps = steps[:len(steps)-1]
 	}
 	for _, st := range steps {
-		op, err := r.withRetries(ctx, client, st, s, &vars, int(n), nil, m, vm)
+		op, err := r.withRetries(ctx, request{client: client, step: st, member: s, vars: &vars, worker: int(n), m: m, vm: vm}, nil)
 		if err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func (r *opRun) burst(ctx context.Context, client *http.Client, vars *Vars, m *M
 			return err
 		}
 		if op.Logical != 0 && ctx.Err() == nil {
-			if _, err := r.withRetries(ctx, client, st, bc.member, &bc.vars, i, op, m, vm); err != nil {
+			if _, err := r.withRetries(ctx, request{client: client, step: st, member: bc.member, vars: &bc.vars, worker: i, m: m, vm: vm}, op); err != nil {
 				return err
 			}
 		}
@@ -246,12 +246,30 @@ func (r *opRun) outgoing(st *Step, v *Vars, id uint64) (*outgoing, error) {
 	return o, nil
 }
 
-// withRetries sends the step's request and, while the outcome is unknown,
-// resends the same request up to RetryMax times with doubling backoff. All
-// attempts share Logical (the first attempt's id) and count Attempt from 1.
-// When first is set (a burst copy already sent), it is attempt 1 and only
-// the resends are made here. mem is the operation whose outcome rules apply.
-func (r *opRun) withRetries(ctx context.Context, client *http.Client, st *Step, mem *Spec, vars *Vars, worker int, first *history.Op, m *Metrics, vm *vegeta.Metrics) (*history.Op, error) {
+// request is one request to send, with its retries: what withRetries and
+// do need besides the attempt.
+type request struct {
+	client *http.Client
+	// step is the request to render and send.
+	step *Step
+	// member is the operation whose outcome rules apply (the operation
+	// itself, or a mixed burst's member).
+	member *Spec
+	// vars are the values the templates render with.
+	vars *Vars
+	// worker is recorded as the op's Worker.
+	worker int
+	// m and vm count the exchange.
+	m  *Metrics
+	vm *vegeta.Metrics
+}
+
+// withRetries sends q's request and, while the outcome is unknown, resends
+// the same request up to RetryMax times with doubling backoff. All attempts
+// share Logical (the first attempt's id) and count Attempt from 1. When
+// first is set (a burst copy already sent), it is attempt 1 and only the
+// resends are made here.
+func (r *opRun) withRetries(ctx context.Context, q request, first *history.Op) (*history.Op, error) {
 	s := r.spec
 	var logical uint64
 	backoff := s.RetryBackoff
@@ -276,7 +294,7 @@ func (r *opRun) withRetries(ctx context.Context, client *http.Client, st *Step, 
 			backoff *= 2
 		}
 		var err error
-		op, err = r.do(ctx, client, st, mem, vars, worker, logical, attempt, m, vm)
+		op, err = r.do(ctx, &q, logical, attempt)
 		if err != nil {
 			return op, err
 		}
@@ -286,9 +304,11 @@ func (r *opRun) withRetries(ctx context.Context, client *http.Client, st *Step, 
 	}
 }
 
-// do sends one request, classifies it, records it and returns the op.
-func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec, vars *Vars, worker int, logical uint64, attempt int, m *Metrics, vm *vegeta.Metrics) (*history.Op, error) {
-	s := r.spec
+// do sends q's request once as the given attempt of logical (0: not yet
+// known, the op's own id when it may be retried), classifies it, records it
+// and returns the op.
+func (r *opRun) do(ctx context.Context, q *request, logical uint64, attempt int) (*history.Op, error) {
+	s, st, vars := r.spec, q.step, q.vars
 	id := r.ids.Add(1)
 	if logical == 0 && s.RetryMax > 0 {
 		logical = id
@@ -306,7 +326,7 @@ func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec
 	}
 	req.Header = st.header(vars, id)
 	start := time.Now()
-	resp, err := client.Do(req)
+	resp, err := q.client.Do(req)
 	var status int
 	var respBody []byte
 	errText := ""
@@ -322,18 +342,18 @@ func (r *opRun) do(ctx context.Context, client *http.Client, st *Step, mem *Spec
 	}
 	end := time.Now()
 	op := &history.Op{
-		ID: id, Op: st.Op, Key: vars.Key, Worker: worker, Logical: logical, Attempt: attempt,
+		ID: id, Op: st.Op, Key: vars.Key, Worker: q.worker, Logical: logical, Attempt: attempt,
 		Invoke: start, Complete: end, Status: status, Sent: wrote.Load(), Error: errText,
 		Values: valuesOf(vars),
 	}
 	if s.RetryMax == 0 {
 		op.Attempt = 0
 	}
-	op.Outcome = mem.Classify(status, op.Sent)
+	op.Outcome = q.member.Classify(status, op.Sent)
 	if len(st.Capture) > 0 && op.Outcome != history.Unknown {
 		op.Captures = capture(st.Capture, respBody)
 	}
 	res := &vegeta.Result{Attack: st.Op, Seq: id, Code: uint16(status), Timestamp: start, Latency: end.Sub(start),
 		Error: errText, Method: st.Method, URL: target}
-	return op, r.record(m, vm, op, res)
+	return op, r.record(q.m, q.vm, op, res)
 }

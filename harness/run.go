@@ -239,8 +239,37 @@ func (r *run) logf(format string, args ...any) {
 	fmt.Fprint(r.log, r.secrets.scrub(fmt.Sprintf("collide: "+format+"\n", args...)))
 }
 
+// execute runs a run's steps in order, stopping at the first that fails:
+// stack, setup, attack (with the chaos schedule), heal, tally, settle,
+// check. Each step hands the next what it made through an execution.
 func (r *run) execute(ctx context.Context) error {
-	p := r.p
+	var e execution
+	for _, step := range []func(context.Context, *execution) error{
+		r.stackStep, r.setupStep, r.attackStep, r.healStep, r.tallyStep, r.settleStep, r.checkStep,
+	} {
+		if err := step(ctx, &e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// execution is what the steps of execute hand one another.
+type execution struct {
+	// env is what the checkers read: the bound database, the history and
+	// (from the check step) the tally. Made by the setup step.
+	env *invariants.Env
+	// sched is the chaos schedule the attack step started; nil without
+	// chaos.
+	sched *chaos.Schedule
+	// metrics and attackErr are what the attack returned.
+	metrics   []*attacks.Metrics
+	attackErr error
+}
+
+// stackStep creates the history file, then starts the stack: safety first,
+// then database, chaos links, service.
+func (r *run) stackStep(ctx context.Context, _ *execution) error {
 	hist, err := history.Create(filepath.Join(r.o.OutDir, HistoryFile))
 	if err != nil {
 		return envErr("result", err)
@@ -248,18 +277,20 @@ func (r *run) execute(ctx context.Context) error {
 	r.hist = hist
 	r.onCleanup(hist.Close)
 
-	// 1. Stack: safety first, then database, chaos links, service.
 	baseURL, err := r.startStack(ctx)
 	if err != nil {
 		return err
 	}
 	r.baseURL = baseURL
+	return nil
+}
 
-	live := &attacks.Live{}
-
-	// 2. Setup: SQL and requests; captures become run-wide variables, bound
-	// into every later statement and request. Then the keys that come from
-	// queries.
+// setupStep runs setup — SQL and requests; captures become run-wide
+// variables, bound into every later statement and request — then resolves
+// the keys that come from queries, and prepares every invariant query and
+// checker before any load: a typo costs seconds, not an attack.
+func (r *run) setupStep(ctx context.Context, e *execution) error {
+	p := r.p
 	r.bound = invariants.BindVars(r.db, r.vars)
 	r.setupBegan = true
 	if n := len(r.pl.setup); n > 0 {
@@ -272,8 +303,6 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.resolveKeys(ctx); err != nil {
 		return err
 	}
-	// Every invariant query is prepared now, after setup made what it
-	// makes and before any load: a typo costs seconds, not an attack.
 	if err := checkStatements(ctx, p, r.pl.checkers, r.bound); err != nil {
 		return err
 	}
@@ -291,25 +320,32 @@ func (r *run) execute(ctx context.Context) error {
 			}
 		}
 	}
+	e.env = env
+	return nil
+}
 
-	// 3 + 4. Chaos schedule and attack, together; the attack is made ready
-	// first (release modes resolved, first bursts' connections opened), so
-	// that a burst mode the target cannot do stops the run before any load.
+// attackStep runs the chaos schedule and the attack together; the attack
+// is made ready first (release modes resolved, first bursts' connections
+// opened), so that a burst mode the target cannot do stops the run before
+// any load. A fault that cannot be applied stops the attack. The attack's
+// own error is kept for the tally step, after healing.
+func (r *run) attackStep(ctx context.Context, e *execution) error {
+	p := r.p
+	live := &attacks.Live{}
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
-	atk, err := attacks.Prepare(ctx, attacks.Options{BaseURL: baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars, Redact: r.secrets.scrub}, r.pl.specs)
+	atk, err := attacks.Prepare(ctx, attacks.Options{BaseURL: r.baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars, Redact: r.secrets.scrub}, r.pl.specs)
 	if err != nil {
 		return envErr("attack", err)
 	}
 	r.onCleanup(func() error { atk.Close(); return nil })
 	r.logf("attack: %d operation(s) for up to %s, seed %d", len(r.pl.specs), r.pl.attackLen, r.res.Seed)
-	var sched *chaos.Schedule
 	if r.ch != nil {
-		var err error
-		// attackLen 0: faults with no "for" stay until Stop, after the attack.
-		if sched, err = r.ch.Run(ctx, p.Chaos, 0); err != nil {
+		sched, err := r.ch.Run(ctx, p.Chaos, 0) // attackLen 0: faults with no "for" stay until Stop, after the attack.
+		if err != nil {
 			return envErr("chaos", err)
 		}
+		e.sched = sched
 		go func() {
 			// A fault that cannot be applied aborts the attack: the run's
 			// premise (this chaos, this load) no longer holds.
@@ -326,9 +362,8 @@ func (r *run) execute(ctx context.Context) error {
 	if r.o.Progress != nil {
 		began := time.Now()
 		stopProgress = report.StartProgress(r.o.Progress, 500*time.Millisecond, func() report.ProgressSnapshot {
-			snap := report.ProgressSnapshot{Elapsed: time.Since(began),
-				OK: live.OK.Load(), Fail: live.Fail.Load(), Unknown: live.Unknown.Load()}
-			snap.Sent = snap.OK + snap.Fail + snap.Unknown
+			snap := report.ProgressSnapshot{Elapsed: time.Since(began), Counts: live.Counts()}
+			snap.Sent = int64(snap.Total())
 			if r.ch != nil {
 				snap.Active = r.ch.Active()
 			}
@@ -357,34 +392,46 @@ func (r *run) execute(ctx context.Context) error {
 			m.ReleaseSpreadP50, m.ReleaseSpreadMax, m.ReleaseSpreadFirst, arrived, noteOf(m.SyncNote))
 	}
 	r.res.Attack = metrics
+	e.metrics, e.attackErr = metrics, attackErr
 	hook("attacked")
+	return nil
+}
 
-	// 5. Heal and settle.
-	if sched != nil {
-		schedErr := sched.Stop()
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		herr := r.ch.HealAll(hctx)
-		cancel()
-		r.res.Chaos = r.ch.Timeline()
-		chaosErr := schedErr
-		if chaosErr == nil && herr != nil {
-			chaosErr = fmt.Errorf("heal: %w", herr)
-		}
-		if chaosErr != nil {
-			if ctx.Err() == nil {
-				return envErr("chaos", chaosErr)
-			}
-			// Interrupted: the interrupt decides the verdict (exit 130);
-			// a fault it caught half-removed is a warning, and the run's
-			// cleanup still deletes its proxies.
-			r.res.Warnings = append(r.res.Warnings, "chaos: "+chaosErr.Error())
-		}
+// healStep stops the chaos schedule and removes every fault (within 10 s,
+// even when interrupted). Interrupted, a fault left half-removed is a
+// warning: the interrupt decides the verdict (exit 130), and the run's
+// cleanup still deletes its proxies.
+func (r *run) healStep(ctx context.Context, e *execution) error {
+	if e.sched == nil {
+		return nil
 	}
+	schedErr := e.sched.Stop()
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	herr := r.ch.HealAll(hctx)
+	cancel()
+	r.res.Chaos = r.ch.Timeline()
+	chaosErr := schedErr
+	if chaosErr == nil && herr != nil {
+		chaosErr = fmt.Errorf("heal: %w", herr)
+	}
+	if chaosErr != nil {
+		if ctx.Err() == nil {
+			return envErr("chaos", chaosErr)
+		}
+		r.res.Warnings = append(r.res.Warnings, "chaos: "+chaosErr.Error())
+	}
+	return nil
+}
+
+// tallyStep flushes the history, writes Vegeta's results format beside it
+// (so `vegeta report` and `vegeta plot` work on a run folder; a failure is
+// a warning only) and totals the outcomes; then it refuses an attack that
+// proves nothing: interrupted, failed, whose target went down, that sent
+// nothing or whose every request failed.
+func (r *run) tallyStep(ctx context.Context, e *execution) error {
 	if err := r.hist.Flush(); err != nil {
 		return envErr("result", err)
 	}
-	// Vegeta's own results format beside the history, so `vegeta report` and
-	// `vegeta plot` work on a run folder. A failure here is a warning only.
 	if err := report.WriteVegetaResults(filepath.Join(r.o.OutDir, HistoryFile), filepath.Join(r.o.OutDir, report.VegetaFile)); err != nil {
 		r.logf("vegeta results: %v", err)
 	} else {
@@ -394,8 +441,8 @@ func (r *run) execute(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if attackErr != nil {
-		return envErr("attack", attackErr)
+	if e.attackErr != nil {
+		return envErr("attack", e.attackErr)
 	}
 	if err := reachable(ctx, r.targetAddr); err != nil {
 		return envErr("attack", fmt.Errorf("target %s went down during the run: %w", r.targetAddr, err))
@@ -404,20 +451,31 @@ func (r *run) execute(ctx context.Context) error {
 		return envErr("attack", errors.New("no request was sent"))
 	}
 	if all := r.res.Totals; all.OK == 0 && all.Unknown == 0 {
-		return envErr("attack", fmt.Errorf("every one of %d requests failed (e.g. %s): is the target up?", all.Total(), firstError(metrics)))
+		return envErr("attack", fmt.Errorf("every one of %d requests failed (e.g. %s): is the target up?", all.Total(), firstError(e.metrics)))
 	}
+	return nil
+}
+
+// settleStep waits the profile's settle time (default 200ms), for
+// asynchronous work to quiesce before the check.
+func (r *run) settleStep(ctx context.Context, _ *execution) error {
 	select {
-	case <-time.After(p.Settle.D()):
+	case <-time.After(r.p.Settle.D()):
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
 
-	// 6. Check.
+// checkStep runs every checker, in the profile's order, and records its
+// result under the invariant's name.
+func (r *run) checkStep(ctx context.Context, e *execution) error {
+	env := e.env
 	env.Tally = r.hist.Tally()
 	for i, c := range r.pl.checkers {
 		start := time.Now()
 		cr := c.Check(ctx, env)
-		cr.Name = p.Invariants[i].Name
+		cr.Name = r.p.Invariants[i].Name
 		if cr.Took == 0 {
 			cr.Took = time.Since(start)
 		}
@@ -508,11 +566,11 @@ func verdictOf(res *report.Result) report.Verdict {
 	worst := report.Pass
 	for _, inv := range res.Invariants {
 		switch inv.Verdict {
-		case invariants.Fail:
+		case report.Fail:
 			return report.Fail
-		case invariants.Error:
+		case report.Error:
 			worst = report.Error
-		case invariants.Unknown:
+		case report.Unknown:
 			if worst == report.Pass {
 				worst = report.Unknown
 			}

@@ -2,7 +2,10 @@ package history
 
 import "sort"
 
-// Counts are the outcome counts of one operation name.
+// Counts are outcome counts: of one operation name, of a whole run (a
+// result's totals), of an attack's operation (attacks.Metrics), of the live
+// progress line, of a time bucket of a chart. The JSON field names ok, fail
+// and unknown are part of result.json's schema.
 type Counts struct {
 	OK      int `json:"ok"`
 	Fail    int `json:"fail"`
@@ -11,6 +14,23 @@ type Counts struct {
 
 // Total is OK + Fail + Unknown.
 func (c Counts) Total() int { return c.OK + c.Fail + c.Unknown }
+
+// Add counts one op of outcome o; anything but ok and fail counts as unknown.
+func (c *Counts) Add(o Outcome) {
+	switch o {
+	case OK:
+		c.OK++
+	case Fail:
+		c.Fail++
+	default:
+		c.Unknown++
+	}
+}
+
+// Plus returns the sum of c and d.
+func (c Counts) Plus(d Counts) Counts {
+	return Counts{OK: c.OK + d.OK, Fail: c.Fail + d.Fail, Unknown: c.Unknown + d.Unknown}
+}
 
 // Tally counts outcomes per operation name. It is not safe for concurrent
 // use; Writer guards its own.
@@ -28,14 +48,7 @@ func (t *Tally) Add(op *Op) {
 		c = &Counts{}
 		t.byOp[op.Op] = c
 	}
-	switch op.Outcome {
-	case OK:
-		c.OK++
-	case Fail:
-		c.Fail++
-	default:
-		c.Unknown++
-	}
+	c.Add(op.Outcome)
 }
 
 // Of returns the counts of the named operation; an unseen name has zero counts.
@@ -50,9 +63,7 @@ func (t *Tally) Of(name string) Counts {
 func (t *Tally) All() Counts {
 	var s Counts
 	for _, c := range t.byOp {
-		s.OK += c.OK
-		s.Fail += c.Fail
-		s.Unknown += c.Unknown
+		s = s.Plus(*c)
 	}
 	return s
 }

@@ -5,11 +5,14 @@ import (
 	"time"
 )
 
-// Verdict is the outcome of one check.
+// Verdict is the outcome of one check and, in report.Result, of a whole
+// run: report.Verdict is this type. A check returns one of the first four;
+// Interrupted is only ever a run's verdict.
 type Verdict string
 
 const (
-	// Pass means the invariant held.
+	// Pass means the invariant held (of a run: every invariant held and few
+	// enough outcomes were unknown).
 	Pass Verdict = "pass"
 	// Fail means the invariant was violated; Evidence says where.
 	Fail Verdict = "fail"
@@ -21,11 +24,16 @@ const (
 	// amount they take from a capture (value_from), so their bound is open.
 	Unknown Verdict = "unknown"
 	// Error means the check could not run (query error, database down,
-	// expression error). It is never a pass.
+	// expression error). It is never a pass. Of a run: the run or a checker
+	// could not complete.
 	Error Verdict = "error"
+	// Interrupted means a run was stopped by a signal or timeout before
+	// checking. No check returns it.
+	Interrupted Verdict = "interrupted"
 )
 
-// Valid reports whether v is one of the four verdicts.
+// Valid reports whether v is one of the four verdicts a check returns
+// (Interrupted is not).
 func (v Verdict) Valid() bool { return v == Pass || v == Fail || v == Unknown || v == Error }
 
 // MaxEvidence is the most Evidence items a Result carries.

@@ -23,7 +23,7 @@ const DefaultMaxPoints = 5000
 func namedOps(r *Result) map[uint64][]string {
 	named := map[uint64][]string{}
 	for _, inv := range r.Invariants {
-		if inv.Verdict != "fail" {
+		if inv.Verdict != Fail {
 			continue
 		}
 		for _, o := range inv.Ops {
@@ -123,14 +123,7 @@ func readTimeline(path string, named map[uint64][]string, maxPoints int) (*timel
 	err = history.Each(path, func(op *history.Op) error {
 		at := op.Invoke.Sub(tl.t0)
 		b := &tl.buckets[min(int(at/tl.bucket), len(tl.buckets)-1)]
-		switch op.Outcome {
-		case history.OK:
-			b.OK++
-		case history.Fail:
-			b.Fail++
-		default:
-			b.Unknown++
-		}
+		b.Add(op.Outcome)
 		p := point{id: op.ID, op: op.Op, at: at, lat: max(op.Latency(), 0), outcome: op.Outcome, status: op.Status, err: op.Error, named: named[op.ID]}
 		keep := len(p.named) > 0
 		if op.Outcome == history.OK {

@@ -4,5 +4,7 @@
 // self-contained HTML page with SVG charts drawn from the history, the
 // side-by-side comparison of runs with its regressions, the list of runs
 // below a folder, Vegeta's results format, and the live progress line. It
-// reads results; it does not know how a run executes.
+// reads results; it does not know how a run executes. The formats a
+// command's -format names are registered by name, one registry per kind of
+// document (RunFormats, ReportFormats, CompareFormats, …; format.go).
 package report

@@ -46,7 +46,7 @@ func Markdown(w io.Writer, r *Result) error {
 		t := newMarkdownTable(ew)
 		t.Header("Invariant", "Verdict", "Expected", "Actual / evidence")
 		for _, inv := range r.Invariants {
-			if err := t.Append([]string{mdText(inv.Name), verdictEmoji(Verdict(inv.Verdict)) + " " + strings.ToUpper(string(inv.Verdict)),
+			if err := t.Append([]string{mdText(inv.Name), verdictEmoji(inv.Verdict) + " " + strings.ToUpper(string(inv.Verdict)),
 				mdCode(inv.Expected), invariantMarkdown(inv)}); err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/collide-dev/collide/history"
 	"golang.org/x/term"
 )
 
@@ -17,9 +18,10 @@ import (
 type ProgressSnapshot struct {
 	// Elapsed is the time since the attack started.
 	Elapsed time.Duration
-	// Sent is how many requests were started; OK, Fail and Unknown count the
-	// ones that completed with each outcome.
-	Sent, OK, Fail, Unknown int64
+	// Sent is how many requests were started; Counts count the ones that
+	// completed with each outcome.
+	Sent int64
+	history.Counts
 	// Active names the faults in effect, e.g. "reset_peer on target".
 	Active []string
 }

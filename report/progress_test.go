@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/collide-dev/collide/history"
 )
 
 func TestFormatProgress(t *testing.T) {
@@ -20,9 +22,9 @@ func TestFormatProgress(t *testing.T) {
 		rate float64
 		want string
 	}{
-		{"no faults", ProgressSnapshot{Elapsed: 3520 * time.Millisecond, Sent: 700, OK: 690, Fail: 3, Unknown: 7}, 199.6,
+		{"no faults", ProgressSnapshot{Elapsed: 3520 * time.Millisecond, Sent: 700, Counts: history.Counts{OK: 690, Fail: 3, Unknown: 7}}, 199.6,
 			"3.5s  700 sent 200/s  ok 690 fail 3 unknown 7"},
-		{"active faults", ProgressSnapshot{Elapsed: time.Second, Sent: 10, OK: 10, Active: []string{"reset_peer on target"}}, 10,
+		{"active faults", ProgressSnapshot{Elapsed: time.Second, Sent: 10, Counts: history.Counts{OK: 10}, Active: []string{"reset_peer on target"}}, 10,
 			"1s  10 sent 10/s  ok 10 fail 0 unknown 0  faults: reset_peer on target"},
 		{"too long is cut", ProgressSnapshot{Elapsed: time.Minute, Active: []string{"latency on database", "reset_peer on target", "bandwidth on target"}}, 0,
 			"1m0s  0 sent 0/s  ok 0 fail 0 unknown 0  faults: latency on database, reset_pe…"},
@@ -105,7 +107,7 @@ func TestProgressLinesOnFile(t *testing.T) {
 	var n atomic.Int64
 	stop := startProgressLines(file, 5*time.Millisecond, func() ProgressSnapshot {
 		i := n.Add(1)
-		return ProgressSnapshot{Elapsed: time.Duration(i) * time.Second, Sent: i * 100, OK: i * 100}
+		return ProgressSnapshot{Elapsed: time.Duration(i) * time.Second, Sent: i * 100, Counts: history.Counts{OK: int(i) * 100}}
 	})
 	deadline := time.Now().Add(5 * time.Second)
 	for n.Load() < 3 && time.Now().Before(deadline) {
@@ -152,7 +154,7 @@ func TestProgressRedraws(t *testing.T) {
 	var n atomic.Int64
 	snap := func() ProgressSnapshot {
 		i := n.Add(1)
-		s := ProgressSnapshot{Elapsed: time.Duration(i) * 100 * time.Millisecond, Sent: i * 20, OK: i * 20}
+		s := ProgressSnapshot{Elapsed: time.Duration(i) * 100 * time.Millisecond, Sent: i * 20, Counts: history.Counts{OK: int(i) * 20}}
 		if i == 1 {
 			s.Active = []string{"reset_peer on target"}
 		}

@@ -17,15 +17,17 @@ import (
 // build. Readers accept this version only; docs/results.md describes it.
 const SchemaVersion = 1
 
-// Verdict is the overall verdict of a run.
-type Verdict string
+// Verdict is the overall verdict of a run: the same type as a check's
+// verdict (invariants.Verdict), so one invariant's verdict compares and
+// prints like the run's.
+type Verdict = invariants.Verdict
 
 const (
-	Pass        Verdict = "pass"        // every invariant held, few enough unknown outcomes
-	Fail        Verdict = "fail"        // an invariant was violated
-	Unknown     Verdict = "unknown"     // nothing violated, but too many unknown outcomes to be sure
-	Error       Verdict = "error"       // the run or a checker could not complete
-	Interrupted Verdict = "interrupted" // stopped by a signal or timeout before checking
+	Pass        = invariants.Pass        // every invariant held, few enough unknown outcomes
+	Fail        = invariants.Fail        // an invariant was violated
+	Unknown     = invariants.Unknown     // nothing violated, but too many unknown outcomes to be sure
+	Error       = invariants.Error       // the run or a checker could not complete
+	Interrupted = invariants.Interrupted // stopped by a signal or timeout before checking
 )
 
 // Result is everything a run records. It is written as result.json in the

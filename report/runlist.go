@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/collide-dev/collide/history"
 )
 
 // HistoryEntry is one run in the list `collide history` prints.
@@ -15,9 +17,8 @@ type HistoryEntry struct {
 	RunID   string    `json:"run_id"`
 	Seed    int64     `json:"seed"`
 	Verdict Verdict   `json:"verdict"`
-	OK      int       `json:"ok"`
-	Fail    int       `json:"fail"`
-	Unknown int       `json:"unknown"`
+	// Counts are the run's totals: ok, fail and unknown in JSON.
+	history.Counts
 	// P99 is the highest p99 latency over the run's operations, in
 	// nanoseconds in JSON.
 	P99 time.Duration `json:"p99_ns"`
@@ -39,7 +40,7 @@ func HistoryEntries(runs []Run, profile string) []HistoryEntry {
 		}
 		e := HistoryEntry{
 			Started: r.Started.UTC(), Profile: r.Profile.Name, RunID: r.RunID, Seed: r.Seed, Verdict: r.Verdict,
-			OK: r.Totals.OK, Fail: r.Totals.Fail, Unknown: r.Totals.Unknown, Failing: []string{}, Dir: run.Dir,
+			Counts: r.Totals, Failing: []string{}, Dir: run.Dir,
 		}
 		for _, m := range r.Attack {
 			if m != nil && m.P99 > e.P99 {
@@ -48,8 +49,8 @@ func HistoryEntries(runs []Run, profile string) []HistoryEntry {
 		}
 		for _, inv := range r.Invariants {
 			switch inv.Verdict {
-			case "pass":
-			case "fail":
+			case Pass:
+			case Fail:
 				e.Failing = append(e.Failing, inv.Name)
 			default:
 				e.Failing = append(e.Failing, fmt.Sprintf("%s (%s)", inv.Name, inv.Verdict))

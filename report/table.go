@@ -199,7 +199,7 @@ func VerdictLine(r *Result) string {
 	case Fail:
 		var names []string
 		for _, inv := range r.Invariants {
-			if inv.Verdict == "fail" {
+			if inv.Verdict == Fail {
 				names = append(names, fmt.Sprintf("%q violated (%s)", inv.Name, inv.Actual))
 			}
 		}
@@ -208,7 +208,7 @@ func VerdictLine(r *Result) string {
 		// checker that could not run is said here too, never hidden behind it.
 		var broken []string
 		for _, inv := range r.Invariants {
-			if inv.Verdict == "error" {
+			if inv.Verdict == Error {
 				broken = append(broken, fmt.Sprintf("%q", inv.Name))
 			}
 		}

@@ -14,9 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/collide-dev/collide/harness"
 	"github.com/collide-dev/collide/profiles"
 	"github.com/collide-dev/collide/report"
@@ -46,10 +43,8 @@ type auditOptions struct {
 }
 
 func (o *auditOptions) check() error {
-	switch o.format {
-	case "table", "markdown", "none":
-	default:
-		return fmt.Errorf("-format %q: want table, markdown or none", o.format)
+	if _, err := report.AuditFormats.Lookup(o.format); err != nil {
+		return err
 	}
 	if o.timeout < 0 {
 		return fmt.Errorf("-timeout must not be negative")
@@ -175,15 +170,12 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "collide audit:", err)
 		return report.WorstExitCode(a.ExitCode, harness.ExitEnv)
 	}
-	switch o.format {
-	case "table":
-		if err := auditTable(stdout, a); err != nil {
-			fmt.Fprintln(stderr, "collide audit: table:", err)
-		}
-	case "markdown":
-		if err := report.AuditMarkdown(stdout, a); err != nil {
-			fmt.Fprintln(stderr, "collide audit:", err)
-		}
+	write, err := report.AuditFormats.Lookup(o.format) // known: o.check
+	if err == nil {
+		err = write(stdout, a, report.FormatOptions{})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "collide audit: %s: %v\n", o.format, err)
 	}
 	fmt.Fprintf(stderr, "audit folder: %s\n", out)
 	return a.ExitCode
@@ -214,32 +206,6 @@ func writeAudit(out string, a *report.AuditReport) error {
 		}
 	}
 	return nil
-}
-
-// auditTable prints the test results that ran and the score.
-func auditTable(w io.Writer, a *report.AuditReport) error {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRowMaxWidth(60),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-	)
-	t.Header("Test", "Description", "Result", "Profiles", "Evidence")
-	for _, at := range a.Tests {
-		if len(at.Profiles) == 0 {
-			continue
-		}
-		ev := ""
-		if len(at.Evidence) > 0 {
-			ev = at.Evidence[0]
-		}
-		if err := t.Append([]string{firstNonEmptyString(at.ID, "unassigned"), at.Description, string(at.Result), strings.Join(at.Profiles, ", "), ev}); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintf(w, "score: %s: %s (exit %d)\n", a.Score, a.ScoreReason, a.ExitCode)
-	return err
 }
 
 // auditSystem names the system audited from the runs: their distinct

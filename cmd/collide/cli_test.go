@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -315,6 +316,39 @@ func TestInitProfileRuns(t *testing.T) {
 				}
 			}
 			t.Fatalf("collide run my-profile.yaml against the %s demo: exit %d, want %d\n%s\n%s", tc.mode, code, tc.code, stdout, stderr)
+		})
+	}
+}
+
+// TestUnknownFormat: every command that writes a document looks -format up
+// in its kind's registry; an unknown name is a usage error (exit 2) listing
+// the known ones, before anything runs or is read.
+func TestUnknownFormat(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"run", []string{"run", "-format", "xml", "counter"}, `collide run: -format "xml": want table, json or none`},
+		{"run -count", []string{"run", "-count", "2", "-format", "xml", "counter"}, `collide run: -format "xml": want table, json or none`},
+		{"report", []string{"report", "-format", "xml", dir}, `collide report: -format "xml": want table, markdown, junit or html`},
+		{"compare", []string{"compare", "-format", "xml", dir, dir}, `collide compare: -format "xml": want table, markdown or json`},
+		{"history", []string{"history", "-format", "xml", dir}, `collide history: -format "xml": want table, markdown or json`},
+		{"list", []string{"list", "-format", "xml"}, `collide list: -format "xml": want table or json`},
+		{"audit", []string{"audit", "-out", filepath.Join(dir, "audit"), "-format", "xml", "counter"}, `collide audit: -format "xml": want table, markdown or none`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := collide(t, tc.args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2\nstderr:\n%s", code, stderr)
+			}
+			if first, _, _ := strings.Cut(stderr, "\n"); first != tc.want {
+				t.Fatalf("first line of stderr = %q, want %q", first, tc.want)
+			}
+			if stdout != "" {
+				t.Fatalf("stdout: %q", stdout)
+			}
 		})
 	}
 }

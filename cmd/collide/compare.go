@@ -37,7 +37,7 @@ type compareOptions struct {
 }
 
 func (o *compareOptions) check() error {
-	if err := checkFormat(o.format, "table", "markdown", "json"); err != nil {
+	if _, err := report.CompareFormats.Lookup(o.format); err != nil {
 		return err
 	}
 	if !(o.alpha > 0 && o.alpha < 1) {
@@ -74,7 +74,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	o := compareOptions{latencyThreshold: percent(def.LatencyThreshold), latencyFastest: percent(def.LatencyFastest), unknownThreshold: percent(def.UnknownThreshold)}
 	fset := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	fset.StringVar(&o.format, "format", "table", "output: table, markdown or json")
+	fset.StringVar(&o.format, "format", "table", "output: "+report.OrList(report.CompareFormats.Names()))
 	fset.BoolVar(&o.wide, "wide", false, wideUsage)
 	fset.Float64Var(&o.alpha, "alpha", def.Alpha, "significance level of the latency test (Mann–Whitney U over per-request latencies); the confidence interval is at 1 − alpha")
 	fset.Var(&o.latencyThreshold, "latency-threshold", "a latency shift is a regression when significant and its whole confidence interval is above this, e.g. 10%")
@@ -117,14 +117,9 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}
 	}
-	var err error
-	switch o.format {
-	case "table":
-		err = report.CompareTableWidth(stdout, cs, tableWidth(o.wide, stdout))
-	case "markdown":
-		err = report.CompareMarkdown(stdout, cs)
-	case "json":
-		err = report.CompareJSON(stdout, cs)
+	write, err := report.CompareFormats.Lookup(o.format) // known: o.check
+	if err == nil {
+		err = write(stdout, cs, report.FormatOptions{Width: tableWidth(o.wide, stdout)})
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "collide compare:", err)
@@ -167,16 +162,6 @@ func loadSets(cmd string, paths []string, stderr io.Writer) ([]report.RunSet, in
 		sets = append(sets, report.RunSet{Label: report.CompareLabel(p), Runs: runs})
 	}
 	return sets, 0
-}
-
-// checkFormat reports a -format value that is not one of allowed.
-func checkFormat(format string, allowed ...string) error {
-	for _, a := range allowed {
-		if format == a {
-			return nil
-		}
-	}
-	return fmt.Errorf("-format %q: want %s", format, strings.Join(allowed, ", "))
 }
 
 // percent is a flag holding a fraction, written as a percentage: "20%" or

@@ -33,12 +33,9 @@ func runCount(ctx context.Context, o runOptions, ho harness.Options, stdout, std
 			fmt.Fprintln(stderr, "collide:", r.Error)
 		}
 	})
-	var err error
-	switch o.format {
-	case "table":
-		err = report.CountTable(stdout, s, tableWidth(o.wide, stdout))
-	case "json":
-		err = report.CountJSON(stdout, s)
+	write, err := report.CountFormats.Lookup(o.format) // known: o.check
+	if err == nil {
+		err = write(stdout, s, report.FormatOptions{Width: tableWidth(o.wide, stdout)})
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "collide:", err)

@@ -22,7 +22,7 @@ type historyOptions struct {
 }
 
 func (o *historyOptions) check() error {
-	if err := checkFormat(o.format, "table", "markdown", "json"); err != nil {
+	if _, err := report.HistoryFormats.Lookup(o.format); err != nil {
 		return err
 	}
 	if o.dir == "" {
@@ -35,7 +35,7 @@ func cmdHistory(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	var o historyOptions
 	fset := flag.NewFlagSet("history", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	fset.StringVar(&o.format, "format", "table", "output: table, markdown or json")
+	fset.StringVar(&o.format, "format", "table", "output: "+report.OrList(report.HistoryFormats.Names()))
 	fset.StringVar(&o.profile, "profile", "", "only the runs of this profile")
 	fset.BoolVar(&o.wide, "wide", false, wideUsage)
 	fset.Usage = func() {
@@ -78,17 +78,9 @@ func cmdHistory(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	if len(entries) == 0 && len(runs) > 0 {
 		fmt.Fprintf(stderr, "collide history: no run of profile %q in %s\n", o.profile, o.dir)
 	}
-	switch o.format {
-	case "table":
-		if len(entries) > 0 {
-			err = report.HistoryTableWidth(stdout, entries, tableWidth(o.wide, stdout))
-		}
-	case "markdown":
-		if len(entries) > 0 {
-			err = report.HistoryMarkdown(stdout, entries)
-		}
-	case "json":
-		err = report.HistoryJSON(stdout, entries)
+	write, err := report.HistoryFormats.Lookup(o.format) // known: o.check
+	if err == nil {
+		err = write(stdout, entries, report.FormatOptions{Width: tableWidth(o.wide, stdout)})
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "collide history:", err)

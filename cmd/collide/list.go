@@ -15,21 +15,16 @@ func cmdList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	wide := fs.Bool("wide", false, wideUsage)
-	format := fs.String("format", "table", "output: table or json")
+	format := fs.String("format", "table", "output: "+report.OrList(report.ListFormats.Names()))
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
-	if err := checkFormat(*format, "table", "json"); err != nil {
+	write, err := report.ListFormats.Lookup(*format)
+	if err != nil {
 		fmt.Fprintln(stderr, "collide list:", err)
 		return harness.ExitUsage
 	}
-	var err error
-	if *format == "json" {
-		err = report.ListJSON(stdout, profiles.Builtins())
-	} else {
-		err = report.ListTableWidth(stdout, profiles.Builtins(), tableWidth(*wide, stdout))
-	}
-	if err != nil {
+	if err := write(stdout, profiles.Builtins(), report.FormatOptions{Width: tableWidth(*wide, stdout)}); err != nil {
 		fmt.Fprintln(stderr, "collide list:", err)
 		return harness.ExitEnv
 	}

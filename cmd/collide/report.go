@@ -23,7 +23,7 @@ type reportOptions struct {
 }
 
 func (o *reportOptions) check() error {
-	if err := checkFormat(o.format, "table", "markdown", "junit", "html"); err != nil {
+	if _, err := report.ReportFormats.Lookup(o.format); err != nil {
 		return err
 	}
 	if o.maxPoints < 0 {
@@ -96,30 +96,11 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// renderReport writes the runs in o's format (known: o.check).
 func renderReport(w io.Writer, o reportOptions, runs []report.Run) error {
-	switch o.format {
-	case "junit":
-		results := make([]*report.Result, len(runs))
-		for i, r := range runs {
-			results[i] = r.Result
-		}
-		return report.JUnit(w, results...)
-	case "html":
-		return report.HTML(w, runs[0].Result, report.HTMLOptions{HistoryPath: runs[0].HistoryPath(), MaxPoints: o.maxPoints})
+	write, err := report.ReportFormats.Lookup(o.format)
+	if err != nil {
+		return err
 	}
-	for i, r := range runs {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		var err error
-		if o.format == "markdown" {
-			err = report.Markdown(w, r.Result)
-		} else {
-			err = report.TableWidth(w, r.Result, tableWidth(o.wide, w))
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.Dir, err)
-		}
-	}
-	return nil
+	return write(w, runs, report.FormatOptions{Width: tableWidth(o.wide, w), MaxPoints: o.maxPoints})
 }

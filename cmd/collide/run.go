@@ -32,10 +32,8 @@ type runOptions struct {
 }
 
 func (o *runOptions) check() error {
-	switch o.format {
-	case "table", "json", "none":
-	default:
-		return fmt.Errorf("-format %q: want table, json or none", o.format)
+	if err := o.checkFormat(); err != nil {
+		return err
 	}
 	switch o.progress {
 	case "auto", "always", "never":
@@ -49,6 +47,17 @@ func (o *runOptions) check() error {
 		return fmt.Errorf("-timeout must not be negative")
 	}
 	return nil
+}
+
+// checkFormat looks -format up where the output will: the count formats
+// with -count or -until-fail, else the run formats.
+func (o *runOptions) checkFormat() error {
+	if o.count > 1 || o.untilFail {
+		_, err := report.CountFormats.Lookup(o.format)
+		return err
+	}
+	_, err := report.RunFormats.Lookup(o.format)
+	return err
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -68,7 +77,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&o.seed, "seed", 0, "random seed (default: the profile's, else from the clock); printed in the result")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a target or database outside loopback")
 	fs.StringVar(&o.toxiproxy, "toxiproxy", "", "URL of an external toxiproxy-server API (default: embedded)")
-	fs.StringVar(&o.format, "format", "table", "output: table, json or none")
+	fs.StringVar(&o.format, "format", "table", "output: "+report.OrList(report.RunFormats.Names()))
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (default: attack length + 2m)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress messages on stderr")
 	fs.BoolVar(&o.wide, "wide", false, wideUsage)
@@ -120,13 +129,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	res, err := harness.Run(ctx, ho)
 	if res != nil {
-		switch o.format {
-		case "table":
-			if terr := report.TableWidth(stdout, res, tableWidth(o.wide, stdout)); terr != nil {
-				fmt.Fprintln(stderr, "collide: table:", terr)
-			}
-		case "json":
-			writeJSON(stdout, res)
+		write, ferr := report.RunFormats.Lookup(o.format) // known: o.check
+		if ferr == nil {
+			ferr = write(stdout, res, report.FormatOptions{Width: tableWidth(o.wide, stdout)})
+		}
+		if ferr != nil {
+			fmt.Fprintf(stderr, "collide: %s: %v\n", o.format, ferr)
 		}
 		fmt.Fprintf(stderr, "run folder: %s\n", out)
 	}

@@ -10,8 +10,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("all_present", newAllPresent) }
-
 const allPresentFix = "Use atomic database operations: add to a collection with one INSERT per item (or an atomic array append / SADD) instead of read-modify-write of the whole collection, or lock the parent row (SELECT … FOR UPDATE) around the change"
 
 // allPresentChecker is the "all_present" checker (audit RC-003, concurrent
@@ -29,14 +27,23 @@ type allPresentChecker struct {
 	before    snapshot[map[string]int]
 }
 
-func newAllPresent(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "all_present", "query", "op", "value_from"); err != nil {
-		return nil, err
+func init() {
+	Register(Kind[allPresentFields]{
+		Name: "all_present", About: "every acknowledged add is there, nothing else (RC-003)",
+		Query: Required, Op: Required, New: newAllPresent,
+	})
+}
+
+// allPresentFields are all_present's own fields.
+type allPresentFields struct {
+	ValueFrom string `yaml:"value_from" jsonschema_description:"The rendered request value or response capture naming the item each op adds (required)."`
+}
+
+func newAllPresent(inv profiles.Invariant, f *allPresentFields) (Checker, error) {
+	if f.ValueFrom == "" {
+		return nil, fmt.Errorf("value_from is required by checker all_present")
 	}
-	if err := requireFields(inv, "all_present", "query", "op", "value_from"); err != nil {
-		return nil, err
-	}
-	return &allPresentChecker{name: checkName(inv, "all_present"), query: inv.Query, op: inv.Op, valueFrom: inv.ValueFrom, w: wordsOf(inv)}, nil
+	return &allPresentChecker{name: checkName(inv, "all_present"), query: inv.Query, op: inv.Op, valueFrom: f.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare records the items present after setup.

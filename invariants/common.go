@@ -16,64 +16,8 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-// This file holds what the checkers share: which invariant fields a checker
-// reads, the history and its values, exact numbers, the state recorded by
+// This file holds what the checkers share: the history and its values, exact numbers, the state recorded by
 // Prepare, and how ops are shown in evidence.
-
-// invField is one optional field of profiles.Invariant.
-type invField struct {
-	name string
-	set  func(profiles.Invariant) bool
-}
-
-var invFields = []invField{
-	{"query", func(i profiles.Invariant) bool { return strings.TrimSpace(i.Query) != "" }},
-	{"expect", func(i profiles.Invariant) bool { return i.Expect != "" }},
-	{"unique", func(i profiles.Invariant) bool { return i.Unique != "" }},
-	{"op", func(i profiles.Invariant) bool { return i.Op != "" }},
-	{"step", func(i profiles.Invariant) bool { return i.Step != 0 }},
-	{"amount", func(i profiles.Invariant) bool { return i.Amount != 0 }},
-	{"floor", func(i profiles.Invariant) bool { return i.Floor != nil }},
-	{"value_from", func(i profiles.Invariant) bool { return i.ValueFrom != "" }},
-	{"version_from", func(i profiles.Invariant) bool { return i.VersionFrom != "" }},
-	{"group", func(i profiles.Invariant) bool { return i.Group != "" }},
-	{"per_key", func(i profiles.Invariant) bool { return i.PerKey }},
-	{"require", func(i profiles.Invariant) bool { return i.Require }},
-	{"read_op", func(i profiles.Invariant) bool { return i.ReadOp != "" }},
-	{"write_op", func(i profiles.Invariant) bool { return i.WriteOp != "" }},
-	{"read_from", func(i profiles.Invariant) bool { return i.ReadFrom != "" }},
-	{"ttl", func(i profiles.Invariant) bool { return i.TTL != 0 }},
-	{"slack", func(i profiles.Invariant) bool { return i.Slack != 0 }},
-	{"timeout", func(i profiles.Invariant) bool { return i.Timeout != 0 }},
-}
-
-// onlyFields rejects an invariant that sets a field the checker does not
-// read, so a misplaced field is an error at load time instead of being
-// silently ignored. name and check are always allowed.
-func onlyFields(inv profiles.Invariant, check string, allowed ...string) error {
-	ok := map[string]bool{}
-	for _, a := range allowed {
-		ok[a] = true
-	}
-	for _, f := range invFields {
-		if f.set(inv) && !ok[f.name] {
-			return fmt.Errorf("%s is not read by checker %s (it reads %s)", f.name, check, strings.Join(allowed, ", "))
-		}
-	}
-	return nil
-}
-
-// requireFields reports the first required field that is empty.
-func requireFields(inv profiles.Invariant, check string, names ...string) error {
-	for _, n := range names {
-		for _, f := range invFields {
-			if f.name == n && !f.set(inv) {
-				return fmt.Errorf("%s is required by checker %s", n, check)
-			}
-		}
-	}
-	return nil
-}
 
 // knownOps is the set of operation names an invariant may name: the
 // profile's operations and the flow steps of theirs seen in the tally
@@ -497,7 +441,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // checkName is the Result name of an invariant: its sentence, or the first
 // of its queries.
 func checkName(inv profiles.Invariant, check string) string {
-	return firstNonEmpty(inv.Name, inv.Query, inv.Unique, inv.Expect, check)
+	return firstNonEmpty(inv.Name, inv.Query, check)
 }
 
 // newResult begins a passing Result; checks turn it into a fail or an

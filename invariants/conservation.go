@@ -9,8 +9,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("conservation", newConservation) }
-
 const conservationFix = "Wrap operations in transactions: take from one row and add to the other in one transaction, lock the rows with SELECT … FOR UPDATE in a fixed order (lowest id first), or run SERIALIZABLE with retries"
 
 // conservationChecker is the "conservation" checker: a number read by
@@ -24,16 +22,22 @@ type conservationChecker struct {
 	before snapshot[numberAt]
 }
 
-func newConservation(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "conservation", "query", "per_key"); err != nil {
-		return nil, err
-	}
-	if err := requireFields(inv, "conservation", "query"); err != nil {
-		return nil, err
-	}
-	if inv.PerKey {
+func init() {
+	Register(Kind[conservationFields]{
+		Name: "conservation", About: "a number (total money) stays as it was after setup",
+		Query: Required, New: newConservation,
+	})
+}
+
+// conservationFields are conservation's own fields.
+type conservationFields struct {
+	PerKey bool `yaml:"per_key" jsonschema_description:"Check once per key: query returns (key, number) rows, each of which must stay as it was after setup."`
+}
+
+func newConservation(inv profiles.Invariant, f *conservationFields) (Checker, error) {
+	if f.PerKey {
 		w := wordsOf(inv)
-		return newPerKey(inv, "conservation", nil, "per key, the number stays as after setup: requests move it, never create or destroy it", "", "",
+		return newPerKey(inv, "conservation", "", "", nil, "per key, the number stays as after setup: requests move it, never create or destroy it", "", "",
 			func(before, after *big.Rat, col string, _ *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly := w.judgeConservation(delta)

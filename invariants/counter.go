@@ -3,14 +3,13 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"time"
 
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
-
-func init() { Register("counter", newCounter) }
 
 const counterFix = "Use atomic database operations: UPDATE … SET v = v + 1, SELECT … FOR UPDATE around read-modify-write, or a stronger isolation level (REPEATABLE READ/SERIALIZABLE with retries)"
 
@@ -34,32 +33,44 @@ type numberAt struct {
 	col string
 }
 
-func newCounter(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "counter", "query", "op", "step", "value_from", "per_key", "group"); err != nil {
-		return nil, err
+func init() {
+	Register(Kind[counterFields]{
+		Name: "counter", About: "a number grows by the increments that took effect (RC-006)",
+		Query: Required, Op: Required, New: newCounter,
+	})
+}
+
+// counterFields are counter's own fields.
+type counterFields struct {
+	Step      float64 `yaml:"step" jsonschema_description:"How much one op of op adds to the number (default 1)."`
+	ValueFrom string  `yaml:"value_from" jsonschema_description:"The rendered request value or response capture holding each op's own increment (instead of step)."`
+	PerKey    bool    `yaml:"per_key" jsonschema_description:"Check once per key: query returns (key, number) rows, each judged with the ops of its key (or group value)."`
+	Group     string  `yaml:"group" jsonschema_description:"The rendered value or capture that groups ops by key (per_key); default the op's history key."`
+}
+
+func newCounter(inv profiles.Invariant, f *counterFields) (Checker, error) {
+	if math.IsNaN(f.Step) || math.IsInf(f.Step, 0) {
+		return nil, inv.Fields.Errorf("step", "must be a finite number")
 	}
-	if err := requireFields(inv, "counter", "query", "op"); err != nil {
-		return nil, err
-	}
-	if inv.Step != 0 && inv.ValueFrom != "" {
+	if f.Step != 0 && f.ValueFrom != "" {
 		return nil, fmt.Errorf("set step (the same increment for every op) or value_from (each op's own increment), not both")
 	}
 	step := big.NewRat(1, 1)
-	if inv.Step != 0 {
-		step = ratOf(inv.Step)
+	if f.Step != 0 {
+		step = ratOf(f.Step)
 	}
-	if err := groupNeedsPerKey(inv); err != nil {
+	if err := groupNeedsPerKey(f.Group, f.PerKey); err != nil {
 		return nil, err
 	}
-	if inv.PerKey {
-		return newPerKey(inv, "counter", step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)", "increment", "increments",
+	if f.PerKey {
+		return newPerKey(inv, "counter", f.ValueFrom, f.Group, step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)", "increment", "increments",
 			func(before, after *big.Rat, _ string, eff *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly, fix := eff.judgeCounter(delta)
 				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), problem, anomaly, fix
 			})
 	}
-	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: inv.ValueFrom, w: wordsOf(inv)}, nil
+	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: f.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare reads the number after setup.

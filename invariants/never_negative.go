@@ -13,8 +13,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("never_negative", newNeverNegative) }
-
 const neverNegativeFix = "Use atomic database operations: a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), a CHECK (balance >= 0) constraint, or SELECT … FOR UPDATE before the check"
 
 // neverNegativeChecker is the "never_negative" checker: no value of Query's
@@ -27,13 +25,14 @@ type neverNegativeChecker struct {
 	w     words
 }
 
-func newNeverNegative(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "never_negative", "query"); err != nil {
-		return nil, err
-	}
-	if err := requireFields(inv, "never_negative", "query"); err != nil {
-		return nil, err
-	}
+func init() {
+	Register(Kind[struct{}]{
+		Name: "never_negative", About: "no value of a query is below zero (oversell, overdraft)",
+		Query: Required, New: newNeverNegative,
+	})
+}
+
+func newNeverNegative(inv profiles.Invariant, _ *struct{}) (Checker, error) {
 	return &neverNegativeChecker{name: checkName(inv, "never_negative"), query: inv.Query, w: wordsOf(inv)}, nil
 }
 

@@ -10,8 +10,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("newest_wins", newNewestWins) }
-
 const newestWinsFix = "Add optimistic locking: compare-and-set on a monotonic version: UPDATE … SET result = $1, version = $2 WHERE id = $3 AND version < $2, so a superseded job's write is a no-op"
 
 // newestWinsChecker is the "newest_wins" checker (audit RC-004, out-of-order
@@ -35,15 +33,25 @@ type newestWinsChecker struct {
 	before      snapshot[map[string]any]
 }
 
-func newNewestWins(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "newest_wins", "query", "op", "version_from", "group"); err != nil {
-		return nil, err
-	}
-	if err := requireFields(inv, "newest_wins", "query", "op"); err != nil {
-		return nil, err
-	}
+func init() {
+	Register(Kind[newestWinsFields]{
+		Name: "newest_wins", About: "the stored result is the newest acknowledged job's (RC-004)",
+		Query: Required, Op: Required, New: newNewestWins,
+	})
+}
+
+// newestWinsFields are newest_wins' own fields.
+type newestWinsFields struct {
+	VersionFrom string `yaml:"version_from" jsonschema_description:"The rendered value or capture carrying each op's version or sequence (default seq)."`
+	Group       string `yaml:"group" jsonschema_description:"The rendered value or capture that groups ops by key; default the op's history key."`
+}
+
+// Defaults orders ops by their sequence number unless told otherwise.
+func (f *newestWinsFields) Defaults() { f.VersionFrom = firstNonEmpty(f.VersionFrom, "seq") }
+
+func newNewestWins(inv profiles.Invariant, f *newestWinsFields) (Checker, error) {
 	return &newestWinsChecker{name: checkName(inv, "newest_wins"), query: inv.Query, op: inv.Op,
-		versionFrom: firstNonEmpty(inv.VersionFrom, "seq"), group: inv.Group, w: wordsOf(inv)}, nil
+		versionFrom: f.VersionFrom, group: f.Group, w: wordsOf(inv)}, nil
 }
 
 // Prepare records each key's value after setup.

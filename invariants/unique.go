@@ -12,7 +12,17 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("unique", newUnique) }
+func init() {
+	Register(Kind[uniqueFields]{
+		Name: "unique", About: "no two rows of a query are equal",
+		Query: Optional, Shorthand: true, New: newUnique,
+	})
+}
+
+// uniqueFields are unique's own fields.
+type uniqueFields struct {
+	Unique string `yaml:"unique" jsonschema_description:"A query whose rows must all differ (all columns compared), e.g. SELECT idempotency_key FROM orders; or set check: unique and query. Setting it without check selects this checker."`
+}
 
 // uniqueFix is the usual cure for duplicates.
 const uniqueFix = "Implement idempotency keys: a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
@@ -20,25 +30,30 @@ const uniqueFix = "Implement idempotency keys: a unique constraint on the key, i
 // uniqueChecker is the "unique" checker: no two rows of its query may be
 // equal (all columns compared).
 type uniqueChecker struct {
-	name  string
-	query string
+	name    string
+	query   string
+	queries map[string]string // {"unique": query} when the unique field holds it
 }
 
-func newUnique(inv profiles.Invariant) (Checker, error) {
-	q := inv.Unique
+func newUnique(inv profiles.Invariant, f *uniqueFields) (Checker, error) {
+	q, own := f.Unique, true
 	if strings.TrimSpace(q) == "" {
-		q = inv.Query // check: unique with query: …
+		q, own = inv.Query, false // check: unique with query: …
 	} else if strings.TrimSpace(inv.Query) != "" {
 		return nil, fmt.Errorf("both unique and query are set: put the SQL in unique only")
 	}
 	if strings.TrimSpace(q) == "" {
 		return nil, fmt.Errorf("unique is empty: write a query whose rows must all differ, e.g. SELECT idempotency_key FROM orders")
 	}
-	if inv.Expect != "" {
-		return nil, fmt.Errorf("expect is not read by checker unique: put it in an invariant of its own")
+	c := &uniqueChecker{name: firstNonEmpty(inv.Name, q), query: q}
+	if own {
+		c.queries = map[string]string{"unique": q}
 	}
-	return &uniqueChecker{name: firstNonEmpty(inv.Name, q), query: q}, nil
+	return c, nil
 }
+
+// Queries is the query of the unique field (see Querier).
+func (c *uniqueChecker) Queries() map[string]string { return c.queries }
 
 // Check streams the query's rows and counts repeats. A row with a NULL in any
 // column is skipped, as a SQL UNIQUE constraint treats NULLs as distinct.

@@ -7,8 +7,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/collide-dev/collide/profiles"
 )
 
 // TestUniqueManyRows streams generated rows (keys k-1, k-2 and k-3 twice,
@@ -31,7 +29,7 @@ func TestUniqueManyRows(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			n := sizes[d.name]
 			q := fmt.Sprintf(`SELECT %s FROM (%s) q`, d.concat("'k-'", fmt.Sprintf("(x %% %d)", n-3)), d.series(n))
-			c, err := New(profiles.Invariant{Name: "many", Unique: q})
+			c, err := testNew(flatInv{Name: "many", Unique: q})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +95,7 @@ func TestUniqueOverhead(t *testing.T) {
 	if raceEnabled {
 		n = 200_000
 	}
-	c, err := New(profiles.Invariant{Name: "overhead", Unique: "SELECT k FROM t"})
+	c, err := testNew(flatInv{Name: "overhead", Unique: "SELECT k FROM t"})
 	if err != nil {
 		t.Fatal(err)
 	}

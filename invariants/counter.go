@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
 
@@ -25,12 +24,6 @@ type counterChecker struct {
 	valueFrom string
 	w         words
 	before    snapshot[numberAt]
-}
-
-// numberAt is a number a query returned, with its column's name.
-type numberAt struct {
-	n   *big.Rat
-	col string
 }
 
 func init() {
@@ -83,14 +76,6 @@ func (c *counterChecker) Prepare(ctx context.Context, env *Env) error {
 	return nil
 }
 
-func prepareNumber(ctx context.Context, env *Env, q string) (numberAt, error) {
-	if env == nil || env.DB == nil {
-		return numberAt{}, fmt.Errorf("no database to query")
-	}
-	n, col, err := queryNumber(ctx, env.DB, q)
-	return numberAt{n, col}, err
-}
-
 func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
 	res := newResult(c.name, "counter", "")
@@ -129,150 +114,4 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 		res.Actual += "; " + eff.openBound(c.valueFrom)
 	}
 	return res.done(start)
-}
-
-// openBound says why a bound with lost amounts decides nothing.
-func (e *effect) openBound(valueFrom string) string {
-	return fmt.Sprintf("inconclusive: %d unknown %s carried no %s (response cut), so what they added is unknown", e.lost, plural(e.lost, "request", "requests"), valueFrom)
-}
-
-// judgeCounter says whether a counter's growth delta stays within the
-// bound of e: "" when it does, else the problem, its anomaly and the usual
-// fix.
-func (e *effect) judgeCounter(delta *big.Rat) (problem, anomaly, fix string) {
-	if e.lost > 0 {
-		return "", "", "" // the bound is open: see effect.lost
-	}
-	switch {
-	case delta.Cmp(e.lo) < 0:
-		return e.shortfall(ratSub(e.lo, delta), "acknowledged increment", "acknowledged increments") + " missing", "lost update", counterFix
-	case delta.Cmp(e.hi) > 0:
-		return e.shortfall(ratSub(delta, e.hi), "increment", "increments") + " more than the ok and unknown ops could make",
-			"phantom increments / double apply",
-			"Implement idempotency keys: apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
-	}
-	return "", "", ""
-}
-
-// effect bounds what the ops of one operation did in total: ok ops applied
-// their amount, unknown ops their amount or nothing, fail ops nothing.
-type effect struct {
-	op     string
-	counts outcomeCounts
-	// step is the amount of every op, or nil when each op carries its own
-	// (value_from).
-	step *big.Rat
-	// ok is the sum over ok ops; lo and hi bound the sum over applied ops.
-	ok, lo, hi *big.Rat
-	// lost counts unknown ops whose amount (value_from, a capture) was
-	// lost with their response: while there are any, lo and hi leave those
-	// ops out, the bound is open and the check can only be inconclusive.
-	lost int
-}
-
-// opEffect computes the effect of the ops of op: from the tally when every
-// op has the same step, from the history when each op's amount is its
-// value named valueFrom.
-func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, error) {
-	if valueFrom == "" {
-		if env.Tally == nil {
-			return effect{op: op, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}, fmt.Errorf("no history tally to count operation %q", op)
-		}
-		c := env.Tally.Of(op)
-		return stepEffect(op, outcomeCounts{c.OK, c.Fail, c.Unknown}, step), nil
-	}
-	// Each op's amount goes into ok, lo and hi as it streams past: nothing
-	// is kept per op, so a million-op history takes a fraction of a second.
-	var sums effectSums
-	err := eachOp(env, true, func(o *history.Op) error { return sums.add(o, op, valueFrom) }, op)
-	return sums.effect(op), err
-}
-
-// stepEffect is the effect of ops that each add step: ok ones certainly,
-// unknown ones perhaps.
-func stepEffect(op string, counts outcomeCounts, step *big.Rat) effect {
-	e := effect{op: op, counts: counts, step: step}
-	e.ok = ratMul(step, counts.ok)
-	unk := ratMul(step, counts.unknown)
-	e.lo, e.hi = new(big.Rat).Set(e.ok), new(big.Rat).Set(e.ok)
-	if step.Sign() < 0 {
-		e.lo.Add(e.lo, unk)
-	} else {
-		e.hi.Add(e.hi, unk)
-	}
-	return e
-}
-
-// effectSums adds up, op by op, the amounts named value_from of ops that
-// each carry their own.
-type effectSums struct {
-	counts              outcomeCounts
-	okSum, loSum, hiSum exactSum
-	lost                int // unknown ops without their amount
-}
-
-// add counts o and adds its amount, named valueFrom, to the sums it may
-// have gone into.
-func (s *effectSums) add(o *history.Op, op, valueFrom string) error {
-	s.counts.add(o.Outcome)
-	if o.Outcome == history.Fail {
-		return nil
-	}
-	v, ok := opValue(o, valueFrom)
-	if !ok && o.Outcome == history.Unknown {
-		s.lost++ // a capture is lost with its response
-		return nil
-	}
-	if !ok {
-		return fmt.Errorf("op #%d (%s) of %q has no value or capture %q to take its amount from", o.ID, o.Outcome, op, valueFrom)
-	}
-	n, isInt := smallInt(v)
-	var a *big.Rat // nil when the amount is the integer n
-	if !isInt {
-		var err error
-		if a, err = toRat(v); err != nil {
-			return fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
-		}
-	}
-	switch {
-	case o.Outcome == history.OK:
-		s.okSum.add(n, a)
-		s.loSum.add(n, a)
-		s.hiSum.add(n, a)
-	case n < 0 || (a != nil && a.Sign() < 0):
-		s.loSum.add(n, a)
-	default:
-		s.hiSum.add(n, a)
-	}
-	return nil
-}
-
-// effect is the effect the sums bound.
-func (s *effectSums) effect(op string) effect {
-	e := effect{op: op, counts: s.counts, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat), lost: s.lost}
-	s.okSum.addTo(e.ok)
-	s.loSum.addTo(e.lo)
-	s.hiSum.addTo(e.hi)
-	return e
-}
-
-// expected says in words what the bound is.
-func (e effect) expected(what, unit string) string {
-	if e.lo.Cmp(e.hi) == 0 {
-		return fmt.Sprintf("%s = %s: every acknowledged %s applied exactly once (%s: %s)", what, fmtSigned(e.lo), unit, e.op, e.counts)
-	}
-	return fmt.Sprintf("%s between %s and %s: every acknowledged %s applied once, each unknown one at most once", what, fmtSigned(e.lo), fmtSigned(e.hi), unit)
-}
-
-// shortfall words an excess or shortfall d as a count of ops when every op
-// has the same step, else as an amount.
-func (e effect) shortfall(d *big.Rat, one, many string) string {
-	if e.step != nil {
-		n := countOf(d, e.step)
-		if n == "1" {
-			return "1 " + one
-		}
-		return n + " " + many
-	}
-	return many + " worth " + fmtRat(d)
 }

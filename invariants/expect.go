@@ -532,26 +532,6 @@ func rowMap(cols []string, row []any) map[string]any {
 	return m
 }
 
-func formatRow(cols []string, row []any) string {
-	parts := make([]string, len(cols))
-	for i, col := range cols {
-		parts[i] = col + "=" + formatValue(row[i])
-	}
-	return strings.Join(parts, " ")
-}
-
-func joinSorted(set map[string]bool) string {
-	if len(set) == 0 {
-		return "none"
-	}
-	names := make([]string, 0, len(set))
-	for n := range set {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
-
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line

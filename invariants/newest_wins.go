@@ -72,37 +72,6 @@ func (c *newestWinsChecker) read(ctx context.Context, env *Env) (map[string]any,
 	return keyedValues(ctx, env.DB, c.query)
 }
 
-// keyedValues runs a (key, value) query into a map; a repeated key or a
-// NULL key is an error.
-func keyedValues(ctx context.Context, db DB, q string) (map[string]any, error) {
-	m := map[string]any{}
-	var dup string
-	cols, err := db.Each(ctx, q, func(row []any) error {
-		if len(row) != 2 {
-			return fmt.Errorf("the query returns %d columns: want two, the key and the value", len(row))
-		}
-		k, ok := valueText(row[0])
-		if !ok {
-			return fmt.Errorf("a row has a NULL key")
-		}
-		if _, seen := m[k]; seen && dup == "" {
-			dup = k
-		}
-		m[k] = row[1]
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(cols) != 2 {
-		return nil, fmt.Errorf("the query returns %d columns: want two, the key and the value", len(cols))
-	}
-	if dup != "" {
-		return nil, fmt.Errorf("key %s appears in more than one row: want one row per key", formatValue(dup))
-	}
-	return m, nil
-}
-
 func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
 	res := newResult(c.name, "newest_wins", fmt.Sprintf("per key, the stored %s is at least the newest acknowledged one, and one some request wrote", c.versionFrom))

@@ -24,9 +24,6 @@ type uniqueFields struct {
 	Unique string `yaml:"unique" jsonschema_description:"A query whose rows must all differ (all columns compared), e.g. SELECT idempotency_key FROM orders; or set check: unique and query. Setting it without check selects this checker."`
 }
 
-// uniqueFix is the usual cure for duplicates.
-const uniqueFix = "Implement idempotency keys: a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
-
 // uniqueChecker is the "unique" checker: no two rows of its query may be
 // equal (all columns compared).
 type uniqueChecker struct {
@@ -224,13 +221,6 @@ func formatKey(key string, ncols int) string {
 		return parts[0]
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // creatorsOf links a duplicated one-column value to the requests that sent

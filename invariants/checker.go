@@ -262,7 +262,7 @@ func New(inv profiles.Invariant) (Checker, error) {
 	name := CheckName(inv)
 	if name == "" {
 		if set := shorthands(inv); len(set) > 1 {
-			return nil, inv.Fields.Errorf("", "set %s, not both (or name the check)", orList(set))
+			return nil, inv.Fields.Errorf("", "both %s are set: split it in two invariants or name the checker with check", strings.Join(set, " and "))
 		}
 		return nil, inv.Fields.Errorf("", "nothing to check: set %s or check", strings.Join(shorthandNames(), ", "))
 	}
@@ -281,14 +281,6 @@ func New(inv profiles.Invariant) (Checker, error) {
 		return nil, fmt.Errorf("invariant %q: %s: %w", label, name, err)
 	}
 	return c, nil
-}
-
-// orList joins names as "a or b", "a, b or c".
-func orList(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // shorthandNames are the checkers that a field of their name selects.

@@ -326,7 +326,7 @@ var checkCases = []checkCase{
 	},
 	// New rejects bad invariants at load time.
 	{name: "new unknown checker", inv: flatInv{Check: "serializable", Query: "SELECT 1"}, newErr: `unknown checker "serializable" (known: all_present, bounded_debits, conservation, counter, exactly_one, expect, linearizable, locks, never_negative, newest_wins, no_lost_update, unique)`},
-	{name: "new no checker", inv: flatInv{Name: "nothing"}, newErr: "no checker"},
+	{name: "new no checker", inv: flatInv{Name: "nothing"}, newErr: "nothing to check: set expect, unique or check"},
 	{name: "new expect and unique together", inv: flatInv{Expect: "true", Unique: "SELECT 1"}, newErr: "both expect and unique"},
 	{name: "new bad syntax", inv: flatInv{Query: "SELECT 1 AS value", Expect: `value >= `}, newErr: "unexpected token"},
 	{name: "new unbalanced parenthesis", inv: flatInv{Query: "SELECT 1 AS value", Expect: `(value >= ok("incr")`}, newErr: "expect"},

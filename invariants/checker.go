@@ -200,28 +200,6 @@ func Names() []string {
 	return names
 }
 
-// KindInfo describes a registered checker kind, for the JSON Schema and
-// docs.
-type KindInfo struct {
-	Name, About string
-	// Query and Op say whether the checker reads the common fields.
-	Query, Op Use
-	// Fields is the checker's fields struct type.
-	Fields reflect.Type
-}
-
-// Kinds describes the registered checker kinds, sorted by name.
-func Kinds() []KindInfo {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	out := make([]KindInfo, 0, len(registry))
-	for _, k := range registry {
-		out = append(out, KindInfo{Name: k.name, About: k.about, Query: k.query, Op: k.op, Fields: k.fields})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
 // CheckName is the checker an invariant selects: inv.Check, or when empty
 // the checker registered with Shorthand whose field the invariant sets
 // (expect: … selects expect, unique: … unique). It returns "" when nothing

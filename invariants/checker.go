@@ -63,7 +63,7 @@ const (
 
 // Kind is one kind of checker, registered once by name with Register. F is
 // the struct of the checker's own fields: their yaml tags name them in the
-// profile, their doc comments (or jsonschema tags) describe them in the
+// profile, their jsonschema_description tags describe them in the
 // JSON Schema. A profile invariant's fields other than the common ones
 // (name, check, query, op, unit, thing) are decoded into a fresh F,
 // strictly: a field F does not declare is an error naming the file, line

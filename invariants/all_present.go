@@ -27,9 +27,12 @@ type allPresentChecker struct {
 	before    snapshot[map[string]int]
 }
 
+// allPresentCheck is the checker's name, written once: the profile's check: value.
+const allPresentCheck = "all_present"
+
 func init() {
 	Register(Kind[allPresentFields]{
-		Name: "all_present", About: "every acknowledged add is there, nothing else (RC-003)",
+		Name: allPresentCheck, About: "every acknowledged add is there, nothing else (RC-003)",
 		Query: Required, Op: Required, New: newAllPresent,
 	})
 }
@@ -41,9 +44,9 @@ type allPresentFields struct {
 
 func newAllPresent(inv profiles.Invariant, f *allPresentFields) (Checker, error) {
 	if f.ValueFrom == "" {
-		return nil, fmt.Errorf("value_from is required by checker all_present")
+		return nil, fmt.Errorf("value_from is required by checker %s", allPresentCheck)
 	}
-	return &allPresentChecker{name: checkName(inv, "all_present"), query: inv.Query, op: inv.Op, valueFrom: f.ValueFrom, w: wordsOf(inv)}, nil
+	return &allPresentChecker{name: checkName(inv, allPresentCheck), query: inv.Query, op: inv.Op, valueFrom: f.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare records the items present after setup.
@@ -79,7 +82,7 @@ func presentItems(ctx context.Context, db DB, q string) (map[string]int, error) 
 
 func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "all_present", fmt.Sprintf("every %s acknowledged by %s is present once; nothing present that no request sent", c.valueFrom, c.op))
+	res := newResult(c.name, allPresentCheck, fmt.Sprintf("every %s acknowledged by %s is present once; nothing present that no request sent", c.valueFrom, c.op))
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

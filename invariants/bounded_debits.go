@@ -32,9 +32,12 @@ type boundedDebitsChecker struct {
 	before    snapshot[numberAt]
 }
 
+// boundedDebitsCheck is the checker's name, written once: the profile's check: value.
+const boundedDebitsCheck = "bounded_debits"
+
 func init() {
 	Register(Kind[boundedDebitsFields]{
-		Name: "bounded_debits", About: "a balance falls by the debits that took effect; optional floor",
+		Name: boundedDebitsCheck, About: "a balance falls by the debits that took effect; optional floor",
 		Query: Required, Op: Required, New: newBoundedDebits,
 	})
 }
@@ -58,7 +61,7 @@ func newBoundedDebits(inv profiles.Invariant, f *boundedDebitsFields) (Checker, 
 	if f.Amount != 0 && f.ValueFrom != "" {
 		return nil, fmt.Errorf("set amount (the same debit for every op) or value_from (each op's own debit), not both")
 	}
-	c := &boundedDebitsChecker{name: checkName(inv, "bounded_debits"), query: inv.Query, op: inv.Op, amount: big.NewRat(1, 1), valueFrom: f.ValueFrom, w: wordsOf(inv)}
+	c := &boundedDebitsChecker{name: checkName(inv, boundedDebitsCheck), query: inv.Query, op: inv.Op, amount: big.NewRat(1, 1), valueFrom: f.ValueFrom, w: wordsOf(inv)}
 	if f.Amount != 0 {
 		c.amount = ratOf(f.Amount)
 	}
@@ -73,7 +76,7 @@ func newBoundedDebits(inv profiles.Invariant, f *boundedDebitsFields) (Checker, 
 		if c.floor != nil {
 			expected = fmt.Sprintf("per %s, never below %s: its acknowledged debits take at most what it held above %s, and it ends at its value before the attack less them (and at most its unknown ones too)", c.w.thing, fmtRat(c.floor), fmtRat(c.floor))
 		}
-		return newPerKey(inv, "bounded_debits", f.ValueFrom, f.Group, c.amount, expected, "debit", "debits",
+		return newPerKey(inv, boundedDebitsCheck, f.ValueFrom, f.Group, c.amount, expected, "debit", "debits",
 			func(before, after *big.Rat, col string, eff *effect) (string, string, string, string) {
 				problem, anomaly, fix := c.judge(before, after, col, eff)
 				return fmt.Sprintf("%s %s → %s (%s), %s: %s, %s: %s", col, fmtRat(before), fmtRat(after),
@@ -95,7 +98,7 @@ func (c *boundedDebitsChecker) Prepare(ctx context.Context, env *Env) error {
 
 func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "bounded_debits", "")
+	res := newResult(c.name, boundedDebitsCheck, "")
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

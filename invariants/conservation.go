@@ -22,9 +22,12 @@ type conservationChecker struct {
 	before snapshot[numberAt]
 }
 
+// conservationCheck is the checker's name, written once: the profile's check: value.
+const conservationCheck = "conservation"
+
 func init() {
 	Register(Kind[conservationFields]{
-		Name: "conservation", About: "a number (total money) stays as it was after setup",
+		Name: conservationCheck, About: "a number (total money) stays as it was after setup",
 		Query: Required, New: newConservation,
 	})
 }
@@ -37,14 +40,14 @@ type conservationFields struct {
 func newConservation(inv profiles.Invariant, f *conservationFields) (Checker, error) {
 	if f.PerKey {
 		w := wordsOf(inv)
-		return newPerKey(inv, "conservation", "", "", nil, "per key, the number stays as after setup: requests move it, never create or destroy it", "", "",
+		return newPerKey(inv, conservationCheck, "", "", nil, "per key, the number stays as after setup: requests move it, never create or destroy it", "", "",
 			func(before, after *big.Rat, col string, _ *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly := w.judgeConservation(delta)
 				return fmt.Sprintf("%s %s → %s (%s): %s", col, fmtRat(before), fmtRat(after), fmtSigned(delta), problem), problem, anomaly, conservationFix
 			})
 	}
-	return &conservationChecker{name: checkName(inv, "conservation"), query: inv.Query, w: wordsOf(inv)}, nil
+	return &conservationChecker{name: checkName(inv, conservationCheck), query: inv.Query, w: wordsOf(inv)}, nil
 }
 
 // Prepare reads the total after setup.
@@ -59,7 +62,7 @@ func (c *conservationChecker) Prepare(ctx context.Context, env *Env) error {
 
 func (c *conservationChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "conservation", "")
+	res := newResult(c.name, conservationCheck, "")
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

@@ -26,9 +26,12 @@ type counterChecker struct {
 	before    snapshot[numberAt]
 }
 
+// counterCheck is the checker's name, written once: the profile's check: value.
+const counterCheck = "counter"
+
 func init() {
 	Register(Kind[counterFields]{
-		Name: "counter", About: "a number grows by the increments that took effect (RC-006)",
+		Name: counterCheck, About: "a number grows by the increments that took effect (RC-006)",
 		Query: Required, Op: Required, New: newCounter,
 	})
 }
@@ -56,14 +59,14 @@ func newCounter(inv profiles.Invariant, f *counterFields) (Checker, error) {
 		return nil, err
 	}
 	if f.PerKey {
-		return newPerKey(inv, "counter", f.ValueFrom, f.Group, step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)", "increment", "increments",
+		return newPerKey(inv, counterCheck, f.ValueFrom, f.Group, step, "per key, after − before between its ok and its ok + unknown increments (ops grouped by their key)", "increment", "increments",
 			func(before, after *big.Rat, _ string, eff *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly, fix := eff.judgeCounter(delta)
 				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), problem, anomaly, fix
 			})
 	}
-	return &counterChecker{name: checkName(inv, "counter"), query: inv.Query, op: inv.Op, step: step, valueFrom: f.ValueFrom, w: wordsOf(inv)}, nil
+	return &counterChecker{name: checkName(inv, counterCheck), query: inv.Query, op: inv.Op, step: step, valueFrom: f.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare reads the number after setup.
@@ -78,7 +81,7 @@ func (c *counterChecker) Prepare(ctx context.Context, env *Env) error {
 
 func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "counter", "")
+	res := newResult(c.name, counterCheck, "")
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

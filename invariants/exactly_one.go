@@ -29,9 +29,12 @@ type exactlyOneChecker struct {
 	w         words
 }
 
+// exactlyOneCheck is the checker's name, written once: the profile's check: value.
+const exactlyOneCheck = "exactly_one"
+
 func init() {
 	Register(Kind[exactlyOneFields]{
-		Name: "exactly_one", About: "at most one request per key succeeds (double submit, RC-001)",
+		Name: exactlyOneCheck, About: "at most one request per key succeeds (double submit, RC-001)",
 		Op: Required, New: newExactlyOne,
 	})
 }
@@ -44,7 +47,7 @@ type exactlyOneFields struct {
 }
 
 func newExactlyOne(inv profiles.Invariant, f *exactlyOneFields) (Checker, error) {
-	return &exactlyOneChecker{name: checkName(inv, "exactly_one"), op: inv.Op, group: f.Group, valueFrom: f.ValueFrom, require: f.Require, w: wordsOf(inv)}, nil
+	return &exactlyOneChecker{name: checkName(inv, exactlyOneCheck), op: inv.Op, group: f.Group, valueFrom: f.ValueFrom, require: f.Require, w: wordsOf(inv)}, nil
 }
 
 func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
@@ -56,7 +59,7 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 	if c.require {
 		expected += "; at least one ok per key unless one ended unknown"
 	}
-	res := newResult(c.name, "exactly_one", expected)
+	res := newResult(c.name, exactlyOneCheck, expected)
 	if env == nil {
 		return res.errorf(start, "no environment")
 	}

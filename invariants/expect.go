@@ -21,9 +21,12 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
+// expectCheck is the checker's name, written once: the profile's check: value.
+const expectCheck = "expect"
+
 func init() {
 	Register(Kind[expectFields]{
-		Name: "expect", About: "query's result and the history tally make an expression true",
+		Name: expectCheck, About: "query's result and the history tally make an expression true",
 		Query: Optional, Shorthand: true, New: newExpect,
 	})
 }
@@ -339,7 +342,7 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
 	name := firstNonEmpty(c.inv.Name, c.expect)
 	errorf := func(format string, args ...any) Result {
-		r := errorResult(name, "expect", start, format, args...)
+		r := errorResult(name, expectCheck, start, format, args...)
 		r.Expected = c.expect
 		return r
 	}
@@ -452,7 +455,7 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	res := Result{
 		Name:     name,
-		Check:    "expect",
+		Check:    expectCheck,
 		Verdict:  Pass,
 		Expected: c.expect,
 		Actual:   c.actual(vars),

@@ -60,9 +60,12 @@ type linearizableChecker struct {
 	before    snapshot[map[string]any]
 }
 
+// linearizableCheck is the checker's name, written once: the profile's check: value.
+const linearizableCheck = "linearizable"
+
 func init() {
 	Register(Kind[linearizableFields]{
-		Name: "linearizable", About: "reads and writes of each key form a linearizable register",
+		Name: linearizableCheck, About: "reads and writes of each key form a linearizable register",
 		Query: Optional, New: newLinearizable,
 	})
 }
@@ -91,14 +94,14 @@ func newLinearizable(inv profiles.Invariant, f *linearizableFields) (Checker, er
 		op    profiles.OpName
 	}{{"read_op", f.ReadOp}, {"write_op", f.WriteOp}} {
 		if r.op == "" {
-			return nil, fmt.Errorf("%s is required by checker linearizable", r.field)
+			return nil, fmt.Errorf("%s is required by checker %s", r.field, linearizableCheck)
 		}
 	}
 	if f.ReadOp == f.WriteOp {
 		return nil, fmt.Errorf("read_op and write_op must name different operations")
 	}
 	return &linearizableChecker{
-		name: checkName(inv, "linearizable"), query: inv.Query, readOp: string(f.ReadOp), writeOp: string(f.WriteOp),
+		name: checkName(inv, linearizableCheck), query: inv.Query, readOp: string(f.ReadOp), writeOp: string(f.WriteOp),
 		valueFrom: f.ValueFrom, readFrom: f.ReadFrom, timeout: f.Timeout.D(),
 	}, nil
 }
@@ -232,7 +235,7 @@ type keyHistory struct {
 
 func (c *linearizableChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "linearizable", fmt.Sprintf("every %s and %s of one key takes effect at one instant between its request and its response (a linearizable register per key)", c.readOp, c.writeOp))
+	res := newResult(c.name, linearizableCheck, fmt.Sprintf("every %s and %s of one key takes effect at one instant between its request and its response (a linearizable register per key)", c.readOp, c.writeOp))
 	if env == nil {
 		return res.errorf(start, "no environment")
 	}

@@ -47,9 +47,12 @@ type locksChecker struct {
 	w     words
 }
 
+// locksCheck is the checker's name, written once: the profile's check: value.
+const locksCheck = "locks"
+
 func init() {
 	Register(Kind[locksFields]{
-		Name: "locks", About: "lock holds never overlap, dead holders' locks expire (RC-007)",
+		Name: locksCheck, About: "lock holds never overlap, dead holders' locks expire (RC-007)",
 		Op: Required, New: newLocks,
 	})
 }
@@ -70,9 +73,9 @@ func (f *locksFields) Defaults() {
 
 func newLocks(inv profiles.Invariant, f *locksFields) (Checker, error) {
 	if f.TTL == 0 {
-		return nil, fmt.Errorf("ttl is required by checker locks")
+		return nil, fmt.Errorf("ttl is required by checker %s", locksCheck)
 	}
-	return &locksChecker{name: checkName(inv, "locks"), op: inv.Op, group: f.Group, ttl: f.TTL.D(), slack: f.Slack.D(), w: wordsOf(inv)}, nil
+	return &locksChecker{name: checkName(inv, locksCheck), op: inv.Op, group: f.Group, ttl: f.TTL.D(), slack: f.Slack.D(), w: wordsOf(inv)}, nil
 }
 
 // hold is one ok op's time with the lock, by the server's clock.
@@ -105,7 +108,7 @@ type window struct {
 
 func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "locks", fmt.Sprintf("never two holders of one lock at once; a rejected acquire only while a holder may hold the lock (a cut-off holder's lock expires within ttl %s + slack %s)", c.ttl, c.slack))
+	res := newResult(c.name, locksCheck, fmt.Sprintf("never two holders of one lock at once; a rejected acquire only while a holder may hold the lock (a cut-off holder's lock expires within ttl %s + slack %s)", c.ttl, c.slack))
 	if env == nil {
 		return res.errorf(start, "no environment")
 	}
@@ -265,7 +268,7 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 		}
 	}
 	nLocks := len(windows) + len(rejectsOnly(rejects, windows))
-	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", nLocks, plural(nLocks, "lock", "locks"), len(ops), plural(len(ops), "request", "requests"), all)
+	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", nLocks, plural(nLocks, "lock", locksCheck), len(ops), plural(len(ops), "request", "requests"), all)
 	if n := len(unplaced); n > 0 {
 		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have held any lock", n, plural(n, "request", "requests"), c.group)
 	}

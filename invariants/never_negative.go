@@ -25,20 +25,23 @@ type neverNegativeChecker struct {
 	w     words
 }
 
+// neverNegativeCheck is the checker's name, written once: the profile's check: value.
+const neverNegativeCheck = "never_negative"
+
 func init() {
 	Register(Kind[struct{}]{
-		Name: "never_negative", About: "no value of a query is below zero (oversell, overdraft)",
+		Name: neverNegativeCheck, About: "no value of a query is below zero (oversell, overdraft)",
 		Query: Required, New: newNeverNegative,
 	})
 }
 
 func newNeverNegative(inv profiles.Invariant, _ *struct{}) (Checker, error) {
-	return &neverNegativeChecker{name: checkName(inv, "never_negative"), query: inv.Query, w: wordsOf(inv)}, nil
+	return &neverNegativeChecker{name: checkName(inv, neverNegativeCheck), query: inv.Query, w: wordsOf(inv)}, nil
 }
 
 func (c *neverNegativeChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "never_negative", "no negative value")
+	res := newResult(c.name, neverNegativeCheck, "no negative value")
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

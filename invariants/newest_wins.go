@@ -33,9 +33,12 @@ type newestWinsChecker struct {
 	before      snapshot[map[string]any]
 }
 
+// newestWinsCheck is the checker's name, written once: the profile's check: value.
+const newestWinsCheck = "newest_wins"
+
 func init() {
 	Register(Kind[newestWinsFields]{
-		Name: "newest_wins", About: "the stored result is the newest acknowledged job's (RC-004)",
+		Name: newestWinsCheck, About: "the stored result is the newest acknowledged job's (RC-004)",
 		Query: Required, Op: Required, New: newNewestWins,
 	})
 }
@@ -50,7 +53,7 @@ type newestWinsFields struct {
 func (f *newestWinsFields) Defaults() { f.VersionFrom = firstNonEmpty(f.VersionFrom, "seq") }
 
 func newNewestWins(inv profiles.Invariant, f *newestWinsFields) (Checker, error) {
-	return &newestWinsChecker{name: checkName(inv, "newest_wins"), query: inv.Query, op: inv.Op,
+	return &newestWinsChecker{name: checkName(inv, newestWinsCheck), query: inv.Query, op: inv.Op,
 		versionFrom: f.VersionFrom, group: f.Group, w: wordsOf(inv)}, nil
 }
 
@@ -74,7 +77,7 @@ func (c *newestWinsChecker) read(ctx context.Context, env *Env) (map[string]any,
 
 func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "newest_wins", fmt.Sprintf("per key, the stored %s is at least the newest acknowledged one, and one some request wrote", c.versionFrom))
+	res := newResult(c.name, newestWinsCheck, fmt.Sprintf("per key, the stored %s is at least the newest acknowledged one, and one some request wrote", c.versionFrom))
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

@@ -32,9 +32,12 @@ type noLostUpdateChecker struct {
 	before      snapshot[map[string]any]
 }
 
+// noLostUpdateCheck is the checker's name, written once: the profile's check: value.
+const noLostUpdateCheck = "no_lost_update"
+
 func init() {
 	Register(Kind[noLostUpdateFields]{
-		Name: "no_lost_update", About: "versions grow by the acknowledged writes (two-tab edit, RC-002)",
+		Name: noLostUpdateCheck, About: "versions grow by the acknowledged writes (two-tab edit, RC-002)",
 		Query: Required, Op: Required, New: newNoLostUpdate,
 	})
 }
@@ -46,7 +49,7 @@ type noLostUpdateFields struct {
 }
 
 func newNoLostUpdate(inv profiles.Invariant, f *noLostUpdateFields) (Checker, error) {
-	return &noLostUpdateChecker{name: checkName(inv, "no_lost_update"), query: inv.Query, op: inv.Op, group: f.Group, versionFrom: f.VersionFrom, w: wordsOf(inv)}, nil
+	return &noLostUpdateChecker{name: checkName(inv, noLostUpdateCheck), query: inv.Query, op: inv.Op, group: f.Group, versionFrom: f.VersionFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare records each key's version after setup.
@@ -71,7 +74,7 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 	if c.versionFrom != "" {
 		expected += fmt.Sprintf("; no two acknowledged writes based on the same %s", c.versionFrom)
 	}
-	res := newResult(c.name, "no_lost_update", expected)
+	res := newResult(c.name, noLostUpdateCheck, expected)
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

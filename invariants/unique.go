@@ -12,9 +12,12 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
+// uniqueCheck is the checker's name, written once: the profile's check: value.
+const uniqueCheck = "unique"
+
 func init() {
 	Register(Kind[uniqueFields]{
-		Name: "unique", About: "no two rows of a query are equal",
+		Name: uniqueCheck, About: "no two rows of a query are equal",
 		Query: Optional, Shorthand: true, New: newUnique,
 	})
 }
@@ -29,7 +32,7 @@ type uniqueFields struct {
 type uniqueChecker struct {
 	name    string
 	query   string
-	queries map[string]string // {"unique": query} when the unique field holds it
+	queries map[string]string // {uniqueCheck: query} when the unique field holds it
 }
 
 func newUnique(inv profiles.Invariant, f *uniqueFields) (Checker, error) {
@@ -57,7 +60,7 @@ func (c *uniqueChecker) Queries() map[string]string { return c.queries }
 func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
 	if env == nil || env.DB == nil {
-		return errorResult(u.name, "unique", start, "no database to query")
+		return errorResult(u.name, uniqueCheck, start, "no database to query")
 	}
 	var (
 		counts   = make(map[string]int32, 1024)
@@ -84,11 +87,11 @@ func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
 		return nil
 	})
 	if err != nil {
-		return errorResult(u.name, "unique", start, "query: %v", err)
+		return errorResult(u.name, uniqueCheck, start, "query: %v", err)
 	}
 	res := Result{
 		Name:     u.name,
-		Check:    "unique",
+		Check:    uniqueCheck,
 		Verdict:  Pass,
 		Expected: "every row unique",
 	}

@@ -38,9 +38,12 @@ type maxRowsChecker struct {
 	max         int
 }
 
+// maxRowsCheck is the checker's name: the profile's check: value.
+const maxRowsCheck = "max_rows"
+
 func init() {
 	invariants.Register(invariants.Kind[maxRowsFields]{
-		Name:  "max_rows",
+		Name:  maxRowsCheck,
 		About: "the query returns at most max rows",
 		Query: invariants.Required, // the invariant's query: must be set
 		New:   newMaxRows,
@@ -59,7 +62,7 @@ func newMaxRows(inv profiles.Invariant, f *maxRowsFields) (invariants.Checker, e
 // Check runs the query after the attack and counts its rows.
 func (c *maxRowsChecker) Check(ctx context.Context, env *invariants.Env) invariants.Result {
 	start := time.Now()
-	res := invariants.Result{Name: c.name, Check: "max_rows", Verdict: invariants.Pass,
+	res := invariants.Result{Name: c.name, Check: maxRowsCheck, Verdict: invariants.Pass,
 		Expected: fmt.Sprintf("at most %d rows", c.max)}
 	rows, err := env.DB.Query(ctx, c.query)
 	if err != nil {

@@ -52,19 +52,19 @@ func BenchmarkCheckers1M(b *testing.B) {
 		inv      profiles.Invariant
 		maxRatio float64 // target: at most this many times the peer scan (0: checkerTargetRatio)
 	}{
-		{"unique/one_text_column", profiles.Invariant{Name: "no order twice", Unique: "SELECT idempotency_key FROM orders"}, 0},
-		{"unique/two_columns", profiles.Invariant{Name: "no order twice per customer", Unique: "SELECT customer, idempotency_key FROM orders"}, 0},
+		{"unique/one_text_column", profiles.Invariant{Name: "no order twice", Fields: fields("unique", "SELECT idempotency_key FROM orders")}, 0},
+		{"unique/two_columns", profiles.Invariant{Name: "no order twice per customer", Fields: fields("unique", "SELECT customer, idempotency_key FROM orders")}, 0},
 		{"counter/step", profiles.Invariant{Name: "every insert counted", Check: "counter", Op: "insert",
 			Query: "SELECT count(*) AS n FROM events"}, 0},
-		{"counter/value_from_history", profiles.Invariant{Name: "every amount counted", Check: "counter", Op: "insert", ValueFrom: "amount",
+		{"counter/value_from_history", profiles.Invariant{Name: "every amount counted", Check: "counter", Op: "insert", Fields: fields("value_from", "amount"),
 			Query: "SELECT COALESCE(sum(amount), 0) AS total FROM events"}, 0},
 		{"expect/count_star", profiles.Invariant{Name: "rows == ok inserts", Query: "SELECT count(*) AS n FROM events",
-			Expect: `n - before.n == ok("insert")`}, 0},
+			Fields: fields("expect", `n - before.n == ok("insert")`)}, 0},
 		{"expect/all_rows", profiles.Invariant{Name: "rows == ok inserts, rows fetched", Query: "SELECT id FROM events",
-			Expect: `count == ok("insert")`}, 0},
+			Fields: fields("expect", `count == ok("insert")`)}, 0},
 		// Holds every row by design (the expression reads rows): a looser bound.
 		{"expect/all_rows_read", profiles.Invariant{Name: "rows == ok inserts, rows read by the expression", Query: "SELECT id FROM events",
-			Expect: `len(rows) == ok("insert")`}, 20},
+			Fields: fields("expect", `len(rows) == ok("insert")`)}, 20},
 	}
 	checkers := make([]invariants.Checker, len(checks))
 	for i, c := range checks {
@@ -196,8 +196,8 @@ func BenchmarkLinearizable10k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, err := invariants.New(profiles.Invariant{Name: "register", Check: "linearizable", ReadOp: "read", WriteOp: "write",
-				Timeout: profiles.Duration(60 * time.Second)})
+			c, err := invariants.New(profiles.Invariant{Name: "register", Check: "linearizable", Fields: profiles.NewCheckerFields(map[string]any{
+				"read_op": "read", "write_op": "write", "timeout": profiles.Duration(60 * time.Second)})})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -314,4 +314,9 @@ func writeInsertHistory(b *testing.B, n int) (string, *history.Tally) {
 		b.Fatal(err)
 	}
 	return path, w.Tally()
+}
+
+// fields are an invariant's checker fields of one name and value.
+func fields(name string, v any) profiles.CheckerFields {
+	return profiles.NewCheckerFields(map[string]any{name: v})
 }

@@ -21,7 +21,11 @@ import (
 // asked is an *EnvError.
 func checkStatements(ctx context.Context, p *profiles.Profile, checkers []invariants.Checker, db database.DB) error {
 	for i, inv := range p.Invariants {
-		for _, q := range []struct{ field, text string }{{"query", inv.Query}, {"unique", inv.Unique}} {
+		var c invariants.Checker
+		if i < len(checkers) {
+			c = checkers[i]
+		}
+		for _, q := range invariantQueries(inv, c) {
 			if strings.TrimSpace(q.text) == "" {
 				continue
 			}

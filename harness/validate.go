@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -92,17 +93,21 @@ func compile(p *profiles.Profile) (*plan, error) {
 		}
 	}
 	for i, inv := range p.Invariants {
-		for _, q := range []struct{ field, sql string }{{"query", inv.Query}, {"unique", inv.Unique}} {
-			if err := checkBind(p, q.sql, vars); err != nil {
-				return nil, &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d].%s", i, q.field), "%v", err)}
-			}
-		}
 		c, err := invariants.New(inv)
 		if err != nil {
+			var pe *profiles.Error
+			if errors.As(err, &pe) {
+				return nil, &ProfileError{pe}
+			}
 			// Expression errors carry a multi-line source excerpt; keep the
 			// first line so the error stays one line.
 			msg, _, _ := strings.Cut(err.Error(), "\n")
 			return nil, &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d]", i), "%s", msg)}
+		}
+		for _, q := range invariantQueries(inv, c) {
+			if err := checkBind(p, q.text, vars); err != nil {
+				return nil, &ProfileError{p.Errorf(fmt.Sprintf("invariants[%d].%s", i, q.field), "%v", err)}
+			}
 		}
 		if err := checkNamedOps(p, i, c); err != nil {
 			return nil, err
@@ -153,6 +158,22 @@ func checkLinkDSN(p *profiles.Profile) error {
 		return &ProfileError{p.Errorf("database.dsn", "driver %s cannot put the database link in front of %s: %v", d.Name(), database.Redact(d.Name(), dsn), err)}
 	}
 	return nil
+}
+
+// invQuery is a query an invariant runs, by its field.
+type invQuery struct{ field, text string }
+
+// invariantQueries are the queries an invariant runs: its query and those
+// of its checker's own fields (invariants.Querier), in field order.
+func invariantQueries(inv profiles.Invariant, c invariants.Checker) []invQuery {
+	qs := []invQuery{{"query", inv.Query}}
+	if q, ok := c.(invariants.Querier); ok {
+		own := q.Queries()
+		for _, f := range slices.Sorted(maps.Keys(own)) {
+			qs = append(qs, invQuery{f, own[f]})
+		}
+	}
+	return qs
 }
 
 // splitField turns "request.url: msg" into (".request.url", "msg").

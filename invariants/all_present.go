@@ -11,8 +11,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("all_present", newAllPresent) }
-
 const allPresentFix = "Use atomic database operations: add to a collection with one INSERT per item (or an atomic array append / SADD) instead of read-modify-write of the whole collection, or lock the parent row (SELECT … FOR UPDATE) around the change"
 
 // allPresentChecker is the "all_present" checker (audit RC-003, concurrent
@@ -30,14 +28,26 @@ type allPresentChecker struct {
 	before    snapshot[map[string]int]
 }
 
-func newAllPresent(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "all_present", "query", "op", "value_from"); err != nil {
-		return nil, err
+// allPresentCheck is the checker's name, written once: the profile's check: value.
+const allPresentCheck = "all_present"
+
+func init() {
+	Register(Kind[allPresentFields]{
+		Name: allPresentCheck, About: "every acknowledged add is there, nothing else (RC-003)",
+		Query: Required, Op: Required, New: newAllPresent,
+	})
+}
+
+// allPresentFields are all_present's own fields.
+type allPresentFields struct {
+	ValueFrom string `yaml:"value_from" jsonschema_description:"The rendered request value or response capture naming the item each op adds (required)."`
+}
+
+func newAllPresent(inv profiles.Invariant, f *allPresentFields) (Checker, error) {
+	if f.ValueFrom == "" {
+		return nil, fmt.Errorf("value_from is required by checker %s", allPresentCheck)
 	}
-	if err := requireFields(inv, "all_present", "query", "op", "value_from"); err != nil {
-		return nil, err
-	}
-	return &allPresentChecker{name: checkName(inv, "all_present"), query: inv.Query, op: inv.Op, valueFrom: inv.ValueFrom, w: wordsOf(inv)}, nil
+	return &allPresentChecker{name: checkName(inv, allPresentCheck), query: inv.Query, op: inv.Op, valueFrom: f.ValueFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare records the items present after setup.
@@ -73,7 +83,7 @@ func presentItems(ctx context.Context, db database.DB, q string) (map[string]int
 
 func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "all_present", fmt.Sprintf("every %s acknowledged by %s is present once; nothing present that no request sent", c.valueFrom, c.op))
+	res := newResult(c.name, allPresentCheck, fmt.Sprintf("every %s acknowledged by %s is present once; nothing present that no request sent", c.valueFrom, c.op))
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

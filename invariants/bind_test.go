@@ -8,7 +8,6 @@ import (
 
 	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/database/dbtest"
-	"github.com/collide-dev/collide/profiles"
 )
 
 func TestBind(t *testing.T) {
@@ -76,14 +75,14 @@ func TestBindVarsOnEveryAdapter(t *testing.T) {
 			if name == "redis" {
 				column = "value"
 			}
-			c, err := New(profiles.Invariant{Name: "two favorites", Query: a.query, Expect: column + " == 2"})
+			c, err := testNew(flatInv{Name: "two favorites", Query: a.query, Expect: column + " == 2"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if res := c.Check(ctx, &Env{DB: db, Tally: newTally(nil)}); res.Verdict != Pass {
 				t.Fatalf("expect = %s %q %s, want pass", res.Verdict, res.Actual, res.Error)
 			}
-			u, err := New(profiles.Invariant{Name: "unique", Unique: a.unique})
+			u, err := testNew(flatInv{Name: "unique", Unique: a.unique})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,14 +3,13 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"time"
 
 	"github.com/collide-dev/collide/profiles"
 )
-
-func init() { Register("bounded_debits", newBoundedDebits) }
 
 const debitFix = "Use atomic database operations: a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), SELECT … FOR UPDATE around check-then-debit, or a CHECK (balance >= 0) constraint"
 
@@ -33,35 +32,51 @@ type boundedDebitsChecker struct {
 	before    snapshot[numberAt]
 }
 
-func newBoundedDebits(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "bounded_debits", "query", "op", "amount", "value_from", "floor", "per_key", "group"); err != nil {
-		return nil, err
+// boundedDebitsCheck is the checker's name, written once: the profile's check: value.
+const boundedDebitsCheck = "bounded_debits"
+
+func init() {
+	Register(Kind[boundedDebitsFields]{
+		Name: boundedDebitsCheck, About: "a balance falls by the debits that took effect; optional floor",
+		Query: Required, Op: Required, New: newBoundedDebits,
+	})
+}
+
+// boundedDebitsFields are bounded_debits' own fields.
+type boundedDebitsFields struct {
+	Amount    float64  `yaml:"amount" jsonschema_description:"How much one op of op debits, a positive number (default 1)."`
+	ValueFrom string   `yaml:"value_from" jsonschema_description:"The rendered request value or response capture holding each op's own debit (instead of amount)."`
+	Floor     *float64 `yaml:"floor" jsonschema_description:"The lowest the balance may go (optional): acknowledged debits beyond before − floor are an oversell."`
+	PerKey    bool     `yaml:"per_key" jsonschema_description:"Check once per key: query returns (key, balance) rows, each judged with the ops of its key (or group value)."`
+	Group     string   `yaml:"group" jsonschema_description:"The rendered value or capture that groups ops by key (per_key); default the op's history key."`
+}
+
+func newBoundedDebits(inv profiles.Invariant, f *boundedDebitsFields) (Checker, error) {
+	if math.IsNaN(f.Amount) || math.IsInf(f.Amount, 0) || f.Amount < 0 {
+		return nil, inv.Fields.Errorf("amount", "must be a positive number (the debit of one op)")
 	}
-	if err := requireFields(inv, "bounded_debits", "query", "op"); err != nil {
-		return nil, err
+	if f.Floor != nil && (math.IsNaN(*f.Floor) || math.IsInf(*f.Floor, 0)) {
+		return nil, inv.Fields.Errorf("floor", "must be a finite number")
 	}
-	if inv.Amount != 0 && inv.ValueFrom != "" {
+	if f.Amount != 0 && f.ValueFrom != "" {
 		return nil, fmt.Errorf("set amount (the same debit for every op) or value_from (each op's own debit), not both")
 	}
-	if inv.Amount < 0 {
-		return nil, fmt.Errorf("amount must be positive: it is what one op takes away")
+	c := &boundedDebitsChecker{name: checkName(inv, boundedDebitsCheck), query: inv.Query, op: inv.Op, amount: big.NewRat(1, 1), valueFrom: f.ValueFrom, w: wordsOf(inv)}
+	if f.Amount != 0 {
+		c.amount = ratOf(f.Amount)
 	}
-	c := &boundedDebitsChecker{name: checkName(inv, "bounded_debits"), query: inv.Query, op: inv.Op, amount: big.NewRat(1, 1), valueFrom: inv.ValueFrom, w: wordsOf(inv)}
-	if inv.Amount != 0 {
-		c.amount = ratOf(inv.Amount)
+	if f.Floor != nil {
+		c.floor = ratOf(*f.Floor)
 	}
-	if inv.Floor != nil {
-		c.floor = ratOf(*inv.Floor)
-	}
-	if err := groupNeedsPerKey(inv); err != nil {
+	if err := groupNeedsPerKey(f.Group, f.PerKey); err != nil {
 		return nil, err
 	}
-	if inv.PerKey {
+	if f.PerKey {
 		expected := fmt.Sprintf("per %s, it ends at its value before the attack less its acknowledged debits, and at most its unknown ones too (ops grouped by their key)", c.w.thing)
 		if c.floor != nil {
 			expected = fmt.Sprintf("per %s, never below %s: its acknowledged debits take at most what it held above %s, and it ends at its value before the attack less them (and at most its unknown ones too)", c.w.thing, fmtRat(c.floor), fmtRat(c.floor))
 		}
-		return newPerKey(inv, "bounded_debits", c.amount, expected, "debit", "debits",
+		return newPerKey(inv, boundedDebitsCheck, f.ValueFrom, f.Group, c.amount, expected, "debit", "debits",
 			func(before, after *big.Rat, col string, eff *effect) (string, string, string, string) {
 				problem, anomaly, fix := c.judge(before, after, col, eff)
 				return fmt.Sprintf("%s %s → %s (%s), %s: %s, %s: %s", col, fmtRat(before), fmtRat(after),
@@ -83,7 +98,7 @@ func (c *boundedDebitsChecker) Prepare(ctx context.Context, env *Env) error {
 
 func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "bounded_debits", "")
+	res := newResult(c.name, boundedDebitsCheck, "")
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

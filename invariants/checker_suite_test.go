@@ -12,14 +12,13 @@ import (
 	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/history"
-	"github.com/collide-dev/collide/profiles"
 )
 
 // checkCase is one row of the shared checker suite: an invariant, the
 // database state around Prepare, a tally, and what the check must say.
 type checkCase struct {
 	name   string
-	inv    profiles.Invariant
+	inv    flatInv
 	setup  []string          // run before Prepare (the profile's setup)
 	attack []string          // run after Prepare (what the attack did)
 	tally  map[string]counts // ok, fail, unknown per operation
@@ -56,7 +55,7 @@ var checkCases = []checkCase{
 	// expect: the Jepsen bound ok ≤ value ≤ ok + unknown.
 	{
 		name:       "expect bound holds inside [ok, ok+unknown]",
-		inv:        profiles.Invariant{Name: "counted", Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		inv:        flatInv{Name: "counted", Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
 		setup:      counterAt("10"),
 		tally:      incr8ok3unknown,
 		want:       Pass,
@@ -64,14 +63,14 @@ var checkCases = []checkCase{
 	},
 	{
 		name:  "expect bound holds at ok exactly",
-		inv:   profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		inv:   flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
 		setup: counterAt("8"),
 		tally: incr8ok3unknown,
 		want:  Pass,
 	},
 	{
 		name:       "expect bound fails above ok+unknown (double count)",
-		inv:        profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		inv:        flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
 		setup:      counterAt("12"),
 		tally:      incr8ok3unknown,
 		want:       Fail,
@@ -79,7 +78,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name:       "expect bound fails below ok (lost update)",
-		inv:        profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		inv:        flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
 		setup:      counterAt("7"),
 		tally:      incr8ok3unknown,
 		want:       Fail,
@@ -87,7 +86,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name:   "expect compares NUMERIC with counts",
-		inv:    profiles.Invariant{Query: `SELECT CAST(value AS NUMERIC) AS value FROM counters WHERE id = 1`, Expect: bound},
+		inv:    flatInv{Query: `SELECT CAST(value AS NUMERIC) AS value FROM counters WHERE id = 1`, Expect: bound},
 		setup:  counterAt("10"),
 		tally:  incr8ok3unknown,
 		want:   Pass,
@@ -95,7 +94,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name:   "expect compares DECIMAL with counts",
-		inv:    profiles.Invariant{Query: `SELECT CAST(value AS DECIMAL(20,2)) AS value FROM counters WHERE id = 1`, Expect: bound},
+		inv:    flatInv{Query: `SELECT CAST(value AS DECIMAL(20,2)) AS value FROM counters WHERE id = 1`, Expect: bound},
 		setup:  counterAt("10"),
 		tally:  incr8ok3unknown,
 		want:   Pass,
@@ -103,20 +102,20 @@ var checkCases = []checkCase{
 	},
 	{
 		name:  "expect compares a sum with counts",
-		inv:   profiles.Invariant{Query: `SELECT sum(value) AS value FROM counters`, Expect: `value == ok("incr") + 2`},
+		inv:   flatInv{Query: `SELECT sum(value) AS value FROM counters`, Expect: `value == ok("incr") + 2`},
 		setup: counterAt("10"),
 		tally: incr8ok3unknown,
 		want:  Pass,
 	},
 	{
 		name:  "expect history functions without arguments sum every operation",
-		inv:   profiles.Invariant{Expect: `ok() == 9 && fail() == 2 && unknown() == 3 && total() == 14 && total("read") == 1`},
+		inv:   flatInv{Expect: `ok() == 9 && fail() == 2 && unknown() == 3 && total() == 14 && total("read") == 1`},
 		tally: map[string]counts{"incr": {8, 2, 3}, "read": {1, 0, 0}},
 		want:  Pass,
 	},
 	{
 		name:  "expect operation with no requests counts zero when the profile names it",
-		inv:   profiles.Invariant{Expect: `ok("refund") == 0`},
+		inv:   flatInv{Expect: `ok("refund") == 0`},
 		tally: incr8ok3unknown,
 		ops:   []string{"incr", "refund"},
 		want:  Pass,
@@ -124,7 +123,7 @@ var checkCases = []checkCase{
 	// before: the state after setup, before the attack.
 	{
 		name:   "expect before gives the delta of the attack",
-		inv:    profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value - before.value >= ok("incr") && value - before.value <= ok("incr") + unknown("incr")`},
+		inv:    flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value - before.value >= ok("incr") && value - before.value <= ok("incr") + unknown("incr")`},
 		setup:  counterAt("100"),
 		attack: []string{`UPDATE counters SET value = 110 WHERE id = 1`},
 		tally:  incr8ok3unknown,
@@ -134,7 +133,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name:       "expect before delta catches a lost update",
-		inv:        profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value - before.value >= ok("incr")`},
+		inv:        flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value - before.value >= ok("incr")`},
 		setup:      counterAt("100"),
 		attack:     []string{`UPDATE counters SET value = 105 WHERE id = 1`},
 		tally:      incr8ok3unknown,
@@ -143,7 +142,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name:        "expect before without Prepare is an error",
-		inv:         profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= before.value`},
+		inv:         flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= before.value`},
 		setup:       counterAt("100"),
 		skipPrepare: true,
 		want:        Error,
@@ -151,7 +150,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name:      "expect before with no row after setup is an error",
-		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= before.value`},
+		inv:       flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= before.value`},
 		setup:     []string{counterSetup},
 		attack:    []string{`INSERT INTO counters VALUES (1, 5)`},
 		want:      Error,
@@ -160,13 +159,13 @@ var checkCases = []checkCase{
 	// rows and count.
 	{
 		name:  "expect count of no rows",
-		inv:   profiles.Invariant{Query: `SELECT id FROM counters WHERE value < 0`, Expect: `count == 0`},
+		inv:   flatInv{Query: `SELECT id FROM counters WHERE value < 0`, Expect: `count == 0`},
 		setup: counterAt("3"),
 		want:  Pass,
 	},
 	{
 		name: "expect over rows fails with the rows as evidence",
-		inv:  profiles.Invariant{Query: `SELECT id, value FROM counters WHERE value < 0 ORDER BY id`, Expect: `count == 0`},
+		inv:  flatInv{Query: `SELECT id, value FROM counters WHERE value < 0 ORDER BY id`, Expect: `count == 0`},
 		setup: []string{counterSetup,
 			`INSERT INTO counters VALUES (1, -1), (2, 5), (3, -7)`},
 		want:         Fail,
@@ -175,14 +174,14 @@ var checkCases = []checkCase{
 	},
 	{
 		name: "expect predicate over rows",
-		inv:  profiles.Invariant{Query: `SELECT id, value FROM counters`, Expect: `all(rows, .value >= 0) && len(rows) == count && count(rows, .value > 4) == 1`},
+		inv:  flatInv{Query: `SELECT id, value FROM counters`, Expect: `all(rows, .value >= 0) && len(rows) == count && count(rows, .value > 4) == 1`},
 		setup: []string{counterSetup,
 			`INSERT INTO counters VALUES (1, 1), (2, 5), (3, 2)`},
 		want: Pass,
 	},
 	{
 		name:  "expect column named like a builtin",
-		inv:   profiles.Invariant{Query: `SELECT max(value) AS max FROM counters`, Expect: `max <= ok("incr") + unknown("incr")`},
+		inv:   flatInv{Query: `SELECT max(value) AS max FROM counters`, Expect: `max <= ok("incr") + unknown("incr")`},
 		setup: counterAt("10"),
 		tally: incr8ok3unknown,
 		want:  Pass,
@@ -190,14 +189,14 @@ var checkCases = []checkCase{
 	// never pass when the check cannot run.
 	{
 		name:      "expect query error is an error",
-		inv:       profiles.Invariant{Query: `SELECT value FROM no_such_table`, Expect: bound},
+		inv:       flatInv{Query: `SELECT value FROM no_such_table`, Expect: bound},
 		tally:     incr8ok3unknown,
 		want:      Error,
 		wantError: "no_such_table",
 	},
 	{
 		name:    "expect on a closed database is an error",
-		inv:     profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
+		inv:     flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: bound},
 		setup:   counterAt("10"),
 		tally:   incr8ok3unknown,
 		closeDB: true,
@@ -205,28 +204,28 @@ var checkCases = []checkCase{
 	},
 	{
 		name:      "expect not a boolean is an error",
-		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value + 1`},
+		inv:       flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value + 1`},
 		setup:     counterAt("10"),
 		want:      Error,
 		wantError: "want true or false",
 	},
 	{
 		name:      "expect NULL column is an error, not false",
-		inv:       profiles.Invariant{Query: `SELECT NULL AS flag FROM counters`, Expect: `flag`},
+		inv:       flatInv{Query: `SELECT NULL AS flag FROM counters`, Expect: `flag`},
 		setup:     counterAt("10"),
 		want:      Error,
 		wantError: "want true or false",
 	},
 	{
 		name:      "expect runtime error is an error",
-		inv:       profiles.Invariant{Query: `SELECT value, 'x' AS s FROM counters WHERE id = 1`, Expect: `value > s`},
+		inv:       flatInv{Query: `SELECT value, 'x' AS s FROM counters WHERE id = 1`, Expect: `value > s`},
 		setup:     counterAt("10"),
 		want:      Error,
 		wantError: "evaluate",
 	},
 	{
 		name:      "expect column the query does not return is an error",
-		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `valu >= ok("incr")`},
+		inv:       flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `valu >= ok("incr")`},
 		setup:     counterAt("10"),
 		tally:     incr8ok3unknown,
 		want:      Error,
@@ -234,7 +233,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name:      "expect column of an empty result is an error",
-		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 2`, Expect: bound},
+		inv:       flatInv{Query: `SELECT value FROM counters WHERE id = 2`, Expect: bound},
 		setup:     counterAt("10"),
 		tally:     incr8ok3unknown,
 		want:      Error,
@@ -242,14 +241,14 @@ var checkCases = []checkCase{
 	},
 	{
 		name:  "expect flow steps seen in the run are known operations",
-		inv:   profiles.Invariant{Expect: `ok("edit.write") == 2 && fail("edit.read") == 1`},
+		inv:   flatInv{Expect: `ok("edit.write") == 2 && fail("edit.read") == 1`},
 		tally: map[string]counts{"edit.write": {2, 0, 0}, "edit.read": {3, 1, 0}},
 		ops:   []string{"edit"},
 		want:  Pass,
 	},
 	{
 		name:      "expect unknown flow step is an error",
-		inv:       profiles.Invariant{Expect: `ok("edit.wrte") == 2`},
+		inv:       flatInv{Expect: `ok("edit.wrte") == 2`},
 		tally:     map[string]counts{"edit.write": {2, 0, 0}},
 		ops:       []string{"edit"},
 		want:      Error,
@@ -257,7 +256,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name:      "expect unknown operation is an error, not a silent zero",
-		inv:       profiles.Invariant{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= ok("incrr")`},
+		inv:       flatInv{Query: `SELECT value FROM counters WHERE id = 1`, Expect: `value >= ok("incrr")`},
 		setup:     counterAt("10"),
 		tally:     incr8ok3unknown,
 		want:      Error,
@@ -266,7 +265,7 @@ var checkCases = []checkCase{
 	// unique.
 	{
 		name: "unique finds duplicates with evidence",
-		inv:  profiles.Invariant{Name: "one order per key", Unique: `SELECT k FROM orders`},
+		inv:  flatInv{Name: "one order per key", Unique: `SELECT k FROM orders`},
 		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`,
 			`INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-2'), (3, 'k-1'), (4, 'k-3'), (5, 'k-1'), (6, 'k-2'), (7, 'k-4')`},
 		want:         Fail,
@@ -276,7 +275,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name: "unique compares every column",
-		inv:  profiles.Invariant{Unique: `SELECT account, seq FROM debits`},
+		inv:  flatInv{Unique: `SELECT account, seq FROM debits`},
 		setup: []string{`CREATE TABLE debits (account TEXT, seq INTEGER)`,
 			`INSERT INTO debits VALUES ('a', 1), ('a', 2), ('b', 1), ('a', 1)`},
 		want:         Fail,
@@ -285,7 +284,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name: "unique integer keys",
-		inv:  profiles.Invariant{Unique: `SELECT event_id FROM applied`},
+		inv:  flatInv{Unique: `SELECT event_id FROM applied`},
 		setup: []string{`CREATE TABLE applied (event_id BIGINT)`,
 			`INSERT INTO applied VALUES (17), (17), (18)`},
 		want:         Fail,
@@ -293,7 +292,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name: "unique passes on distinct rows",
-		inv:  profiles.Invariant{Unique: `SELECT k FROM orders`},
+		inv:  flatInv{Unique: `SELECT k FROM orders`},
 		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`,
 			`INSERT INTO orders (id, k) VALUES (1, 'k-1'), (2, 'k-2'), (3, 'k-3')`},
 		want:       Pass,
@@ -301,7 +300,7 @@ var checkCases = []checkCase{
 	},
 	{
 		name: "unique skips NULLs as a UNIQUE constraint does",
-		inv:  profiles.Invariant{Unique: `SELECT k FROM orders`},
+		inv:  flatInv{Unique: `SELECT k FROM orders`},
 		setup: []string{`CREATE TABLE orders (id INTEGER PRIMARY KEY, k TEXT)`,
 			`INSERT INTO orders (id, k) VALUES (1, NULL), (2, NULL), (3, 'k-3')`},
 		want:       Pass,
@@ -309,40 +308,40 @@ var checkCases = []checkCase{
 	},
 	{
 		name:       "unique via check and query",
-		inv:        profiles.Invariant{Check: "unique", Query: `SELECT k FROM orders`},
+		inv:        flatInv{Check: "unique", Query: `SELECT k FROM orders`},
 		setup:      []string{`CREATE TABLE orders (k TEXT)`, `INSERT INTO orders VALUES ('x'), ('x')`},
 		want:       Fail,
 		wantActual: "1 duplicated value in 2 rows",
 	},
 	{
 		name:      "unique query error is an error",
-		inv:       profiles.Invariant{Unique: `SELECT k FROM no_such_table`},
+		inv:       flatInv{Unique: `SELECT k FROM no_such_table`},
 		want:      Error,
 		wantError: "no_such_table",
 	},
 	{
 		name:    "unique on a closed database is an error",
-		inv:     profiles.Invariant{Unique: `SELECT k FROM orders`},
+		inv:     flatInv{Unique: `SELECT k FROM orders`},
 		setup:   []string{`CREATE TABLE orders (k TEXT)`},
 		closeDB: true,
 		want:    Error,
 	},
 	// New rejects bad invariants at load time.
-	{name: "new unknown checker", inv: profiles.Invariant{Check: "serializable", Query: "SELECT 1"}, newErr: `unknown checker "serializable" (known: all_present, bounded_debits, conservation, counter, exactly_one, expect, linearizable, locks, never_negative, newest_wins, no_lost_update, unique)`},
-	{name: "new no checker", inv: profiles.Invariant{Name: "nothing"}, newErr: "no checker"},
-	{name: "new expect and unique together", inv: profiles.Invariant{Expect: "true", Unique: "SELECT 1"}, newErr: "both expect and unique"},
-	{name: "new bad syntax", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `value >= `}, newErr: "unexpected token"},
-	{name: "new unbalanced parenthesis", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `(value >= ok("incr")`}, newErr: "expect"},
-	{name: "new unknown function", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `value >= okk("incr")`}, newErr: "unknown function okk()"},
-	{name: "new history function with a number", inv: profiles.Invariant{Expect: `ok(1) > 0`}, newErr: "argument"},
-	{name: "new history function with two operations", inv: profiles.Invariant{Expect: `ok("a", "b") > 0`}, newErr: "takes one operation"},
-	{name: "new history function not called", inv: profiles.Invariant{Query: "SELECT 1 AS value", Expect: `value > ok`}, newErr: "is a function"},
-	{name: "new constant not boolean", inv: profiles.Invariant{Expect: `ok("incr") + 1`}, newErr: "want a boolean"},
-	{name: "new column without a query", inv: profiles.Invariant{Expect: `value >= ok("incr")`}, newErr: "unknown name value"},
-	{name: "new before without a query", inv: profiles.Invariant{Expect: `before.value >= ok("incr")`}, newErr: "needs a query"},
-	{name: "new empty expect", inv: profiles.Invariant{Check: "expect", Query: "SELECT 1"}, newErr: "expect is empty"},
-	{name: "new empty unique", inv: profiles.Invariant{Check: "unique"}, newErr: "unique is empty"},
-	{name: "new column and builtin of one name", inv: profiles.Invariant{Query: "SELECT 1 AS len", Expect: `len > len(rows)`}, newErr: "both as a column and as the builtin"},
+	{name: "new unknown checker", inv: flatInv{Check: "serializable", Query: "SELECT 1"}, newErr: `unknown checker "serializable" (known: all_present, bounded_debits, conservation, counter, exactly_one, expect, linearizable, locks, never_negative, newest_wins, no_lost_update, unique)`},
+	{name: "new no checker", inv: flatInv{Name: "nothing"}, newErr: "nothing to check: set expect, unique or check"},
+	{name: "new expect and unique together", inv: flatInv{Expect: "true", Unique: "SELECT 1"}, newErr: "both expect and unique"},
+	{name: "new bad syntax", inv: flatInv{Query: "SELECT 1 AS value", Expect: `value >= `}, newErr: "unexpected token"},
+	{name: "new unbalanced parenthesis", inv: flatInv{Query: "SELECT 1 AS value", Expect: `(value >= ok("incr")`}, newErr: "expect"},
+	{name: "new unknown function", inv: flatInv{Query: "SELECT 1 AS value", Expect: `value >= okk("incr")`}, newErr: "unknown function okk()"},
+	{name: "new history function with a number", inv: flatInv{Expect: `ok(1) > 0`}, newErr: "argument"},
+	{name: "new history function with two operations", inv: flatInv{Expect: `ok("a", "b") > 0`}, newErr: "takes one operation"},
+	{name: "new history function not called", inv: flatInv{Query: "SELECT 1 AS value", Expect: `value > ok`}, newErr: "is a function"},
+	{name: "new constant not boolean", inv: flatInv{Expect: `ok("incr") + 1`}, newErr: "want a boolean"},
+	{name: "new column without a query", inv: flatInv{Expect: `value >= ok("incr")`}, newErr: "unknown name value"},
+	{name: "new before without a query", inv: flatInv{Expect: `before.value >= ok("incr")`}, newErr: "needs a query"},
+	{name: "new empty expect", inv: flatInv{Check: "expect", Query: "SELECT 1"}, newErr: "expect is empty"},
+	{name: "new empty unique", inv: flatInv{Check: "unique"}, newErr: "unique is empty"},
+	{name: "new column and builtin of one name", inv: flatInv{Query: "SELECT 1 AS len", Expect: `len > len(rows)`}, newErr: "both as a column and as the builtin"},
 }
 
 // runCheckerSuite runs cases on databases from open; driver names the
@@ -355,7 +354,7 @@ func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) databa
 				t.Skip(why)
 			}
 			ctx := context.Background()
-			c, err := New(tc.inv)
+			c, err := testNew(tc.inv)
 			if tc.newErr != "" {
 				if err == nil {
 					t.Fatalf("New: no error, want one containing %q", tc.newErr)
@@ -423,7 +422,7 @@ func runCheckerSuite(t *testing.T, driver string, open func(t *testing.T) databa
 			if res.Anomaly != wantAnomaly {
 				t.Errorf("Anomaly = %q, want %q", res.Anomaly, wantAnomaly)
 			}
-			if res.Check != CheckName(tc.inv) || res.Name == "" || res.Took <= 0 {
+			if res.Check != testCheckName(tc.inv) || res.Name == "" || res.Took <= 0 {
 				t.Errorf("Check=%q Name=%q Took=%v: want the checker name, a name and a duration", res.Check, res.Name, res.Took)
 			}
 			if res.Verdict == Fail && res.Check != "expect" && (res.Anomaly == "" || res.Fix == "" || len(res.Evidence) == 0) {
@@ -508,7 +507,7 @@ func replayCounterexample(t *testing.T, tc checkCase, open func(t *testing.T) da
 		}
 	}
 	ctx := context.Background()
-	c, err := New(tc.inv)
+	c, err := testNew(tc.inv)
 	if err != nil {
 		t.Fatal(err)
 	}

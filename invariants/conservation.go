@@ -9,8 +9,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("conservation", newConservation) }
-
 const conservationFix = "Wrap operations in transactions: take from one row and add to the other in one transaction, lock the rows with SELECT … FOR UPDATE in a fixed order (lowest id first), or run SERIALIZABLE with retries"
 
 // conservationChecker is the "conservation" checker: a number read by
@@ -24,23 +22,32 @@ type conservationChecker struct {
 	before snapshot[numberAt]
 }
 
-func newConservation(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "conservation", "query", "per_key"); err != nil {
-		return nil, err
-	}
-	if err := requireFields(inv, "conservation", "query"); err != nil {
-		return nil, err
-	}
-	if inv.PerKey {
+// conservationCheck is the checker's name, written once: the profile's check: value.
+const conservationCheck = "conservation"
+
+func init() {
+	Register(Kind[conservationFields]{
+		Name: conservationCheck, About: "a number (total money) stays as it was after setup",
+		Query: Required, New: newConservation,
+	})
+}
+
+// conservationFields are conservation's own fields.
+type conservationFields struct {
+	PerKey bool `yaml:"per_key" jsonschema_description:"Check once per key: query returns (key, number) rows, each of which must stay as it was after setup."`
+}
+
+func newConservation(inv profiles.Invariant, f *conservationFields) (Checker, error) {
+	if f.PerKey {
 		w := wordsOf(inv)
-		return newPerKey(inv, "conservation", nil, "per key, the number stays as after setup: requests move it, never create or destroy it", "", "",
+		return newPerKey(inv, conservationCheck, "", "", nil, "per key, the number stays as after setup: requests move it, never create or destroy it", "", "",
 			func(before, after *big.Rat, col string, _ *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly := w.judgeConservation(delta)
 				return fmt.Sprintf("%s %s → %s (%s): %s", col, fmtRat(before), fmtRat(after), fmtSigned(delta), problem), problem, anomaly, conservationFix
 			})
 	}
-	return &conservationChecker{name: checkName(inv, "conservation"), query: inv.Query, w: wordsOf(inv)}, nil
+	return &conservationChecker{name: checkName(inv, conservationCheck), query: inv.Query, w: wordsOf(inv)}, nil
 }
 
 // Prepare reads the total after setup.
@@ -55,7 +62,7 @@ func (c *conservationChecker) Prepare(ctx context.Context, env *Env) error {
 
 func (c *conservationChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "conservation", "")
+	res := newResult(c.name, conservationCheck, "")
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

@@ -5,10 +5,14 @@
 // # Checkers
 //
 // A checker is built from a profile invariant by New, which finds the
-// registered Factory by name (inv.Check, or "expect" when Expect is set,
-// "unique" when Unique is set). Factories compile and validate everything
-// they can, so a typo fails when the profile loads, not after the attack.
-// Checkers register themselves in init with Register, one file each:
+// registered Kind by name (inv.Check, or "expect" when the invariant sets
+// expect, "unique" when it sets unique: Kind.Shorthand), decodes the
+// invariant's checker fields (inv.Fields) strictly into the Kind's fields
+// struct, applies its defaults and calls its constructor. Constructors
+// compile and validate everything they can, so a typo fails when the
+// profile loads, not after the attack. Each checker is one file: its fields
+// struct, constructor and Check, and one Register call in init; shared
+// helpers are in helpers.go (docs/extending.md walks through adding one):
 //
 //	expect          Query's result and the history tally make an expression true
 //	unique          no two rows of a query are equal
@@ -115,8 +119,9 @@
 // # History-aware checkers
 //
 // The checkers below read the run's history (Env.HistoryPath, or for counter
-// and bounded_debits with a fixed step just the tally). Fields are those of
-// profiles.Invariant; docs/profiles.md has the YAML. Op names the operation;
+// and bounded_debits with a fixed step just the tally). Fields are each
+// checker's own (its fields struct) besides the common query and op;
+// docs/profiles.md has the YAML. Op names the operation;
 // it must be one of the profile's. A value named by value_from, version_from
 // or group is looked up in the op's rendered request values (Values: seq,
 // uuid, key, values captured by earlier flow steps) and then in its response

@@ -11,8 +11,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("exactly_one", newExactlyOne) }
-
 const exactlyOneFix = "Implement idempotency keys: store the idempotency key with a unique constraint before doing the work (INSERT … ON CONFLICT DO NOTHING, then answer the loser with 409 or the winner's id), SELECT … FOR UPDATE on the parent row, or a unique constraint on (entity_id, operation, status='active')"
 
 // exactlyOneChecker is the "exactly_one" checker (audit RC-001, double
@@ -31,14 +29,25 @@ type exactlyOneChecker struct {
 	w         words
 }
 
-func newExactlyOne(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "exactly_one", "op", "group", "value_from", "require"); err != nil {
-		return nil, err
-	}
-	if err := requireFields(inv, "exactly_one", "op"); err != nil {
-		return nil, err
-	}
-	return &exactlyOneChecker{name: checkName(inv, "exactly_one"), op: inv.Op, group: inv.Group, valueFrom: inv.ValueFrom, require: inv.Require, w: wordsOf(inv)}, nil
+// exactlyOneCheck is the checker's name, written once: the profile's check: value.
+const exactlyOneCheck = "exactly_one"
+
+func init() {
+	Register(Kind[exactlyOneFields]{
+		Name: exactlyOneCheck, About: "at most one request per key succeeds (double submit, RC-001)",
+		Op: Required, New: newExactlyOne,
+	})
+}
+
+// exactlyOneFields are exactly_one's own fields.
+type exactlyOneFields struct {
+	Group     string `yaml:"group" jsonschema_description:"The rendered value or capture that groups ops by key; default the op's history key."`
+	ValueFrom string `yaml:"value_from" jsonschema_description:"The rendered value or capture that names what a winner created: ok ops of one key with the same value count as one."`
+	Require   bool   `yaml:"require" jsonschema_description:"Demand at least one ok op per key."`
+}
+
+func newExactlyOne(inv profiles.Invariant, f *exactlyOneFields) (Checker, error) {
+	return &exactlyOneChecker{name: checkName(inv, exactlyOneCheck), op: inv.Op, group: f.Group, valueFrom: f.ValueFrom, require: f.Require, w: wordsOf(inv)}, nil
 }
 
 func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
@@ -50,7 +59,7 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 	if c.require {
 		expected += "; at least one ok per key unless one ended unknown"
 	}
-	res := newResult(c.name, "exactly_one", expected)
+	res := newResult(c.name, exactlyOneCheck, expected)
 	if env == nil {
 		return res.errorf(start, "no environment")
 	}

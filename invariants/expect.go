@@ -22,7 +22,20 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("expect", newExpect) }
+// expectCheck is the checker's name, written once: the profile's check: value.
+const expectCheck = "expect"
+
+func init() {
+	Register(Kind[expectFields]{
+		Name: expectCheck, About: "query's result and the history tally make an expression true",
+		Query: Optional, Shorthand: true, New: newExpect,
+	})
+}
+
+// expectFields are expect's own fields.
+type expectFields struct {
+	Expect string `yaml:"expect" jsonschema_description:"An expression that must be true after the run, over query's first row (its columns), before (that row after setup), rows, count and ok(\"op\"), fail, unknown, total; e.g. value <= ok(\"incr\") + unknown(\"incr\"). Setting it without check selects this checker."`
+}
 
 // historyFuncs are the expression functions over the history tally.
 var historyFuncs = map[string]func(history.Counts) int{
@@ -40,9 +53,10 @@ var reservedVars = map[string]bool{"rows": true, "count": true, "before": true, 
 // expectChecker is the "expect" checker: Query's result and the history
 // tally, bound to variables, must make the Expect expression true.
 type expectChecker struct {
-	inv  profiles.Invariant
-	prog *vm.Program
-	refs exprRefs
+	inv    profiles.Invariant
+	expect string // the expression
+	prog   *vm.Program
+	refs   exprRefs
 
 	mu       sync.Mutex
 	prepared bool
@@ -50,18 +64,15 @@ type expectChecker struct {
 	prepErr  error
 }
 
-func newExpect(inv profiles.Invariant) (Checker, error) {
-	if strings.TrimSpace(inv.Expect) == "" {
+func newExpect(inv profiles.Invariant, f *expectFields) (Checker, error) {
+	if strings.TrimSpace(f.Expect) == "" {
 		return nil, fmt.Errorf("expect is empty: write an expression that must be true, e.g. value <= ok(\"incr\") + unknown(\"incr\")")
 	}
-	if inv.Unique != "" {
-		return nil, fmt.Errorf("unique is not read by checker expect: put it in an invariant of its own")
-	}
-	prog, refs, err := compileExpect(inv.Expect, strings.TrimSpace(inv.Query) != "")
+	prog, refs, err := compileExpect(f.Expect, strings.TrimSpace(inv.Query) != "")
 	if err != nil {
 		return nil, err
 	}
-	return &expectChecker{inv: inv, prog: prog, refs: refs}, nil
+	return &expectChecker{inv: inv, expect: f.Expect, prog: prog, refs: refs}, nil
 }
 
 // exprRefs is what an expression reads, found by walking its syntax tree.
@@ -330,10 +341,10 @@ func (c *expectChecker) snapshot(ctx context.Context, env *Env) (map[string]any,
 // Check runs Query and evaluates the expression.
 func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	name := firstNonEmpty(c.inv.Name, c.inv.Expect)
+	name := firstNonEmpty(c.inv.Name, c.expect)
 	errorf := func(format string, args ...any) Result {
-		r := errorResult(name, "expect", start, format, args...)
-		r.Expected = c.inv.Expect
+		r := errorResult(name, expectCheck, start, format, args...)
+		r.Expected = c.expect
 		return r
 	}
 	if env == nil {
@@ -445,14 +456,14 @@ func (c *expectChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	res := Result{
 		Name:     name,
-		Check:    "expect",
+		Check:    expectCheck,
 		Verdict:  Pass,
-		Expected: c.inv.Expect,
+		Expected: c.expect,
 		Actual:   c.actual(vars),
 	}
 	if !ok {
 		res.Verdict = Fail
-		res.Explanation = fmt.Sprintf("Let the run end with %s; Then %s is false.", res.Actual, c.inv.Expect)
+		res.Explanation = fmt.Sprintf("Let the run end with %s; Then %s is false.", res.Actual, c.expect)
 		if rows != nil && total > 1 {
 			for i, row := range rows.Values {
 				if i == MaxEvidence-1 && total > MaxEvidence {
@@ -523,26 +534,6 @@ func rowMap(cols []string, row []any) map[string]any {
 		m[col] = exprValue(row[i])
 	}
 	return m
-}
-
-func formatRow(cols []string, row []any) string {
-	parts := make([]string, len(cols))
-	for i, col := range cols {
-		parts[i] = col + "=" + formatValue(row[i])
-	}
-	return strings.Join(parts, " ")
-}
-
-func joinSorted(set map[string]bool) string {
-	if len(set) == 0 {
-		return "none"
-	}
-	names := make([]string, 0, len(set))
-	for n := range set {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }
 
 func firstLine(s string) string {

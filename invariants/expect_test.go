@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/collide-dev/collide/database/dbtest"
-	"github.com/collide-dev/collide/profiles"
 )
 
 func TestRegistry(t *testing.T) {
@@ -18,21 +17,21 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("Names() = %s, want %s", got, names)
 	}
 	for _, tc := range []struct {
-		inv  profiles.Invariant
+		inv  flatInv
 		want string
 	}{
-		{profiles.Invariant{Expect: "true"}, "expect"},
-		{profiles.Invariant{Unique: "SELECT 1"}, "unique"},
-		{profiles.Invariant{Check: "unique", Query: "SELECT 1"}, "unique"},
-		{profiles.Invariant{Expect: "true", Unique: "SELECT 1"}, ""},
-		{profiles.Invariant{Query: "SELECT 1"}, ""},
-		{profiles.Invariant{Check: "counter", Query: "SELECT 1", Op: "incr"}, "counter"},
+		{flatInv{Expect: "true"}, "expect"},
+		{flatInv{Unique: "SELECT 1"}, "unique"},
+		{flatInv{Check: "unique", Query: "SELECT 1"}, "unique"},
+		{flatInv{Expect: "true", Unique: "SELECT 1"}, ""},
+		{flatInv{Query: "SELECT 1"}, ""},
+		{flatInv{Check: "counter", Query: "SELECT 1", Op: "incr"}, "counter"},
 	} {
-		if got := CheckName(tc.inv); got != tc.want {
-			t.Errorf("CheckName(%+v) = %q, want %q", tc.inv, got, tc.want)
+		if got := testCheckName(tc.inv); got != tc.want {
+			t.Errorf("testCheckName(%+v) = %q, want %q", tc.inv, got, tc.want)
 		}
 	}
-	_, err := New(profiles.Invariant{Name: "counter is exact", Query: "SELECT 1 AS v", Expect: "v >="})
+	_, err := testNew(flatInv{Name: "counter is exact", Query: "SELECT 1 AS v", Expect: "v >="})
 	if err == nil || !strings.Contains(err.Error(), `invariant "counter is exact": expect:`) {
 		t.Errorf("New error = %v, want it to name the invariant and the checker", err)
 	}
@@ -41,12 +40,12 @@ func TestRegistry(t *testing.T) {
 			t.Error("registering a checker twice did not panic")
 		}
 	}()
-	Register("expect", newExpect)
+	Register(Kind[expectFields]{Name: "expect", New: newExpect})
 }
 
-func mustNew(t testing.TB, inv profiles.Invariant) Checker {
+func mustNew(t testing.TB, inv flatInv) Checker {
 	t.Helper()
-	c, err := New(inv)
+	c, err := testNew(inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +54,8 @@ func mustNew(t testing.TB, inv profiles.Invariant) Checker {
 
 func TestExpectEnvProblemsAreErrors(t *testing.T) {
 	ctx := context.Background()
-	withQuery := mustNew(t, profiles.Invariant{Query: "SELECT 1 AS v", Expect: `v >= ok("incr")`})
-	historyOnly := mustNew(t, profiles.Invariant{Expect: `ok("incr") >= 0`})
+	withQuery := mustNew(t, flatInv{Query: "SELECT 1 AS v", Expect: `v >= ok("incr")`})
+	historyOnly := mustNew(t, flatInv{Expect: `ok("incr") >= 0`})
 	db := dbtest.SQLite(t)
 	for name, tc := range map[string]struct {
 		c    Checker
@@ -79,11 +78,11 @@ func TestExpectEnvProblemsAreErrors(t *testing.T) {
 func TestExpectDynamicOperationName(t *testing.T) {
 	db := dbtest.SQLite(t)
 	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {3, 0, 0}})}
-	good := mustNew(t, profiles.Invariant{Query: "SELECT 'incr' AS op, 3 AS v", Expect: `v == ok(op)`})
+	good := mustNew(t, flatInv{Query: "SELECT 'incr' AS op, 3 AS v", Expect: `v == ok(op)`})
 	if res := good.Check(context.Background(), env); res.Verdict != Pass {
 		t.Errorf("ok(op) with op=incr: %s %q", res.Verdict, res.Error)
 	}
-	bad := mustNew(t, profiles.Invariant{Query: "SELECT 'incrr' AS op, 3 AS v", Expect: `v == ok(op)`})
+	bad := mustNew(t, flatInv{Query: "SELECT 'incrr' AS op, 3 AS v", Expect: `v == ok(op)`})
 	if res := bad.Check(context.Background(), env); res.Verdict != Error || !strings.Contains(res.Error, `unknown operation "incrr"`) {
 		t.Errorf("ok(op) with op=incrr: %s %q, want an error", res.Verdict, res.Error)
 	}
@@ -94,18 +93,18 @@ func TestExpectSpecialColumns(t *testing.T) {
 	dbtest.MustExec(t, db, counterSetup, `INSERT INTO counters VALUES (1, 4), (2, 6)`)
 	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {10, 0, 0}})}
 	for _, tc := range []struct {
-		inv        profiles.Invariant
+		inv        flatInv
 		wantActual string
 	}{
 		// A column that is not an identifier is reachable through $env.
-		{profiles.Invariant{Query: "SELECT sum(value) FROM counters", Expect: `$env["sum(value)"] == ok("incr")`}, `$env["sum(value)"]=10, ok("incr")=10`},
+		{flatInv{Query: "SELECT sum(value) FROM counters", Expect: `$env["sum(value)"] == ok("incr")`}, `$env["sum(value)"]=10, ok("incr")=10`},
 		// A column named count replaces the row count.
-		{profiles.Invariant{Query: "SELECT 7 AS count", Expect: `count == 7`}, `count=7`},
-		{profiles.Invariant{Query: "SELECT id FROM counters", Expect: `count == 2 && len(rows) == 2`}, `count=2, rows=[2 rows]`},
+		{flatInv{Query: "SELECT 7 AS count", Expect: `count == 7`}, `count=7`},
+		{flatInv{Query: "SELECT id FROM counters", Expect: `count == 2 && len(rows) == 2`}, `count=2, rows=[2 rows]`},
 		// A column named like a history function stays reachable through rows.
-		{profiles.Invariant{Query: "SELECT 3 AS ok", Expect: `rows[0].ok == 3 && ok("incr") == 10`}, `rows=[1 rows], ok("incr")=10`},
+		{flatInv{Query: "SELECT 3 AS ok", Expect: `rows[0].ok == 3 && ok("incr") == 10`}, `rows=[1 rows], ok("incr")=10`},
 		// let bindings are not columns.
-		{profiles.Invariant{Query: "SELECT sum(value) AS total_value FROM counters", Expect: `let d = total_value - ok("incr"); d == 0`}, `total_value=10, ok("incr")=10`},
+		{flatInv{Query: "SELECT sum(value) AS total_value FROM counters", Expect: `let d = total_value - ok("incr"); d == 0`}, `total_value=10, ok("incr")=10`},
 	} {
 		res := mustNew(t, tc.inv).Check(context.Background(), env)
 		if res.Verdict != Pass || res.Actual != tc.wantActual {
@@ -120,7 +119,7 @@ func TestExpectEvidenceIsCapped(t *testing.T) {
 	for i := 1; i <= 25; i++ {
 		dbtest.MustExec(t, db, fmt.Sprintf(`INSERT INTO counters VALUES (%d, -%d)`, i, i))
 	}
-	c := mustNew(t, profiles.Invariant{Name: "never negative", Query: "SELECT id, value FROM counters WHERE value < 0 ORDER BY id", Expect: "count == 0"})
+	c := mustNew(t, flatInv{Name: "never negative", Query: "SELECT id, value FROM counters WHERE value < 0 ORDER BY id", Expect: "count == 0"})
 	res := c.Check(context.Background(), &Env{DB: db, Tally: newTally(nil)})
 	if res.Verdict != Fail || len(res.Evidence) != MaxEvidence {
 		t.Fatalf("%s with %d evidence items, want fail with %d", res.Verdict, len(res.Evidence), MaxEvidence)
@@ -133,7 +132,7 @@ func TestExpectEvidenceIsCapped(t *testing.T) {
 func TestExpectPrepareFailureIsAnErrorVerdict(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.SQLite(t)
-	c := mustNew(t, profiles.Invariant{Name: "delta", Query: "SELECT value FROM counters WHERE id = 1", Expect: `value - before.value >= 0`})
+	c := mustNew(t, flatInv{Name: "delta", Query: "SELECT value FROM counters WHERE id = 1", Expect: `value - before.value >= 0`})
 	env := &Env{DB: db, Tally: newTally(nil)}
 	if err := c.(Preparer).Prepare(ctx, env); err == nil || !strings.Contains(err.Error(), "counters") {
 		t.Fatalf("Prepare before the table exists: err = %v, want the query error", err)
@@ -144,7 +143,7 @@ func TestExpectPrepareFailureIsAnErrorVerdict(t *testing.T) {
 		t.Errorf("Check after a failed Prepare: %s %q, want an error", res.Verdict, res.Error)
 	}
 	// An expression that does not read before needs no Prepare.
-	plain := mustNew(t, profiles.Invariant{Query: "SELECT value FROM counters WHERE id = 1", Expect: `value == 1`})
+	plain := mustNew(t, flatInv{Query: "SELECT value FROM counters WHERE id = 1", Expect: `value == 1`})
 	if err := plain.(Preparer).Prepare(ctx, &Env{}); err != nil {
 		t.Errorf("Prepare without before: %v", err)
 	}
@@ -159,7 +158,7 @@ func TestExpectConcurrentUse(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.SQLite(t)
 	dbtest.MustExec(t, db, counterAt("5")...)
-	c := mustNew(t, profiles.Invariant{Query: "SELECT value FROM counters WHERE id = 1", Expect: `value - before.value <= ok("incr")`})
+	c := mustNew(t, flatInv{Query: "SELECT value FROM counters WHERE id = 1", Expect: `value - before.value <= ok("incr")`})
 	env := &Env{DB: db, Tally: newTally(map[string]counts{"incr": {1, 0, 0}})}
 	var wg sync.WaitGroup
 	for range 8 {
@@ -208,7 +207,7 @@ func TestExpectHoldsRowsOnlyWhenRead(t *testing.T) {
 		{"all of $env", `len($env) > 0 && count == 30`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := mustNew(t, profiles.Invariant{Query: "SELECT id, value FROM counters ORDER BY id", Expect: tc.expect})
+			c := mustNew(t, flatInv{Query: "SELECT id, value FROM counters ORDER BY id", Expect: tc.expect})
 			if got := c.(*expectChecker).refs.rows; got != tc.readsRows {
 				t.Errorf("reads rows = %v, want %v", got, tc.readsRows)
 			}

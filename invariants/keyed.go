@@ -91,17 +91,17 @@ type keyedNumbers struct {
 
 // groupNeedsPerKey rejects group on a one-number checker without per_key,
 // where it would be silently ignored.
-func groupNeedsPerKey(inv profiles.Invariant) error {
-	if inv.Group != "" && !inv.PerKey {
+func groupNeedsPerKey(group string, perKey bool) error {
+	if group != "" && !perKey {
 		return fmt.Errorf("group groups ops by key for a per-key check: set per_key: true (and a query of key, number rows)")
 	}
 	return nil
 }
 
-func newPerKey(inv profiles.Invariant, check string, amount *big.Rat, expected, one, many string,
+func newPerKey(inv profiles.Invariant, check, valueFrom, group string, amount *big.Rat, expected, one, many string,
 	judge func(before, after *big.Rat, col string, eff *effect) (string, string, string, string)) (Checker, error) {
-	return &perKeyChecker{name: checkName(inv, check), check: check, query: inv.Query, op: inv.Op, valueFrom: inv.ValueFrom,
-		group: inv.Group, amount: amount, expected: expected, judge: judge, w: wordsOf(inv), one: one, many: many}, nil
+	return &perKeyChecker{name: checkName(inv, check), check: check, query: inv.Query, op: inv.Op, valueFrom: valueFrom,
+		group: group, amount: amount, expected: expected, judge: judge, w: wordsOf(inv), one: one, many: many}, nil
 }
 
 // Prepare records every key's number after setup.

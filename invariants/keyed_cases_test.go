@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/collide-dev/collide/database/dbtest"
-	"github.com/collide-dev/collide/profiles"
 )
 
 // keyedCheckCases prove the per_key forms of counter, conservation and
@@ -18,7 +17,7 @@ import (
 
 var (
 	countersSetup = []string{counterSetup, `INSERT INTO counters (id, value) VALUES (1, 100), (2, 100), (3, 100)`}
-	keyedCounter  = profiles.Invariant{Name: "every increment counted on its counter", Check: "counter", Query: `SELECT id, value FROM counters`, Op: "incr", PerKey: true}
+	keyedCounter  = flatInv{Name: "every increment counted on its counter", Check: "counter", Query: `SELECT id, value FROM counters`, Op: "incr", PerKey: true}
 	// key 1: 3 ok and 1 unknown; key 2: 2 ok and 1 fail; key 3: no ops.
 	keyedIncrs = []hOp{
 		hop(1, "incr", "1", hOK, 0, 5), hop(2, "incr", "1", hOK, 1, 5), hop(3, "incr", "1", hOK, 2, 5), hop(4, "incr", "1", hUnk, 3, 500),
@@ -27,11 +26,11 @@ var (
 
 	ledgerSetup = []string{`CREATE TABLE entries (ledger INTEGER, amount BIGINT)`,
 		`INSERT INTO entries (ledger, amount) VALUES (1, 50), (1, 50), (2, 70)`}
-	keyedConserved = profiles.Invariant{Name: "each ledger keeps its total", Check: "conservation", PerKey: true,
+	keyedConserved = flatInv{Name: "each ledger keeps its total", Check: "conservation", PerKey: true,
 		Query: `SELECT ledger, SUM(amount) AS total FROM entries GROUP BY ledger`}
 
 	walletsSetup = []string{`CREATE TABLE wallets (id INTEGER PRIMARY KEY, balance BIGINT)`, `INSERT INTO wallets (id, balance) VALUES (1, 30), (2, 30)`}
-	keyedDebits  = profiles.Invariant{Name: "debits add up per wallet", Check: "bounded_debits", Query: `SELECT id, balance FROM wallets`, Op: "debit", Amount: 10, Floor: ptrTo(0.0), PerKey: true}
+	keyedDebits  = flatInv{Name: "debits add up per wallet", Check: "bounded_debits", Query: `SELECT id, balance FROM wallets`, Op: "debit", Amount: 10, Floor: ptrTo(0.0), PerKey: true}
 	// wallet 1: 3 ok; wallet 2: 1 ok, 1 unknown, 1 fail.
 	keyedDebitOps = []hOp{
 		hop(1, "debit", "1", hOK, 0, 5), hop(2, "debit", "1", hOK, 1, 5), hop(3, "debit", "1", hOK, 2, 5),
@@ -58,12 +57,12 @@ var keyedCheckCases = []checkCase{
 	{
 		// An unknown op that lost the key named in its answer may have
 		// incremented any counter once; a rejected one none (issue 14).
-		name: "keyed counter unknown op that lost its key may have acted on any key", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Group = "counter" }),
+		name: "keyed counter unknown op that lost its key may have acted on any key", inv: with(keyedCounter, func(i *flatInv) { i.Group = "counter" }),
 		setup: countersSetup, hist: groupedIncrs, attack: setCounters("103", "101", "100"), want: Pass,
 		wantActual: "1 unknown request carried no counter",
 	},
 	{
-		name: "keyed counter unknown op that lost its key acts at most once per key", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Group = "counter" }),
+		name: "keyed counter unknown op that lost its key acts at most once per key", inv: with(keyedCounter, func(i *flatInv) { i.Group = "counter" }),
 		setup: countersSetup, hist: groupedIncrs, attack: setCounters("102", "102", "100"), want: Fail, wantAnomaly: "phantom increments / double apply",
 	},
 	// counter, per key.
@@ -94,7 +93,7 @@ var keyedCheckCases = []checkCase{
 		wantEvidence: []string{`key "3": after − before = +1 (101 − 100), incr: 0 ok, 0 fail, 0 unknown; 1 increment more than the ok and unknown ops could make`},
 	},
 	{
-		name: "keyed counter step and many keys sorted as numbers", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Step = 2 }),
+		name: "keyed counter step and many keys sorted as numbers", inv: with(keyedCounter, func(i *flatInv) { i.Step = 2 }),
 		setup: []string{counterSetup, `INSERT INTO counters (id, value) VALUES (2, 0), (10, 0), (9, 0)`},
 		hist:  []hOp{hop(1, "incr", "2", hOK, 0, 5), hop(2, "incr", "10", hOK, 0, 5), hop(3, "incr", "9", hOK, 0, 5)},
 		want:  Fail, wantAnomaly: "lost update", wantActual: "3 keys violated",
@@ -105,12 +104,12 @@ var keyedCheckCases = []checkCase{
 		},
 	},
 	{
-		name: "keyed counter amounts from each op", inv: with(keyedCounter, func(i *profiles.Invariant) { i.ValueFrom = "n" }), setup: countersSetup,
+		name: "keyed counter amounts from each op", inv: with(keyedCounter, func(i *flatInv) { i.ValueFrom = "n" }), setup: countersSetup,
 		hist:   []hOp{hop(1, "incr", "1", hOK, 0, 5).val("n", "5"), hop(2, "incr", "2", hUnk, 0, 5).val("n", "7"), hop(3, "incr", "2", hOK, 0, 5).val("n", "1")},
 		attack: setCounters("105", "101", "100"), want: Pass,
 	},
 	{
-		name: "keyed counter groups by a value", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Group = "id" }), setup: countersSetup,
+		name: "keyed counter groups by a value", inv: with(keyedCounter, func(i *flatInv) { i.Group = "id" }), setup: countersSetup,
 		hist:   []hOp{hop(1, "incr", "", hOK, 0, 5).val("id", "1"), hop(2, "incr", "", hOK, 1, 5).val("id", "1"), hop(3, "incr", "", hOK, 2, 5).val("id", "3")},
 		attack: setCounters("101", "100", "101"), want: Fail, wantAnomaly: "lost update",
 		wantEvidence: []string{`key "1": after − before = +1 (101 − 100), incr: 2 ok, 0 fail, 0 unknown; 1 acknowledged increment missing`},
@@ -134,11 +133,11 @@ var keyedCheckCases = []checkCase{
 		hist: []hOp{hop(1, "incr", "", hOK, 0, 5)}, want: Error, wantError: "per_key needs {{key}} in the request",
 	},
 	{
-		name: "keyed counter one column is an error", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Query = `SELECT value FROM counters` }),
+		name: "keyed counter one column is an error", inv: with(keyedCounter, func(i *flatInv) { i.Query = `SELECT value FROM counters` }),
 		setup: countersSetup, hist: keyedIncrs, prepareErr: "want two, the key and its number", want: Error, wantError: "want two",
 	},
 	{
-		name: "keyed counter repeated key is an error", inv: with(keyedCounter, func(i *profiles.Invariant) { i.Query = `SELECT 1 AS k, value FROM counters` }),
+		name: "keyed counter repeated key is an error", inv: with(keyedCounter, func(i *flatInv) { i.Query = `SELECT 1 AS k, value FROM counters` }),
 		setup: countersSetup, hist: keyedIncrs, prepareErr: "more than one row", want: Error, wantError: "more than one row",
 	},
 	{
@@ -147,8 +146,8 @@ var keyedCheckCases = []checkCase{
 	},
 	{name: "keyed counter without Prepare is an error", inv: keyedCounter, setup: countersSetup, hist: keyedIncrs, skipPrepare: true, want: Error, wantError: "Prepare"},
 	{name: "keyed counter on a closed database is an error", inv: keyedCounter, setup: countersSetup, hist: keyedIncrs, closeDB: true, want: Error},
-	{name: "new counter group without per_key", inv: with(counterInv, func(i *profiles.Invariant) { i.Group = "id" }), newErr: "set per_key: true"},
-	{name: "new never_negative does not read per_key", inv: with(nonNegInv, func(i *profiles.Invariant) { i.PerKey = true }), newErr: "per_key is not read by checker never_negative"},
+	{name: "new counter group without per_key", inv: with(counterInv, func(i *flatInv) { i.Group = "id" }), newErr: "set per_key: true"},
+	{name: "new never_negative does not read per_key", inv: with(nonNegInv, func(i *flatInv) { i.PerKey = true }), newErr: "per_key is not read by checker never_negative"},
 
 	// conservation, per key.
 	{
@@ -166,7 +165,7 @@ var keyedCheckCases = []checkCase{
 		name: "keyed conservation ledger vanished is an error", inv: keyedConserved, setup: ledgerSetup,
 		attack: []string{`DELETE FROM entries WHERE ledger = 2`}, want: Error, wantError: `key "2": no row after the attack`,
 	},
-	{name: "new conservation per_key with op", inv: with(keyedConserved, func(i *profiles.Invariant) { i.Op = "x" }), newErr: "op is not read by checker conservation"},
+	{name: "new conservation per_key with op", inv: with(keyedConserved, func(i *flatInv) { i.Op = "x" }), newErr: "op is not read by checker conservation"},
 
 	// bounded_debits, per key.
 	{name: "keyed debits pass", inv: keyedDebits, setup: walletsSetup, hist: keyedDebitOps, attack: setWallets("0", "20"), want: Pass},
@@ -182,7 +181,7 @@ var keyedCheckCases = []checkCase{
 		attack: setWallets("-10", "20"), want: Fail, wantAnomaly: "oversell / overdraft (TOCTOU)",
 		wantEvidence: []string{`key "1": balance 30 → -10 (-40), debit: 4 ok, 0 fail, 0 unknown, 4 debits acknowledged (40 units): balance fell 10 below 0; 1 debit acknowledged beyond the 30 available (10 oversold)`},
 	},
-	{name: "new bounded_debits group without per_key", inv: with(debitInv, func(i *profiles.Invariant) { i.Group = "id" }), newErr: "set per_key: true"},
+	{name: "new bounded_debits group without per_key", inv: with(debitInv, func(i *flatInv) { i.Group = "id" }), newErr: "set per_key: true"},
 }
 
 func TestKeyedCheckers(t *testing.T) {

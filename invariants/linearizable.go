@@ -18,8 +18,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("linearizable", newLinearizable) }
-
 // defaultLinearizableTimeout bounds the search when the profile sets none.
 const defaultLinearizableTimeout = 10 * time.Second
 
@@ -62,23 +60,49 @@ type linearizableChecker struct {
 	before    snapshot[map[string]any]
 }
 
-func newLinearizable(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "linearizable", "read_op", "write_op", "value_from", "read_from", "query", "timeout"); err != nil {
-		return nil, err
+// linearizableCheck is the checker's name, written once: the profile's check: value.
+const linearizableCheck = "linearizable"
+
+func init() {
+	Register(Kind[linearizableFields]{
+		Name: linearizableCheck, About: "reads and writes of each key form a linearizable register",
+		Query: Optional, New: newLinearizable,
+	})
+}
+
+// linearizableFields are linearizable's own fields.
+type linearizableFields struct {
+	ReadOp    profiles.OpName   `yaml:"read_op" jsonschema_description:"The operation that reads the register (required)."`
+	WriteOp   profiles.OpName   `yaml:"write_op" jsonschema_description:"The operation that writes the register (required)."`
+	ValueFrom string            `yaml:"value_from" jsonschema_description:"The rendered value or capture a write writes (default seq)."`
+	ReadFrom  string            `yaml:"read_from" jsonschema_description:"The capture holding a read's result (default value)."`
+	Timeout   profiles.Duration `yaml:"timeout" jsonschema_description:"How long the search may take before the verdict is unknown (default 10s)."`
+}
+
+// Defaults fills in value_from, read_from and timeout.
+func (f *linearizableFields) Defaults() {
+	f.ValueFrom = firstNonEmpty(f.ValueFrom, "seq")
+	f.ReadFrom = firstNonEmpty(f.ReadFrom, "value")
+	if f.Timeout == 0 {
+		f.Timeout = profiles.Duration(defaultLinearizableTimeout)
 	}
-	if err := requireFields(inv, "linearizable", "read_op", "write_op"); err != nil {
-		return nil, err
+}
+
+func newLinearizable(inv profiles.Invariant, f *linearizableFields) (Checker, error) {
+	for _, r := range []struct {
+		field string
+		op    profiles.OpName
+	}{{"read_op", f.ReadOp}, {"write_op", f.WriteOp}} {
+		if r.op == "" {
+			return nil, fmt.Errorf("%s is required by checker %s", r.field, linearizableCheck)
+		}
 	}
-	if inv.ReadOp == inv.WriteOp {
+	if f.ReadOp == f.WriteOp {
 		return nil, fmt.Errorf("read_op and write_op must name different operations")
 	}
-	timeout := inv.Timeout.D()
-	if timeout <= 0 {
-		timeout = defaultLinearizableTimeout
-	}
 	return &linearizableChecker{
-		name: checkName(inv, "linearizable"), query: inv.Query, readOp: inv.ReadOp, writeOp: inv.WriteOp,
-		valueFrom: firstNonEmpty(inv.ValueFrom, "seq"), readFrom: firstNonEmpty(inv.ReadFrom, "value"), timeout: timeout,
+		name: checkName(inv, linearizableCheck), query: inv.Query, readOp: string(f.ReadOp), writeOp: string(f.WriteOp),
+		valueFrom: f.ValueFrom, readFrom: f.ReadFrom, timeout: f.Timeout.D(),
 	}, nil
 }
 
@@ -211,7 +235,7 @@ type keyHistory struct {
 
 func (c *linearizableChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "linearizable", fmt.Sprintf("every %s and %s of one key takes effect at one instant between its request and its response (a linearizable register per key)", c.readOp, c.writeOp))
+	res := newResult(c.name, linearizableCheck, fmt.Sprintf("every %s and %s of one key takes effect at one instant between its request and its response (a linearizable register per key)", c.readOp, c.writeOp))
 	if env == nil {
 		return res.errorf(start, "no environment")
 	}

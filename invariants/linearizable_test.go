@@ -154,7 +154,7 @@ func BenchmarkLinearizable10k(b *testing.B) {
 // the history and names it in the evidence.
 func TestLinearizableVisualization(t *testing.T) {
 	env := linearizableEnv(t, []hOp{put(1, hOK, 0, 10, "1"), put(2, hOK, 20, 10, "2"), get(3, 40, 10, 1)})
-	res := mustNew(t, with(linInv, func(i *profiles.Invariant) { i.Name = "Register: reads see writes!" })).Check(context.Background(), env)
+	res := mustNew(t, with(linInv, func(i *flatInv) { i.Name = "Register: reads see writes!" })).Check(context.Background(), env)
 	if res.Verdict != Fail || len(res.Evidence) < 2 {
 		t.Fatalf("%s %q", res.Verdict, res.Evidence)
 	}
@@ -179,7 +179,7 @@ func TestLinearizableVisualization(t *testing.T) {
 // never pass.
 func TestLinearizableTimeout(t *testing.T) {
 	env := linearizableEnv(t, registerHistory(2_000, 4, 16, 0.02, 3))
-	res := mustNew(t, with(linInv, func(i *profiles.Invariant) { i.Timeout = profiles.Duration(time.Nanosecond) })).Check(context.Background(), env)
+	res := mustNew(t, with(linInv, func(i *flatInv) { i.Timeout = profiles.Duration(time.Nanosecond) })).Check(context.Background(), env)
 	if res.Verdict != Unknown || !strings.Contains(res.Actual, "not decided within the timeout") {
 		t.Fatalf("%s %q %q", res.Verdict, res.Actual, res.Error)
 	}

@@ -12,8 +12,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("locks", newLocks) }
-
 // defaultLockSlack is added to the TTL for delivery delays and clock steps.
 const defaultLockSlack = 500 * time.Millisecond
 
@@ -49,21 +47,35 @@ type locksChecker struct {
 	w     words
 }
 
-func newLocks(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "locks", "op", "group", "ttl", "slack"); err != nil {
-		return nil, err
+// locksCheck is the checker's name, written once: the profile's check: value.
+const locksCheck = "locks"
+
+func init() {
+	Register(Kind[locksFields]{
+		Name: locksCheck, About: "lock holds never overlap, dead holders' locks expire (RC-007)",
+		Op: Required, New: newLocks,
+	})
+}
+
+// locksFields are locks' own fields.
+type locksFields struct {
+	Group string            `yaml:"group" jsonschema_description:"The rendered value or capture naming the lock; default the op's history key."`
+	TTL   profiles.Duration `yaml:"ttl" jsonschema_description:"The lock's time to live (required), e.g. 1s."`
+	Slack profiles.Duration `yaml:"slack" jsonschema_description:"Tolerance added to ttl for delivery delays (default 500ms)."`
+}
+
+// Defaults gives slack its default.
+func (f *locksFields) Defaults() {
+	if f.Slack == 0 {
+		f.Slack = profiles.Duration(defaultLockSlack)
 	}
-	if err := requireFields(inv, "locks", "op", "ttl"); err != nil {
-		return nil, err
+}
+
+func newLocks(inv profiles.Invariant, f *locksFields) (Checker, error) {
+	if f.TTL == 0 {
+		return nil, fmt.Errorf("ttl is required by checker %s", locksCheck)
 	}
-	if inv.TTL <= 0 || inv.Slack < 0 {
-		return nil, fmt.Errorf("ttl must be positive and slack not negative")
-	}
-	slack := inv.Slack.D()
-	if slack == 0 {
-		slack = defaultLockSlack
-	}
-	return &locksChecker{name: checkName(inv, "locks"), op: inv.Op, group: inv.Group, ttl: inv.TTL.D(), slack: slack, w: wordsOf(inv)}, nil
+	return &locksChecker{name: checkName(inv, locksCheck), op: inv.Op, group: f.Group, ttl: f.TTL.D(), slack: f.Slack.D(), w: wordsOf(inv)}, nil
 }
 
 // hold is one ok op's time with the lock, by the server's clock.
@@ -96,7 +108,7 @@ type window struct {
 
 func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "locks", fmt.Sprintf("never two holders of one lock at once; a rejected acquire only while a holder may hold the lock (a cut-off holder's lock expires within ttl %s + slack %s)", c.ttl, c.slack))
+	res := newResult(c.name, locksCheck, fmt.Sprintf("never two holders of one lock at once; a rejected acquire only while a holder may hold the lock (a cut-off holder's lock expires within ttl %s + slack %s)", c.ttl, c.slack))
 	if env == nil {
 		return res.errorf(start, "no environment")
 	}
@@ -256,7 +268,7 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 		}
 	}
 	nLocks := len(windows) + len(rejectsOnly(rejects, windows))
-	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", nLocks, plural(nLocks, "lock", "locks"), len(ops), plural(len(ops), "request", "requests"), all)
+	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", nLocks, plural(nLocks, "lock", locksCheck), len(ops), plural(len(ops), "request", "requests"), all)
 	if n := len(unplaced); n > 0 {
 		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have held any lock", n, plural(n, "request", "requests"), c.group)
 	}

@@ -13,8 +13,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("never_negative", newNeverNegative) }
-
 const neverNegativeFix = "Use atomic database operations: a conditional UPDATE … SET balance = balance - $1 WHERE id = $2 AND balance >= $1 (409 when no row changed), a CHECK (balance >= 0) constraint, or SELECT … FOR UPDATE before the check"
 
 // neverNegativeChecker is the "never_negative" checker: no value of Query's
@@ -27,19 +25,23 @@ type neverNegativeChecker struct {
 	w     words
 }
 
-func newNeverNegative(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "never_negative", "query"); err != nil {
-		return nil, err
-	}
-	if err := requireFields(inv, "never_negative", "query"); err != nil {
-		return nil, err
-	}
-	return &neverNegativeChecker{name: checkName(inv, "never_negative"), query: inv.Query, w: wordsOf(inv)}, nil
+// neverNegativeCheck is the checker's name, written once: the profile's check: value.
+const neverNegativeCheck = "never_negative"
+
+func init() {
+	Register(Kind[struct{}]{
+		Name: neverNegativeCheck, About: "no value of a query is below zero (oversell, overdraft)",
+		Query: Required, New: newNeverNegative,
+	})
+}
+
+func newNeverNegative(inv profiles.Invariant, _ *struct{}) (Checker, error) {
+	return &neverNegativeChecker{name: checkName(inv, neverNegativeCheck), query: inv.Query, w: wordsOf(inv)}, nil
 }
 
 func (c *neverNegativeChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "never_negative", "no negative value")
+	res := newResult(c.name, neverNegativeCheck, "no negative value")
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

@@ -6,12 +6,9 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/profiles"
 )
-
-func init() { Register("newest_wins", newNewestWins) }
 
 const newestWinsFix = "Add optimistic locking: compare-and-set on a monotonic version: UPDATE … SET result = $1, version = $2 WHERE id = $3 AND version < $2, so a superseded job's write is a no-op"
 
@@ -36,15 +33,28 @@ type newestWinsChecker struct {
 	before      snapshot[map[string]any]
 }
 
-func newNewestWins(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "newest_wins", "query", "op", "version_from", "group"); err != nil {
-		return nil, err
-	}
-	if err := requireFields(inv, "newest_wins", "query", "op"); err != nil {
-		return nil, err
-	}
-	return &newestWinsChecker{name: checkName(inv, "newest_wins"), query: inv.Query, op: inv.Op,
-		versionFrom: firstNonEmpty(inv.VersionFrom, "seq"), group: inv.Group, w: wordsOf(inv)}, nil
+// newestWinsCheck is the checker's name, written once: the profile's check: value.
+const newestWinsCheck = "newest_wins"
+
+func init() {
+	Register(Kind[newestWinsFields]{
+		Name: newestWinsCheck, About: "the stored result is the newest acknowledged job's (RC-004)",
+		Query: Required, Op: Required, New: newNewestWins,
+	})
+}
+
+// newestWinsFields are newest_wins' own fields.
+type newestWinsFields struct {
+	VersionFrom string `yaml:"version_from" jsonschema_description:"The rendered value or capture carrying each op's version or sequence (default seq)."`
+	Group       string `yaml:"group" jsonschema_description:"The rendered value or capture that groups ops by key; default the op's history key."`
+}
+
+// Defaults orders ops by their sequence number unless told otherwise.
+func (f *newestWinsFields) Defaults() { f.VersionFrom = firstNonEmpty(f.VersionFrom, "seq") }
+
+func newNewestWins(inv profiles.Invariant, f *newestWinsFields) (Checker, error) {
+	return &newestWinsChecker{name: checkName(inv, newestWinsCheck), query: inv.Query, op: inv.Op,
+		versionFrom: f.VersionFrom, group: f.Group, w: wordsOf(inv)}, nil
 }
 
 // Prepare records each key's value after setup.
@@ -65,40 +75,9 @@ func (c *newestWinsChecker) read(ctx context.Context, env *Env) (map[string]any,
 	return keyedValues(ctx, env.DB, c.query)
 }
 
-// keyedValues runs a (key, value) query into a map; a repeated key or a
-// NULL key is an error.
-func keyedValues(ctx context.Context, db database.DB, q string) (map[string]any, error) {
-	m := map[string]any{}
-	var dup string
-	cols, err := db.Each(ctx, q, func(row []any) error {
-		if len(row) != 2 {
-			return fmt.Errorf("the query returns %d columns: want two, the key and the value", len(row))
-		}
-		k, ok := valueText(row[0])
-		if !ok {
-			return fmt.Errorf("a row has a NULL key")
-		}
-		if _, seen := m[k]; seen && dup == "" {
-			dup = k
-		}
-		m[k] = row[1]
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(cols) != 2 {
-		return nil, fmt.Errorf("the query returns %d columns: want two, the key and the value", len(cols))
-	}
-	if dup != "" {
-		return nil, fmt.Errorf("key %s appears in more than one row: want one row per key", formatValue(dup))
-	}
-	return m, nil
-}
-
 func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
-	res := newResult(c.name, "newest_wins", fmt.Sprintf("per key, the stored %s is at least the newest acknowledged one, and one some request wrote", c.versionFrom))
+	res := newResult(c.name, newestWinsCheck, fmt.Sprintf("per key, the stored %s is at least the newest acknowledged one, and one some request wrote", c.versionFrom))
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

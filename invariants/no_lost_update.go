@@ -9,8 +9,6 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("no_lost_update", newNoLostUpdate) }
-
 const noLostUpdateFix = "Add optimistic locking: UPDATE … SET data = $1, version = version + 1 WHERE id = $2 AND version = $3, and answer 409 Conflict when no row changed"
 
 // noLostUpdateChecker is the "no_lost_update" checker (audit RC-002, two-tab
@@ -34,14 +32,24 @@ type noLostUpdateChecker struct {
 	before      snapshot[map[string]any]
 }
 
-func newNoLostUpdate(inv profiles.Invariant) (Checker, error) {
-	if err := onlyFields(inv, "no_lost_update", "query", "op", "group", "version_from"); err != nil {
-		return nil, err
-	}
-	if err := requireFields(inv, "no_lost_update", "query", "op"); err != nil {
-		return nil, err
-	}
-	return &noLostUpdateChecker{name: checkName(inv, "no_lost_update"), query: inv.Query, op: inv.Op, group: inv.Group, versionFrom: inv.VersionFrom, w: wordsOf(inv)}, nil
+// noLostUpdateCheck is the checker's name, written once: the profile's check: value.
+const noLostUpdateCheck = "no_lost_update"
+
+func init() {
+	Register(Kind[noLostUpdateFields]{
+		Name: noLostUpdateCheck, About: "versions grow by the acknowledged writes (two-tab edit, RC-002)",
+		Query: Required, Op: Required, New: newNoLostUpdate,
+	})
+}
+
+// noLostUpdateFields are no_lost_update's own fields.
+type noLostUpdateFields struct {
+	Group       string `yaml:"group" jsonschema_description:"The rendered value or capture that groups ops by key; default the op's history key."`
+	VersionFrom string `yaml:"version_from" jsonschema_description:"The rendered value or capture carrying the base version a write carried."`
+}
+
+func newNoLostUpdate(inv profiles.Invariant, f *noLostUpdateFields) (Checker, error) {
+	return &noLostUpdateChecker{name: checkName(inv, noLostUpdateCheck), query: inv.Query, op: inv.Op, group: f.Group, versionFrom: f.VersionFrom, w: wordsOf(inv)}, nil
 }
 
 // Prepare records each key's version after setup.
@@ -66,7 +74,7 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 	if c.versionFrom != "" {
 		expected += fmt.Sprintf("; no two acknowledged writes based on the same %s", c.versionFrom)
 	}
-	res := newResult(c.name, "no_lost_update", expected)
+	res := newResult(c.name, noLostUpdateCheck, expected)
 	if env == nil || env.DB == nil {
 		return res.errorf(start, "no database to query")
 	}

@@ -12,40 +12,55 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-func init() { Register("unique", newUnique) }
+// uniqueCheck is the checker's name, written once: the profile's check: value.
+const uniqueCheck = "unique"
 
-// uniqueFix is the usual cure for duplicates.
-const uniqueFix = "Implement idempotency keys: a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
+func init() {
+	Register(Kind[uniqueFields]{
+		Name: uniqueCheck, About: "no two rows of a query are equal",
+		Query: Optional, Shorthand: true, New: newUnique,
+	})
+}
+
+// uniqueFields are unique's own fields.
+type uniqueFields struct {
+	Unique string `yaml:"unique" jsonschema_description:"A query whose rows must all differ (all columns compared), e.g. SELECT idempotency_key FROM orders; or set check: unique and query. Setting it without check selects this checker."`
+}
 
 // uniqueChecker is the "unique" checker: no two rows of its query may be
 // equal (all columns compared).
 type uniqueChecker struct {
-	name  string
-	query string
+	name    string
+	query   string
+	queries map[string]string // {uniqueCheck: query} when the unique field holds it
 }
 
-func newUnique(inv profiles.Invariant) (Checker, error) {
-	q := inv.Unique
+func newUnique(inv profiles.Invariant, f *uniqueFields) (Checker, error) {
+	q, own := f.Unique, true
 	if strings.TrimSpace(q) == "" {
-		q = inv.Query // check: unique with query: …
+		q, own = inv.Query, false // check: unique with query: …
 	} else if strings.TrimSpace(inv.Query) != "" {
 		return nil, fmt.Errorf("both unique and query are set: put the SQL in unique only")
 	}
 	if strings.TrimSpace(q) == "" {
 		return nil, fmt.Errorf("unique is empty: write a query whose rows must all differ, e.g. SELECT idempotency_key FROM orders")
 	}
-	if inv.Expect != "" {
-		return nil, fmt.Errorf("expect is not read by checker unique: put it in an invariant of its own")
+	c := &uniqueChecker{name: firstNonEmpty(inv.Name, q), query: q}
+	if own {
+		c.queries = map[string]string{"unique": q}
 	}
-	return &uniqueChecker{name: firstNonEmpty(inv.Name, q), query: q}, nil
+	return c, nil
 }
+
+// Queries is the query of the unique field (see Querier).
+func (c *uniqueChecker) Queries() map[string]string { return c.queries }
 
 // Check streams the query's rows and counts repeats. A row with a NULL in any
 // column is skipped, as a SQL UNIQUE constraint treats NULLs as distinct.
 func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
 	start := time.Now()
 	if env == nil || env.DB == nil {
-		return errorResult(u.name, "unique", start, "no database to query")
+		return errorResult(u.name, uniqueCheck, start, "no database to query")
 	}
 	var (
 		counts   = make(map[string]int32, 1024)
@@ -72,11 +87,11 @@ func (u *uniqueChecker) Check(ctx context.Context, env *Env) Result {
 		return nil
 	})
 	if err != nil {
-		return errorResult(u.name, "unique", start, "query: %v", err)
+		return errorResult(u.name, uniqueCheck, start, "query: %v", err)
 	}
 	res := Result{
 		Name:     u.name,
-		Check:    "unique",
+		Check:    uniqueCheck,
 		Verdict:  Pass,
 		Expected: "every row unique",
 	}
@@ -209,13 +224,6 @@ func formatKey(key string, ncols int) string {
 		return parts[0]
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // creatorsOf links a duplicated one-column value to the requests that sent

@@ -10,7 +10,6 @@ import (
 
 	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/database/dbtest"
-	"github.com/collide-dev/collide/profiles"
 )
 
 // TestUniqueManyRows streams generated rows (keys k-1, k-2 and k-3 twice,
@@ -33,7 +32,7 @@ func TestUniqueManyRows(t *testing.T) {
 		t.Run(d.Name, func(t *testing.T) {
 			n := sizes[d.Name]
 			q := fmt.Sprintf(`SELECT %s FROM (%s) q`, d.Concat("'k-'", fmt.Sprintf("(x %% %d)", n-3)), d.Series(n))
-			c, err := New(profiles.Invariant{Name: "many", Unique: q})
+			c, err := testNew(flatInv{Name: "many", Unique: q})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +98,7 @@ func TestUniqueOverhead(t *testing.T) {
 	if raceEnabled {
 		n = 200_000
 	}
-	c, err := New(profiles.Invariant{Name: "overhead", Unique: "SELECT k FROM t"})
+	c, err := testNew(flatInv{Name: "overhead", Unique: "SELECT k FROM t"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package profiles
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +34,15 @@ type walker struct {
 	src    *source
 	budget int
 	active map[*yaml.Node]bool // aliases being expanded, to catch cycles
+	// ops, when not nil, are the operation names an OpName may take.
+	ops []string
+	// alsoKnown are field names that are known elsewhere (an invariant's
+	// common fields, for its checker's struct): suggested for an unknown
+	// field of the top struct.
+	alsoKnown []string
+	// checker, when set, is the checker whose fields are being decoded,
+	// for the unknown field message.
+	checker string
 }
 
 func (w *walker) errAt(at pos, path, format string, args ...any) *Error {
@@ -147,7 +157,20 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error
 				if path == "" && strings.HasPrefix(name, "x-") {
 					continue // extension field: a home for YAML anchors
 				}
-				return w.errAt(pos{line: e.key.Line, set: w.set[e.key]}, fp, "unknown field%s", suggest(name, fields.names))
+				if fields.rest >= 0 {
+					// the checker's field: kept for it to decode
+					v.Field(fields.rest).Addr().Interface().(*CheckerFields).collect(e.key, e.val)
+					w.record(fp, w.fieldPos(e.key, e.val))
+					continue
+				}
+				known := fields.names
+				if w.alsoKnown != nil {
+					known = append(slices.Clone(known), w.alsoKnown...)
+				}
+				if _, close := Nearest(name, known); !close && w.checker != "" {
+					return w.errAt(pos{line: e.key.Line, set: w.set[e.key]}, fp, "%s is not read by checker %s (its own fields: %s)", name, w.checker, orNone(fields.names))
+				}
+				return w.errAt(pos{line: e.key.Line, set: w.set[e.key]}, fp, "unknown field%s", suggest(name, known))
 			}
 			if err := w.walk(e.val, v.Field(i), fp, w.fieldPos(e.key, e.val)); err != nil {
 				return err
@@ -190,6 +213,9 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string, at pos) *Error
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			return w.errAt(at, path, "want text, got %s", describe(n))
+		}
+		if v.Type() == opNameType && w.ops != nil && !slices.Contains(w.ops, n.Value) {
+			return w.errAt(at, path, "%s", UnknownName("operation", "operations", n.Value, w.ops))
 		}
 		v.SetString(n.Value)
 		return nil
@@ -338,6 +364,7 @@ func quote(s string) string {
 type structInfo struct {
 	index map[string]int // yaml name → field index
 	names []string       // yaml names in declaration order
+	rest  int            // index of the CheckerFields field that keeps undeclared fields, or -1
 }
 
 var structCache sync.Map // reflect.Type → *structInfo
@@ -346,7 +373,7 @@ func fieldsOf(t reflect.Type) *structInfo {
 	if si, ok := structCache.Load(t); ok {
 		return si.(*structInfo)
 	}
-	si := &structInfo{index: map[string]int{}}
+	si := &structInfo{index: map[string]int{}, rest: restField(t)}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {

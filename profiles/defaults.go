@@ -83,12 +83,6 @@ func (p *Profile) applyDefaults() {
 			}
 		}
 	}
-	for i := range p.Invariants {
-		inv := &p.Invariants[i]
-		if inv.Check == "" {
-			inv.Check = inv.checker()
-		}
-	}
 	if p.Verdict.MaxUnknown == nil {
 		p.Verdict.MaxUnknown = ptr(defaultMaxUnknown)
 	}
@@ -155,23 +149,4 @@ func (v VerdictPolicy) MaxUnknownValue() float64 {
 		return defaultMaxUnknown
 	}
 	return *v.MaxUnknown
-}
-
-// Checker is the invariant's checker name: Check, or "expect" when Expect
-// is set, or "unique" when Unique is set.
-func (i Invariant) Checker() string {
-	if i.Check != "" {
-		return i.Check
-	}
-	return i.checker()
-}
-
-func (i Invariant) checker() string {
-	switch {
-	case i.Expect != "":
-		return "expect"
-	case i.Unique != "":
-		return "unique"
-	}
-	return ""
 }

@@ -83,6 +83,7 @@ func JSONSchema() ([]byte, error) {
 			}
 		}
 	}
+	addCheckerSchemas(s.Definitions["Invariant"])
 	// Top-level x- fields are ignored: a place for YAML anchors.
 	if p := s.Definitions["Profile"]; p != nil {
 		p.PatternProperties = map[string]*jsonschema.Schema{"^x-": {}}

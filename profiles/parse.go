@@ -95,6 +95,7 @@ func parse(file string, data []byte, overrides []string) (*Profile, *Error) {
 		return nil, err
 	}
 	p.src = src
+	p.bindCheckerFields(set)
 	if err := p.validate(); err != nil {
 		return nil, err
 	}

@@ -182,7 +182,7 @@ func TestDefaults(t *testing.T) {
 		{"settle", p.Settle.D(), 200 * time.Millisecond},
 		{"demo.think", p.Target.Demo.Think.D(), time.Duration(0)},
 		{"max_unknown", p.Verdict.MaxUnknownValue(), 0.5},
-		{"invariant check", p.Invariants[0].Check, "expect"},
+		{"invariant check", p.Invariants[0].Check, ""}, // inferred by invariants.CheckName
 		{"rate", o.Rate.Max(), true},
 		{"budget", o.Budget(), MaxRequests},
 	}

@@ -299,64 +299,22 @@ type OutcomeRules struct {
 	Fail []string `yaml:"fail" json:"fail,omitempty"`
 }
 
-// Invariant is one property checked after the run.
+// Invariant is one property checked after the run: its common fields,
+// and the fields of its checker (Fields), which the checker decodes and
+// documents itself (invariants.Register; docs/extending.md).
 type Invariant struct {
 	// Name is the human sentence shown in tables.
 	Name string `yaml:"name" json:"name"`
-	// Check is the checker's registered name; when empty it is inferred: expect
-	// if Expect is set, unique if Unique is set.
+	// Check is the checker's registered name; when empty it is inferred
+	// from a field named after a checker that allows it (expect: …, unique:
+	// …).
 	Check string `yaml:"check" json:"check,omitempty"`
-	// Query is the SQL whose result the expectation reads.
+	// Query is the SQL (or Redis command) whose result the checker reads,
+	// run after the attack; for the checkers that read one.
 	Query string `yaml:"query" json:"query,omitempty"`
-	// Expect is an expression that must be true (checker expect).
-	Expect string `yaml:"expect" json:"expect,omitempty"`
-	// Unique is a query whose rows must have no duplicates (checker unique).
-	Unique string `yaml:"unique" json:"unique,omitempty"`
-
-	// The fields below are read by the history-aware checkers (counter,
-	// bounded_debits, exactly_one, newest_wins, no_lost_update, all_present,
-	// locks, linearizable); docs/profiles.md says which checker reads which.
-
-	// Op names the operation whose history ops the checker reads.
+	// Op names the operation whose history ops the checker reads, for the
+	// history-aware checkers (counter, exactly_one, locks …).
 	Op string `yaml:"op" json:"op,omitempty"`
-	// Step is how much one op of Op adds (counter; default 1).
-	Step float64 `yaml:"step" json:"step,omitempty"`
-	// Amount is how much one op of Op debits (bounded_debits; default 1).
-	Amount float64 `yaml:"amount" json:"amount,omitempty"`
-	// Floor is the lowest the balance may go (bounded_debits; optional):
-	// acknowledged debits beyond before − floor are an oversell.
-	Floor *float64 `yaml:"floor" json:"floor,omitempty"`
-	// ValueFrom names the rendered request value (Values) or response
-	// capture (Captures) that carries each op's value.
-	ValueFrom string `yaml:"value_from" json:"value_from,omitempty"`
-	// VersionFrom names the rendered value or capture carrying each op's
-	// version or sequence (newest_wins: default seq; no_lost_update: the base
-	// version a write carried).
-	VersionFrom string `yaml:"version_from" json:"version_from,omitempty"`
-	// Group names the rendered value or capture that groups ops by key; the
-	// default is the op's history key.
-	Group string `yaml:"group" json:"group,omitempty"`
-	// PerKey checks a one-number checker (counter, conservation,
-	// bounded_debits) once per key: Query returns (key, number) rows, and
-	// each key is judged with its own number and the ops whose key (or
-	// Group value) it is; the invariant fails if any key does.
-	PerKey bool `yaml:"per_key" json:"per_key,omitempty"`
-	// Require demands at least one ok op per key (exactly_one).
-	Require bool `yaml:"require" json:"require,omitempty"`
-	// ReadOp and WriteOp name the read and write operations (linearizable).
-	ReadOp  string `yaml:"read_op" json:"read_op,omitempty"`
-	WriteOp string `yaml:"write_op" json:"write_op,omitempty"`
-	// ReadFrom names the capture holding a read's result (linearizable;
-	// default value).
-	ReadFrom string `yaml:"read_from" json:"read_from,omitempty"`
-	// TTL is the lock's time to live (locks).
-	TTL Duration `yaml:"ttl" json:"ttl,omitempty"`
-	// Slack is the tolerance added to TTL for delivery delays (locks;
-	// default 500ms).
-	Slack Duration `yaml:"slack" json:"slack,omitempty"`
-	// Timeout bounds the check (linearizable; default 10s).
-	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
-
 	// Unit and Thing are the domain's words, read by every checker for its
 	// explanation of a failure: Unit is what the checked number counts
 	// ("units of stock", "cents"), Thing what a key or row is ("product",
@@ -364,6 +322,10 @@ type Invariant struct {
 	// ("40", "key 7").
 	Unit  string `yaml:"unit" json:"unit,omitempty"`
 	Thing string `yaml:"thing" json:"thing,omitempty"`
+
+	// Fields are the invariant's other fields, its checker's own (step,
+	// ttl, read_op …): kept as YAML for the checker to decode.
+	Fields CheckerFields `yaml:"-" json:"-"`
 }
 
 // VerdictPolicy tunes the overall verdict.

@@ -323,7 +323,12 @@ func (v *validator) varNames(vars map[string]string) {
 	for i, inv := range v.p.Invariants {
 		path := indexPath("invariants", i)
 		v.refs(path+".query", inv.Query, vars, "invariants")
-		v.refs(path+".unique", inv.Unique, vars, "invariants")
+		for _, name := range inv.Fields.Names() {
+			// a checker's own query (unique: …) may use setup variables too
+			if text := inv.Fields.Text(name); strings.Contains(text, "{{") {
+				v.refs(path+"."+name, text, vars, "invariants")
+			}
+		}
 	}
 	for i, o := range v.p.Operations {
 		path := indexPath("operations", i)

@@ -527,46 +527,12 @@ func (v *validator) invariant(path string, inv Invariant) {
 	if inv.Name == "" {
 		v.errf(path+".name", "required (a sentence saying what must hold)")
 	}
-	if inv.Check == "" {
-		switch {
-		case inv.Expect == "" && inv.Unique == "":
-			v.errf(path, "nothing to check: set expect, unique or check")
-		case inv.Expect != "" && inv.Unique != "":
-			v.errf(path, "set expect or unique, not both (or name the check)")
-		}
-	}
-	v.invariantHistoryFields(path, inv)
-}
-
-// invariantHistoryFields checks the fields of the history-aware checkers
-// (counter, exactly_one, linearizable …): the operations they name must be
-// operations of the profile, numbers finite, amounts positive. Which checker
-// needs which field is checked when the checker is built.
-func (v *validator) invariantHistoryFields(path string, inv Invariant) {
 	names := v.p.OperationNames()
-	for _, f := range []struct{ field, op string }{{"op", inv.Op}, {"read_op", inv.ReadOp}, {"write_op", inv.WriteOp}} {
-		if f.op == "" || len(v.p.Operations) == 0 || contains(names, f.op) {
-			continue
-		}
-		v.errf(path+"."+f.field, "%s", UnknownName("operation", "operations", f.op, names))
+	if inv.Op != "" && len(v.p.Operations) > 0 && !contains(names, inv.Op) {
+		v.errf(path+".op", "%s", UnknownName("operation", "operations", inv.Op, names))
 	}
-	if math.IsNaN(inv.Step) || math.IsInf(inv.Step, 0) {
-		v.errf(path+".step", "must be a finite number")
-	}
-	if math.IsNaN(inv.Amount) || math.IsInf(inv.Amount, 0) || inv.Amount < 0 {
-		v.errf(path+".amount", "must be a positive number (the debit of one op)")
-	}
-	if inv.Floor != nil && (math.IsNaN(*inv.Floor) || math.IsInf(*inv.Floor, 0)) {
-		v.errf(path+".floor", "must be a finite number")
-	}
-	for _, d := range []struct {
-		field string
-		d     Duration
-	}{{"ttl", inv.TTL}, {"slack", inv.Slack}, {"timeout", inv.Timeout}} {
-		if d.d < 0 {
-			v.errf(path+"."+d.field, "must not be negative")
-		}
-	}
+	// The checker's own fields (inv.Fields) are the checker's to decode and
+	// check: invariants.New, called when the profile is compiled.
 }
 
 // headerChars are the characters of an HTTP header name (RFC 9110 token).

@@ -64,13 +64,13 @@ func historyViolation(inv profiles.Invariant, all []history.Op) (time.Time, bool
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Complete.Before(ops[j].Complete) })
 	switch inv.Check {
 	case "no_lost_update":
-		if inv.VersionFrom == "" {
+		if inv.Fields.Text("version_from") == "" {
 			return time.Time{}, false
 		}
 		seen := map[string]bool{}
 		for _, o := range ops {
-			k, ok1 := groupOf(o, inv.Group)
-			base, ok2 := valueOf(o, inv.VersionFrom)
+			k, ok1 := groupOf(o, inv.Fields.Text("group"))
+			base, ok2 := valueOf(o, inv.Fields.Text("version_from"))
 			if !ok1 || !ok2 {
 				continue
 			}
@@ -82,15 +82,15 @@ func historyViolation(inv profiles.Invariant, all []history.Op) (time.Time, bool
 	case "exactly_one":
 		values := map[string]string{}
 		for _, o := range ops {
-			k, ok := groupOf(o, inv.Group)
+			k, ok := groupOf(o, inv.Fields.Text("group"))
 			if !ok {
 				continue
 			}
 			v := "" // without value_from every second winner counts
-			if inv.ValueFrom != "" {
-				v, _ = valueOf(o, inv.ValueFrom)
+			if inv.Fields.Text("value_from") != "" {
+				v, _ = valueOf(o, inv.Fields.Text("value_from"))
 			}
-			if prev, seen := values[k]; seen && (inv.ValueFrom == "" || prev != v) {
+			if prev, seen := values[k]; seen && (inv.Fields.Text("value_from") == "" || prev != v) {
 				return o.Complete, true
 			}
 			values[k] = v
@@ -99,7 +99,7 @@ func historyViolation(inv profiles.Invariant, all []history.Op) (time.Time, bool
 		type hold struct{ acquired, released time.Time }
 		holds := map[string][]hold{}
 		for _, o := range ops {
-			k, ok := groupOf(o, inv.Group)
+			k, ok := groupOf(o, inv.Fields.Text("group"))
 			a, ok1 := timeOf(o, "acquired_at")
 			r, ok2 := timeOf(o, "released_at")
 			if ok && ok1 && ok2 {

@@ -17,64 +17,11 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-// This file holds what the checkers share: which invariant fields a checker
-// reads, the history and its values, exact numbers, the state recorded by
-// Prepare, and how ops are shown in evidence.
-
-// invField is one optional field of profiles.Invariant.
-type invField struct {
-	name string
-	set  func(profiles.Invariant) bool
-}
-
-var invFields = []invField{
-	{"query", func(i profiles.Invariant) bool { return strings.TrimSpace(i.Query) != "" }},
-	{"expect", func(i profiles.Invariant) bool { return i.Expect != "" }},
-	{"unique", func(i profiles.Invariant) bool { return i.Unique != "" }},
-	{"op", func(i profiles.Invariant) bool { return i.Op != "" }},
-	{"step", func(i profiles.Invariant) bool { return i.Step != 0 }},
-	{"amount", func(i profiles.Invariant) bool { return i.Amount != 0 }},
-	{"floor", func(i profiles.Invariant) bool { return i.Floor != nil }},
-	{"value_from", func(i profiles.Invariant) bool { return i.ValueFrom != "" }},
-	{"version_from", func(i profiles.Invariant) bool { return i.VersionFrom != "" }},
-	{"group", func(i profiles.Invariant) bool { return i.Group != "" }},
-	{"per_key", func(i profiles.Invariant) bool { return i.PerKey }},
-	{"require", func(i profiles.Invariant) bool { return i.Require }},
-	{"read_op", func(i profiles.Invariant) bool { return i.ReadOp != "" }},
-	{"write_op", func(i profiles.Invariant) bool { return i.WriteOp != "" }},
-	{"read_from", func(i profiles.Invariant) bool { return i.ReadFrom != "" }},
-	{"ttl", func(i profiles.Invariant) bool { return i.TTL != 0 }},
-	{"slack", func(i profiles.Invariant) bool { return i.Slack != 0 }},
-	{"timeout", func(i profiles.Invariant) bool { return i.Timeout != 0 }},
-}
-
-// onlyFields rejects an invariant that sets a field the checker does not
-// read, so a misplaced field is an error at load time instead of being
-// silently ignored. name and check are always allowed.
-func onlyFields(inv profiles.Invariant, check string, allowed ...string) error {
-	ok := map[string]bool{}
-	for _, a := range allowed {
-		ok[a] = true
-	}
-	for _, f := range invFields {
-		if f.set(inv) && !ok[f.name] {
-			return fmt.Errorf("%s is not read by checker %s (it reads %s)", f.name, check, strings.Join(allowed, ", "))
-		}
-	}
-	return nil
-}
-
-// requireFields reports the first required field that is empty.
-func requireFields(inv profiles.Invariant, check string, names ...string) error {
-	for _, n := range names {
-		for _, f := range invFields {
-			if f.name == n && !f.set(inv) {
-				return fmt.Errorf("%s is required by checker %s", n, check)
-			}
-		}
-	}
-	return nil
-}
+// This file holds what more than one checker uses: the history and its
+// values, exact numbers, what ops of an operation add up to (effect), the
+// state recorded by Prepare, and how ops and rows are shown in evidence. A
+// checker's file uses this file, explain.go, result.go and keyed.go (the
+// per_key form of the one-number checkers), never another checker's file.
 
 // knownOps is the set of operation names an invariant may name: the
 // profile's operations and the flow steps of theirs seen in the tally
@@ -498,7 +445,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // checkName is the Result name of an invariant: its sentence, or the first
 // of its queries.
 func checkName(inv profiles.Invariant, check string) string {
-	return firstNonEmpty(inv.Name, inv.Query, inv.Unique, inv.Expect, check)
+	return firstNonEmpty(inv.Name, inv.Query, check)
 }
 
 // newResult begins a passing Result; checks turn it into a fail or an
@@ -524,4 +471,225 @@ func (r Result) done(start time.Time) Result {
 		r.Took = time.Nanosecond
 	}
 	return r
+}
+
+// numberAt is a number a query returned, with its column's name.
+type numberAt struct {
+	n   *big.Rat
+	col string
+}
+
+func prepareNumber(ctx context.Context, env *Env, q string) (numberAt, error) {
+	if env == nil || env.DB == nil {
+		return numberAt{}, fmt.Errorf("no database to query")
+	}
+	n, col, err := queryNumber(ctx, env.DB, q)
+	return numberAt{n, col}, err
+}
+
+// openBound says why a bound with lost amounts decides nothing.
+func (e *effect) openBound(valueFrom string) string {
+	return fmt.Sprintf("inconclusive: %d unknown %s carried no %s (response cut), so what they added is unknown", e.lost, plural(e.lost, "request", "requests"), valueFrom)
+}
+
+// judgeCounter says whether a counter's growth delta stays within the
+// bound of e: "" when it does, else the problem, its anomaly and the usual
+// fix.
+func (e *effect) judgeCounter(delta *big.Rat) (problem, anomaly, fix string) {
+	if e.lost > 0 {
+		return "", "", "" // the bound is open: see effect.lost
+	}
+	switch {
+	case delta.Cmp(e.lo) < 0:
+		return e.shortfall(ratSub(e.lo, delta), "acknowledged increment", "acknowledged increments") + " missing", "lost update", counterFix
+	case delta.Cmp(e.hi) > 0:
+		return e.shortfall(ratSub(delta, e.hi), "increment", "increments") + " more than the ok and unknown ops could make",
+			"phantom increments / double apply",
+			"Implement idempotency keys: apply each request once: an idempotency key stored in the same transaction as the increment, and no blind retries of non-idempotent writes"
+	}
+	return "", "", ""
+}
+
+// effect bounds what the ops of one operation did in total: ok ops applied
+// their amount, unknown ops their amount or nothing, fail ops nothing.
+type effect struct {
+	op     string
+	counts outcomeCounts
+	// step is the amount of every op, or nil when each op carries its own
+	// (value_from).
+	step *big.Rat
+	// ok is the sum over ok ops; lo and hi bound the sum over applied ops.
+	ok, lo, hi *big.Rat
+	// lost counts unknown ops whose amount (value_from, a capture) was
+	// lost with their response: while there are any, lo and hi leave those
+	// ops out, the bound is open and the check can only be inconclusive.
+	lost int
+}
+
+// opEffect computes the effect of the ops of op: from the tally when every
+// op has the same step, from the history when each op's amount is its
+// value named valueFrom.
+func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, error) {
+	if valueFrom == "" {
+		if env.Tally == nil {
+			return effect{op: op, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}, fmt.Errorf("no history tally to count operation %q", op)
+		}
+		c := env.Tally.Of(op)
+		return stepEffect(op, outcomeCounts{c.OK, c.Fail, c.Unknown}, step), nil
+	}
+	// Each op's amount goes into ok, lo and hi as it streams past: nothing
+	// is kept per op, so a million-op history takes a fraction of a second.
+	var sums effectSums
+	err := eachOp(env, true, func(o *history.Op) error { return sums.add(o, op, valueFrom) }, op)
+	return sums.effect(op), err
+}
+
+// stepEffect is the effect of ops that each add step: ok ones certainly,
+// unknown ones perhaps.
+func stepEffect(op string, counts outcomeCounts, step *big.Rat) effect {
+	e := effect{op: op, counts: counts, step: step}
+	e.ok = ratMul(step, counts.ok)
+	unk := ratMul(step, counts.unknown)
+	e.lo, e.hi = new(big.Rat).Set(e.ok), new(big.Rat).Set(e.ok)
+	if step.Sign() < 0 {
+		e.lo.Add(e.lo, unk)
+	} else {
+		e.hi.Add(e.hi, unk)
+	}
+	return e
+}
+
+// effectSums adds up, op by op, the amounts named value_from of ops that
+// each carry their own.
+type effectSums struct {
+	counts              outcomeCounts
+	okSum, loSum, hiSum exactSum
+	lost                int // unknown ops without their amount
+}
+
+// add counts o and adds its amount, named valueFrom, to the sums it may
+// have gone into.
+func (s *effectSums) add(o *history.Op, op, valueFrom string) error {
+	s.counts.add(o.Outcome)
+	if o.Outcome == history.Fail {
+		return nil
+	}
+	v, ok := opValue(o, valueFrom)
+	if !ok && o.Outcome == history.Unknown {
+		s.lost++ // a capture is lost with its response
+		return nil
+	}
+	if !ok {
+		return fmt.Errorf("op #%d (%s) of %q has no value or capture %q to take its amount from", o.ID, o.Outcome, op, valueFrom)
+	}
+	n, isInt := smallInt(v)
+	var a *big.Rat // nil when the amount is the integer n
+	if !isInt {
+		var err error
+		if a, err = toRat(v); err != nil {
+			return fmt.Errorf("op #%d of %q: %s %v", o.ID, op, valueFrom, err)
+		}
+	}
+	switch {
+	case o.Outcome == history.OK:
+		s.okSum.add(n, a)
+		s.loSum.add(n, a)
+		s.hiSum.add(n, a)
+	case n < 0 || (a != nil && a.Sign() < 0):
+		s.loSum.add(n, a)
+	default:
+		s.hiSum.add(n, a)
+	}
+	return nil
+}
+
+// effect is the effect the sums bound.
+func (s *effectSums) effect(op string) effect {
+	e := effect{op: op, counts: s.counts, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat), lost: s.lost}
+	s.okSum.addTo(e.ok)
+	s.loSum.addTo(e.lo)
+	s.hiSum.addTo(e.hi)
+	return e
+}
+
+// expected says in words what the bound is.
+func (e effect) expected(what, unit string) string {
+	if e.lo.Cmp(e.hi) == 0 {
+		return fmt.Sprintf("%s = %s: every acknowledged %s applied exactly once (%s: %s)", what, fmtSigned(e.lo), unit, e.op, e.counts)
+	}
+	return fmt.Sprintf("%s between %s and %s: every acknowledged %s applied once, each unknown one at most once", what, fmtSigned(e.lo), fmtSigned(e.hi), unit)
+}
+
+// shortfall words an excess or shortfall d as a count of ops when every op
+// has the same step, else as an amount.
+func (e effect) shortfall(d *big.Rat, one, many string) string {
+	if e.step != nil {
+		n := countOf(d, e.step)
+		if n == "1" {
+			return "1 " + one
+		}
+		return n + " " + many
+	}
+	return many + " worth " + fmtRat(d)
+}
+
+func formatRow(cols []string, row []any) string {
+	parts := make([]string, len(cols))
+	for i, col := range cols {
+		parts[i] = col + "=" + formatValue(row[i])
+	}
+	return strings.Join(parts, " ")
+}
+
+func joinSorted(set map[string]bool) string {
+	if len(set) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// keyedValues runs a (key, value) query into a map; a repeated key or a
+// NULL key is an error.
+func keyedValues(ctx context.Context, db database.DB, q string) (map[string]any, error) {
+	m := map[string]any{}
+	var dup string
+	cols, err := db.Each(ctx, q, func(row []any) error {
+		if len(row) != 2 {
+			return fmt.Errorf("the query returns %d columns: want two, the key and the value", len(row))
+		}
+		k, ok := valueText(row[0])
+		if !ok {
+			return fmt.Errorf("a row has a NULL key")
+		}
+		if _, seen := m[k]; seen && dup == "" {
+			dup = k
+		}
+		m[k] = row[1]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(cols) != 2 {
+		return nil, fmt.Errorf("the query returns %d columns: want two, the key and the value", len(cols))
+	}
+	if dup != "" {
+		return nil, fmt.Errorf("key %s appears in more than one row: want one row per key", formatValue(dup))
+	}
+	return m, nil
+}
+
+// uniqueFix is the usual cure for duplicates.
+const uniqueFix = "Implement idempotency keys: a unique constraint on the key, insert-the-key-first idempotency, or SELECT … FOR UPDATE around check-then-insert"
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

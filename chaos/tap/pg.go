@@ -195,7 +195,7 @@ func (d *pgDecoder) openCycle() *pgCycle {
 }
 
 func (d *pgDecoder) clientMsg(hdr, body []byte, full int) bool {
-	if len(body) < full && hdr[0] != 'Q' {
+	if full > maxBody && hdr[0] != 'Q' && d.cf.keep(hdr) > 0 {
 		d.c.undecodable(fmt.Errorf("client message %q of %d bytes exceeds %d", hdr[0], full, maxBody))
 		return false
 	}

@@ -1,0 +1,325 @@
+package tap_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/collide-dev/collide/chaos/tap"
+)
+
+func pgConnect(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func mustExec(t testing.TB, c *pgx.Conn, sql string, args ...any) {
+	t.Helper()
+	if _, err := c.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// find returns the recorded statements whose text contains sub.
+func find(stmts []tap.Statement, sub string) []tap.Statement {
+	var out []tap.Statement
+	for _, s := range stmts {
+		if strings.Contains(strings.ToLower(s.Text), strings.ToLower(sub)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func paramsText(ps []tap.Param) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func TestPostgresRecordsStatements(t *testing.T) {
+	dsn, up := pgDB(t)
+	rec := tap.NewRecorder(1000)
+	tp := startTap(t, tap.Config{Name: "database", Upstream: up, Protocol: tap.Postgres, Recorder: rec})
+	c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+	ctx := context.Background()
+
+	mustExec(t, c, "CREATE TABLE acct (id int PRIMARY KEY, name text, balance bigint)")
+	// Extended protocol (pgx's default: prepared and cached), binary int params.
+	mustExec(t, c, "INSERT INTO acct VALUES ($1, $2, $3)", 1, "alice", int64(100))
+	mustExec(t, c, "INSERT INTO acct VALUES ($1, $2, $3)", 2, nil, int64(-5))
+	// Simple protocol.
+	if _, err := c.Exec(ctx, "UPDATE acct SET balance = balance + 1 WHERE id = $1", pgx.QueryExecModeSimpleProtocol, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT nope FROM acct"); err == nil {
+		t.Fatal("want an error for an unknown column")
+	}
+	var n int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM acct WHERE balance > $1", 0).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("count: %d, %v", n, err)
+	}
+	stmts := rec.Statements()
+
+	tests := []struct {
+		name   string
+		sub    string
+		index  int
+		params []string
+		tag    string
+		err    string
+	}{
+		{name: "create", sub: "CREATE TABLE acct", tag: "CREATE TABLE"},
+		{name: "extended insert, binary ints decoded", sub: "INSERT INTO acct", params: []string{"1", "alice", "100"}, tag: "INSERT 0 1"},
+		{name: "extended insert with NULL", sub: "INSERT INTO acct", index: 1, params: []string{"2", "NULL", "-5"}, tag: "INSERT 0 1"},
+		{name: "simple protocol: values inlined", sub: "UPDATE acct SET balance = balance + 1 WHERE id =", tag: "UPDATE 1"},
+		{name: "error", sub: "SELECT nope", err: "42703: column \"nope\" does not exist"},
+		{name: "select", sub: "SELECT count(*)", params: []string{"0"}, tag: "SELECT 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := find(stmts, tc.sub)
+			if len(got) <= tc.index {
+				t.Fatalf("no statement %d containing %q among %d: %+v", tc.index, tc.sub, len(stmts), stmts)
+			}
+			s := got[tc.index]
+			if tc.name == "simple protocol: values inlined" && len(s.Params) != 0 {
+				t.Errorf("simple protocol params %v, want none", s.Params)
+			}
+			if tc.params != nil && strings.Join(paramsText(s.Params), ",") != strings.Join(tc.params, ",") {
+				t.Errorf("params %v, want %v", paramsText(s.Params), tc.params)
+			}
+			if s.Tag != tc.tag || s.Err != tc.err {
+				t.Errorf("tag %q err %q, want %q %q", s.Tag, s.Err, tc.tag, tc.err)
+			}
+			if s.ConnID != 1 || s.Seq < 1 || s.Start.IsZero() || s.End.Before(s.Start) || s.InTxn {
+				t.Errorf("conn %d seq %d start %v end %v inTxn %v", s.ConnID, s.Seq, s.Start, s.End, s.InTxn)
+			}
+		})
+	}
+	for i := 1; i < len(stmts); i++ {
+		if stmts[i].Seq != stmts[i-1].Seq+1 {
+			t.Errorf("seq %d follows %d", stmts[i].Seq, stmts[i-1].Seq)
+		}
+	}
+	if len(eventsOf(tp, tap.EventUndecodable)) != 0 {
+		t.Errorf("undecodable: %+v", eventsOf(tp, tap.EventUndecodable))
+	}
+}
+
+func TestPostgresTransactions(t *testing.T) {
+	dsn, up := pgDB(t)
+	rec := tap.NewRecorder(1000)
+	tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres, Recorder: rec})
+	c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+	mustExec(t, c, "CREATE TABLE t (v int)")
+	for _, end := range []string{"COMMIT", "ROLLBACK"} {
+		mustExec(t, c, "BEGIN")
+		mustExec(t, c, "INSERT INTO t VALUES ($1)", 7)
+		mustExec(t, c, end)
+	}
+	mustExec(t, c, "SELECT 1")
+
+	type want struct {
+		tag   string
+		inTxn bool
+		txnID int
+	}
+	var got []want
+	for _, s := range rec.Statements() {
+		got = append(got, want{s.Tag, s.InTxn, s.TxnID})
+	}
+	exp := []want{
+		{"CREATE TABLE", false, 0},
+		{"BEGIN", true, 1}, {"INSERT 0 1", true, 1}, {"COMMIT", true, 1},
+		{"BEGIN", true, 2}, {"INSERT 0 1", true, 2}, {"ROLLBACK", true, 2},
+		{"SELECT 1", false, 0},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(exp) {
+		t.Errorf("statements (tag inTxn txnID):\n got %v\nwant %v", got, exp)
+	}
+}
+
+func TestPostgresCopyAndNotifyPassThrough(t *testing.T) {
+	dsn, up := pgDB(t)
+	rec := tap.NewRecorder(1000)
+	tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres, Recorder: rec})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+	mustExec(t, c, "CREATE TABLE items (id int, label text)")
+
+	t.Run("COPY FROM STDIN", func(t *testing.T) {
+		const rows = 5000
+		src := make([][]any, rows)
+		for i := range src {
+			src[i] = []any{i, fmt.Sprintf("label-%d", i)}
+		}
+		n, err := c.CopyFrom(ctx, pgx.Identifier{"items"}, []string{"id", "label"}, pgx.CopyFromRows(src))
+		if err != nil || n != rows {
+			t.Fatalf("CopyFrom: %d rows, %v; want %d", n, err, rows)
+		}
+		var got int
+		if err := c.QueryRow(ctx, "SELECT count(*) FROM items").Scan(&got); err != nil || got != rows {
+			t.Fatalf("count after COPY: %d, %v", got, err)
+		}
+		if s := find(rec.Statements(), "COPY"); len(s) != 1 || s[0].Tag != fmt.Sprintf("COPY %d", rows) {
+			t.Errorf("COPY statement: %+v", s)
+		}
+	})
+
+	t.Run("LISTEN/NOTIFY", func(t *testing.T) {
+		listener := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+		mustExec(t, listener, "LISTEN tap_test")
+		mustExec(t, c, "SELECT pg_notify('tap_test', 'hello')")
+		wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+		defer wcancel()
+		n, err := listener.WaitForNotification(wctx)
+		if err != nil || n.Channel != "tap_test" || n.Payload != "hello" {
+			t.Fatalf("notification %+v, %v", n, err)
+		}
+	})
+}
+
+func TestPostgresTLSRefused(t *testing.T) {
+	dsn, up := pgDB(t)
+	tests := []struct {
+		name    string
+		sslmode string
+		wantErr string // the client's own error; "" connects in plaintext
+	}{
+		{name: "require fails with the client's error", sslmode: "require", wantErr: "server refused TLS connection"},
+		{name: "prefer falls back to plaintext", sslmode: "prefer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tp := startTap(t, tap.Config{Name: "database", Upstream: up, Protocol: tap.Postgres, Recorder: tap.NewRecorder(100)})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := pgx.Connect(ctx, viaTap(t, dsn, tp.Addr(), tc.sslmode))
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("connect: %v", err)
+				}
+				if err := c.Ping(ctx); err != nil {
+					t.Fatal(err)
+				}
+				c.Close(ctx)
+			} else if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("connect error %v, want one containing %q", err, tc.wantErr)
+			}
+			refusals := eventsOf(tp, tap.EventTLSRefused)
+			if len(refusals) == 0 {
+				t.Fatal("no TLS refusal recorded")
+			}
+			msg := refusals[0].Err.Error()
+			if !errors.Is(refusals[0].Err, tap.ErrTLS) || !strings.Contains(msg, "TLS on the database link") || !strings.Contains(msg, "sslmode=disable") {
+				t.Errorf("refusal error %q", msg)
+			}
+			t.Logf("recorded: %v", msg)
+			eventually(t, 5*time.Second, "connections left open through the tap", func() bool { return tp.Active() == 0 })
+		})
+	}
+}
+
+func TestPostgresCutAfterFirstInsertRollsBack(t *testing.T) {
+	dsn, up := pgDB(t)
+	direct := pgConnect(t, dsn)
+	mustExec(t, direct, "CREATE TABLE pay (v int)")
+	tests := []struct {
+		name string
+		mode pgx.QueryExecMode
+	}{
+		{name: "extended protocol", mode: pgx.QueryExecModeCacheStatement},
+		{name: "simple protocol", mode: pgx.QueryExecModeSimpleProtocol},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := tap.NewRecorder(100)
+			tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres, Recorder: rec,
+				Cut: &tap.Cut{After: 1, Match: regexp.MustCompile(`^INSERT`), Scope: tap.PerTxn}})
+			ctx := context.Background()
+			c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+			mustExec(t, c, "BEGIN")
+			if _, err := c.Exec(ctx, "INSERT INTO pay VALUES ($1)", tc.mode, 1); err != nil {
+				t.Fatalf("first INSERT should succeed: %v", err)
+			}
+			_, err := c.Exec(ctx, "INSERT INTO pay VALUES ($1)", tc.mode, 2)
+			if err == nil {
+				t.Fatal("second INSERT succeeded; want a connection error")
+			}
+			t.Logf("client error: %v", err)
+			if !c.IsClosed() {
+				t.Error("client connection still open after the cut")
+			}
+			cuts := eventsOf(tp, tap.EventCut)
+			if len(cuts) != 1 || !strings.Contains(cuts[0].Detail, "INSERT INTO pay") {
+				t.Errorf("cut events %+v", cuts)
+			}
+			eventually(t, 5*time.Second, "the server to roll the transaction back", func() bool {
+				var n int
+				err := direct.QueryRow(ctx, "SELECT count(*) FROM pay").Scan(&n)
+				return err == nil && n == 0
+			})
+		})
+	}
+}
+
+// TestPostgresBytesUnchanged reads a large row set directly, through the
+// plain relay and through the recording tap, and compares digests.
+func TestPostgresBytesUnchanged(t *testing.T) {
+	dsn, up := pgDB(t)
+	const q = "SELECT g, md5(g::text), repeat('x', g % 300) FROM generate_series(1, 100000) g"
+	digest := func(c *pgx.Conn) string {
+		rows, err := c.Query(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		h := sha256.New()
+		n := 0
+		for rows.Next() {
+			for _, v := range rows.RawValues() {
+				h.Write(v)
+				h.Write([]byte{0})
+			}
+			n++
+		}
+		if err := rows.Err(); err != nil || n != 100000 {
+			t.Fatalf("rows %d, %v", n, err)
+		}
+		return fmt.Sprintf("%x", h.Sum(nil))
+	}
+	want := digest(pgConnect(t, dsn))
+	tests := []struct {
+		name string
+		cfg  tap.Config
+	}{
+		{name: "plain relay", cfg: tap.Config{Upstream: up}},
+		{name: "recording tap", cfg: tap.Config{Upstream: up, Protocol: tap.Postgres, Recorder: tap.NewRecorder(10)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tp := startTap(t, tc.cfg)
+			if got := digest(pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))); got != want {
+				t.Errorf("digest through the tap %s, direct %s", got, want)
+			}
+		})
+	}
+}

@@ -290,12 +290,17 @@ func (d *mysqlDecoder) response(body []byte, full int) bool {
 			d.c.t.event(d.c.id, EventNote, "LOCAL INFILE passed through", nil)
 			return false
 		}
-		n, _, ok := lenenc(body)
+		n, used, ok := lenenc(body)
 		if !ok {
 			d.c.undecodable(errShort)
 			return false
 		}
 		d.stage, d.left, d.eof = stColumns, int(n), d.caps&myDeprecateEOF == 0
+		if used < len(body) && body[used] == 0 {
+			// MariaDB metadata caching (MARIADB_CLIENT_CACHE_METADATA): a
+			// trailing "metadata follows" byte of 0 means rows come next.
+			d.stage = stRows
+		}
 	case stColumns:
 		if d.left > 0 {
 			d.left--

@@ -9,7 +9,7 @@ import (
 )
 
 // ErrTLS is wrapped by the error of every TLS refusal Event.
-var ErrTLS = errors.New("the tap cannot read it; disable TLS on the loopback link, e.g. sslmode=disable")
+var ErrTLS = errors.New("the tap cannot read it; disable TLS on the loopback link")
 
 // Param is one bound parameter value of a statement.
 type Param struct {

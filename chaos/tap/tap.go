@@ -190,8 +190,12 @@ func (t *Tap) event(connID uint64, kind EventKind, detail string, err error) {
 
 // tlsError is the error of a TLS refusal on this tap's link.
 func (t *Tap) tlsError(what string) error {
-	return fmt.Errorf("tap %q (%s → %s): %s: TLS on the %s link: %w",
-		t.cfg.Name, t.Addr(), t.cfg.Upstream, what, t.cfg.Name, ErrTLS)
+	hint := "sslmode=disable"
+	if t.cfg.Protocol == MySQL {
+		hint = "tls=false"
+	}
+	return fmt.Errorf("tap %q (%s → %s): %s: TLS on the %s link: %w, e.g. %s",
+		t.cfg.Name, t.Addr(), t.cfg.Upstream, what, t.cfg.Name, ErrTLS, hint)
 }
 
 // conn is one client connection and its upstream connection.

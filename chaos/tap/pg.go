@@ -242,9 +242,11 @@ func (d *pgDecoder) clientMsg(hdr, body []byte, full int) bool {
 	case 'E':
 		var m pgproto3.Execute
 		if err = m.Decode(body); err == nil {
-			s := Statement{Start: d.now, Text: fmt.Sprintf("(unknown portal %q)", m.Portal)}
+			s := Statement{Start: d.now}
 			if p := d.portals[m.Portal]; p != nil {
 				s.Text, s.Params = p.Text, p.Params
+			} else {
+				s.Text = fmt.Sprintf("(unknown portal %q)", m.Portal)
 			}
 			cy := d.openCycle()
 			cy.stmts = append(cy.stmts, &s)

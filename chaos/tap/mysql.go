@@ -20,6 +20,7 @@ const (
 	myStatusAutocommit = 0x0002
 	myMoreResults      = 0x0008
 	myMaxPayload       = 0xffffff
+	myMaxGreeting      = 1024 // bytes; a real handshake packet is about 100
 )
 
 // MySQL command bytes.
@@ -96,7 +97,13 @@ func newMySQLDecoder(c *conn) *mysqlDecoder {
 	length := func(h []byte) int { return int(h[0]) | int(h[1])<<8 | int(h[2])<<16 }
 	d.cf = framer{hdrLen: 4, bodyLen: length, msg: d.clientPacket, keep: func([]byte) int { return maxBody }}
 	// Of rows only the first bytes are kept: enough to tell EOF/OK/ERR from data.
-	d.sf = framer{hdrLen: 4, bodyLen: length, msg: d.serverMsg, keep: func([]byte) int {
+	d.sf = framer{hdrLen: 4, bodyLen: func(h []byte) int {
+		n := length(h)
+		if d.phase == myGreeting && (h[3] != 0 || n > myMaxGreeting) {
+			return -1 // not a MySQL server's first packet
+		}
+		return n
+	}, msg: d.serverMsg, keep: func([]byte) int {
 		if d.phase == myCommand && d.resp == respResult && d.stage == stRows {
 			return 32
 		}
@@ -112,9 +119,16 @@ func (d *mysqlDecoder) client(p []byte, now time.Time) error {
 	if c.dead {
 		return nil
 	}
+	if d.phase == myGreeting {
+		c.undecodable(errors.New("the client spoke before the server's handshake"))
+		return nil
+	}
 	d.now = now
 	d.refuse = nil
 	d.cf.feed(p)
+	if d.cf.bad {
+		c.undecodable(errors.New("bad packet from the client"))
+	}
 	return d.refuse
 }
 
@@ -134,7 +148,11 @@ func (d *mysqlDecoder) server(p []byte, now time.Time) int {
 		return -1
 	}
 	d.now = now
-	return d.sf.feed(p)
+	cut := d.sf.feed(p)
+	if d.sf.bad {
+		c.undecodable(errors.New("bad packet from the server: not MySQL?"))
+	}
+	return cut
 }
 
 func (d *mysqlDecoder) clientMsg(hdr, body []byte, full int) error {

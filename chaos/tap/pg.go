@@ -24,6 +24,20 @@ const (
 	pgMaxCycles     = 4096  // response cycles awaited per connection
 )
 
+// pgMaxMessage bounds a message's declared length (1 GiB, PostgreSQL's own
+// limit for a field): a larger one means the stream is not PostgreSQL.
+const pgMaxMessage = 1 << 30
+
+// The message type bytes of protocol 3.0 after startup, by direction.
+var pgFrontendTypes, pgBackendTypes = typeSet("BCcdDEfFHpPQSX"), typeSet("123AcCdDEGHIKnNRsStTvVWZ")
+
+func typeSet(types string) (set [256]bool) {
+	for i := range len(types) {
+		set[types[i]] = true
+	}
+	return set
+}
+
 // pgStmt is a prepared statement the client parsed.
 type pgStmt struct {
 	text string
@@ -52,21 +66,23 @@ type pgDecoder struct {
 
 func newPGDecoder(c *conn) *pgDecoder {
 	d := &pgDecoder{c: c, stmts: map[string]*pgStmt{}, portals: map[string]*Statement{}}
-	typed := func(hdr []byte) int {
-		n := int(binary.BigEndian.Uint32(hdr[1:5]))
-		if n < 4 {
-			return -1
+	typed := func(known *[256]bool) func(hdr []byte) int {
+		return func(hdr []byte) int {
+			n := int(binary.BigEndian.Uint32(hdr[1:5]))
+			if !known[hdr[0]] || n < 4 || n > pgMaxMessage {
+				return -1
+			}
+			return n - 4
 		}
-		return n - 4
 	}
-	d.cf = framer{hdrLen: 5, bodyLen: typed, msg: d.clientMsg, keep: func(h []byte) int {
+	d.cf = framer{hdrLen: 5, bodyLen: typed(&pgFrontendTypes), msg: d.clientMsg, keep: func(h []byte) int {
 		switch h[0] {
 		case 'Q', 'P', 'B', 'E', 'C', 'D', 'S':
 			return maxBody
 		}
 		return 0
 	}}
-	d.sf = framer{hdrLen: 5, bodyLen: typed, msg: d.serverMsg, keep: func(h []byte) int {
+	d.sf = framer{hdrLen: 5, bodyLen: typed(&pgBackendTypes), msg: d.serverMsg, keep: func(h []byte) int {
 		switch h[0] {
 		case 'C', 'E', 'Z', 't', 'A', 'G', 'H', 'W':
 			return maxBody
@@ -160,7 +176,7 @@ func (d *pgDecoder) client(p []byte, now time.Time) error {
 	d.now = now
 	d.cf.feed(p)
 	if d.cf.bad {
-		c.undecodable(errors.New("bad message length from the client"))
+		c.undecodable(errors.New("a message that is not PostgreSQL (unknown type or length) from the client"))
 	}
 	return nil
 }
@@ -175,7 +191,7 @@ func (d *pgDecoder) server(p []byte, now time.Time) int {
 	d.now = now
 	cut := d.sf.feed(p)
 	if d.sf.bad {
-		c.undecodable(errors.New("bad message length from the server"))
+		c.undecodable(errors.New("a message that is not PostgreSQL (unknown type or length) from the server"))
 	}
 	return cut
 }

@@ -207,6 +207,17 @@ func TestPostgresTLSRefused(t *testing.T) {
 		{name: "require fails with the client's error", sslmode: "require", wantErr: "server refused TLS connection"},
 		{name: "prefer falls back to plaintext", sslmode: "prefer"},
 	}
+	t.Run("discovery off passes TLS through", func(t *testing.T) {
+		tp := startTap(t, tap.Config{Upstream: up})
+		c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "require"))
+		var ssl bool
+		if err := c.QueryRow(context.Background(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl); err != nil || !ssl {
+			t.Skipf("server has no TLS (ssl %v, %v)", ssl, err)
+		}
+		if len(tp.Events()) != 0 {
+			t.Errorf("plain relay recorded events: %+v", tp.Events())
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tp := startTap(t, tap.Config{Name: "database", Upstream: up, Protocol: tap.Postgres, Recorder: tap.NewRecorder(100)})
@@ -321,5 +332,36 @@ func TestPostgresBytesUnchanged(t *testing.T) {
 				t.Errorf("digest through the tap %s, direct %s", got, want)
 			}
 		})
+	}
+}
+
+// TestPostgresWindowAttributes takes the statements of one request sent
+// alone: the window from just before to just after it holds exactly its
+// statements, from whichever pooled connection ran them.
+func TestPostgresWindowAttributes(t *testing.T) {
+	dsn, up := pgDB(t)
+	rec := tap.NewRecorder(100)
+	tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres, Recorder: rec})
+	c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+	mustExec(t, c, "CREATE TABLE stock (sku text PRIMARY KEY, n int)")
+	mustExec(t, c, "INSERT INTO stock VALUES ('a', 5)")
+	request := func() { // what one handler does: check, then decrement
+		var n int
+		if err := c.QueryRow(context.Background(), "SELECT n FROM stock WHERE sku = $1", "a").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, c, "UPDATE stock SET n = $1 WHERE sku = $2", n-1, "a")
+	}
+	from := time.Now()
+	request()
+	to := time.Now()
+	mustExec(t, c, "SELECT 1")
+	var got []string
+	for _, s := range rec.Window(from, to) {
+		got = append(got, s.Text+" "+strings.Join(paramsText(s.Params), ","))
+	}
+	want := []string{"SELECT n FROM stock WHERE sku = $1 a", "UPDATE stock SET n = $1 WHERE sku = $2 4,a"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("window %q, want %q", got, want)
 	}
 }

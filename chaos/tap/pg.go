@@ -49,19 +49,21 @@ type pgStmt struct {
 type pgCycle struct {
 	simple bool
 	stmts  []*Statement
-	done   int // statements completed so far (extended)
-	closed bool
+	// describe names the statements whose Describe awaits a
+	// ParameterDescription in this cycle, in order.
+	describe []string
+	done     int // statements completed so far (extended)
+	closed   bool
 }
 
 // pgDecoder follows one PostgreSQL connection.
 type pgDecoder struct {
-	c        *conn
-	cf, sf   framer
-	stmts    map[string]*pgStmt
-	portals  map[string]*Statement // bound portal → statement to run (Text, Params)
-	describe []string              // statement names awaiting a ParameterDescription
-	cycles   []*pgCycle
-	now      time.Time
+	c       *conn
+	cf, sf  framer
+	stmts   map[string]*pgStmt
+	portals map[string]*Statement // bound portal → statement to run (Text, Params)
+	cycles  []*pgCycle
+	now     time.Time
 }
 
 func newPGDecoder(c *conn) *pgDecoder {
@@ -270,10 +272,9 @@ func (d *pgDecoder) clientMsg(hdr, body []byte, full int) bool {
 	case 'D':
 		var m pgproto3.Describe
 		if err = m.Decode(body); err == nil && m.ObjectType == 'S' {
-			if len(d.describe) < pgMaxCycles {
-				d.describe = append(d.describe, m.Name)
+			if cy := d.openCycle(); len(cy.describe) < pgMaxNames {
+				cy.describe = append(cy.describe, m.Name)
 			}
-			d.openCycle()
 		}
 	case 'C':
 		var m pgproto3.Close
@@ -352,11 +353,12 @@ func (d *pgDecoder) serverMsg(hdr, body []byte, full int) bool {
 	switch hdr[0] {
 	case 't': // ParameterDescription answers the oldest Describe of a statement
 		var m pgproto3.ParameterDescription
-		if err = m.Decode(body); err == nil && len(d.describe) > 0 {
-			if st := d.stmts[d.describe[0]]; st != nil {
+		if err = m.Decode(body); err == nil && len(d.cycles) > 0 && len(d.cycles[0].describe) > 0 {
+			cy := d.cycles[0]
+			if st := d.stmts[cy.describe[0]]; st != nil {
 				st.oids = m.ParameterOIDs
 			}
-			d.describe = d.describe[1:]
+			cy.describe = cy.describe[1:]
 		}
 	case 'C', 'I', 's', 'E': // CommandComplete, EmptyQueryResponse, PortalSuspended, ErrorResponse
 		var tag, msg string

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -364,4 +365,73 @@ func TestPostgresWindowAttributes(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("window %q, want %q", got, want)
 	}
+}
+
+// TestPostgresConcurrentConnections runs a pool of connections at once
+// through the recording tap: every statement is recorded once, on its own
+// connection, with contiguous sequence numbers; and cancelling the context
+// the tap was started with stops it.
+func TestPostgresConcurrentConnections(t *testing.T) {
+	dsn, up := pgDB(t)
+	rec := tap.NewRecorder(10_000)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tp, err := tap.Start(ctx, tap.Config{Upstream: up, Protocol: tap.Postgres, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 50
+	tapDSN := viaTap(t, dsn, tp.Addr(), "disable")
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			c, err := pgx.Connect(ctx, tapDSN)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close(context.Background())
+			for i := range each {
+				if _, err := c.Exec(ctx, "SELECT $1::int, $2::int", w, i); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	perConn := map[uint64][]tap.Statement{}
+	for _, s := range find(rec.Statements(), "SELECT $1::int, $2::int") {
+		perConn[s.ConnID] = append(perConn[s.ConnID], s)
+	}
+	if len(perConn) != workers {
+		t.Fatalf("%d connections recorded, want %d", len(perConn), workers)
+	}
+	for id, ss := range perConn {
+		if len(ss) != each {
+			t.Errorf("connection %d: %d statements, want %d", id, len(ss), each)
+		}
+		worker := ss[0].Params[0].Text
+		for i, s := range ss {
+			if s.Params[0].Text != worker || s.Params[1].Text != fmt.Sprint(i) || (i > 0 && s.Seq != ss[i-1].Seq+1) {
+				t.Errorf("connection %d statement %d: params %v seq %d", id, i, paramsText(s.Params), s.Seq)
+				break
+			}
+		}
+	}
+	cancel()
+	eventually(t, 5*time.Second, "the tap to stop after its context was cancelled", func() bool {
+		var d net.Dialer
+		c, err := d.DialContext(context.Background(), "tcp", tp.Addr())
+		if err == nil {
+			c.Close()
+		}
+		return err != nil && tp.Active() == 0
+	})
+	tp.Close()
 }

@@ -2,6 +2,7 @@ package tap_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -11,145 +12,139 @@ import (
 	"github.com/collide-dev/collide/chaos/tap"
 )
 
-// path is one way to reach the database in a benchmark: directly, through
-// the plain relay (discovery off) or through the recording tap.
-type path struct {
-	name string
-	cfg  func(upstream string, p tap.Protocol) *tap.Config
+// The three ways a benchmark reaches the database, measured interleaved in
+// one loop (each iteration runs one statement on each, in rotating order)
+// so that noise from a shared machine falls on all three alike.
+const (
+	direct = iota // straight to the server
+	relay         // through the plain relay (discovery off)
+	rec           // through the recording tap
+)
+
+var pathNames = [...]string{"direct", "relay", "tap"}
+
+// addrs starts a plain relay and a recording tap in front of upstream and
+// returns the three addresses, indexed by direct, relay, rec.
+func addrs(b *testing.B, upstream string, p tap.Protocol) [3]string {
+	r := startTap(b, tap.Config{Upstream: upstream})
+	tp := startTap(b, tap.Config{Upstream: upstream, Protocol: p, Recorder: tap.NewRecorder(10_000)})
+	return [3]string{upstream, r.Addr(), tp.Addr()}
 }
 
-var paths = []path{
-	{name: "direct"},
-	{name: "plain-relay", cfg: func(up string, _ tap.Protocol) *tap.Config { return &tap.Config{Upstream: up} }},
-	{name: "tap-recording", cfg: func(up string, p tap.Protocol) *tap.Config {
-		return &tap.Config{Upstream: up, Protocol: p, Recorder: tap.NewRecorder(10_000)}
-	}},
-}
-
-// latencies reports p50 and p99 of lat in µs, and their ratio to the direct
-// path's (measured first in the same run) as p50-x-direct and p99-x-direct.
-type latencies struct{ p50, p99 float64 }
-
-func report(b *testing.B, name string, lat []time.Duration, direct *latencies) {
-	slices.Sort(lat)
-	us := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))]) / 1e3 }
-	l := latencies{us(0.50), us(0.99)}
-	b.ReportMetric(l.p50, "p50-µs")
-	b.ReportMetric(l.p99, "p99-µs")
-	b.ReportMetric(0, "ns/op")
-	if name == "direct" {
-		*direct = l
-		return
+// runInterleaved calls op(path, i) for every path b.N times and reports,
+// per path, p50 and p99 latency in µs, and the tap's and the relay's p50
+// and p99 as ratios to the direct path's and as µs added.
+func runInterleaved(b *testing.B, op func(path, i int) error) {
+	var lat [3][]time.Duration
+	for p := range lat {
+		lat[p] = make([]time.Duration, 0, b.N)
 	}
-	if direct.p50 > 0 {
-		b.ReportMetric(l.p50/direct.p50, "p50-x-direct")
-		b.ReportMetric(l.p99/direct.p99, "p99-x-direct")
-		b.ReportMetric(l.p50-direct.p50, "p50-added-µs")
+	b.ResetTimer()
+	for i := range b.N {
+		for k := range 3 {
+			p := (i + k) % 3
+			t0 := time.Now()
+			if err := op(p, i); err != nil {
+				b.Fatalf("%s: %v", pathNames[p], err)
+			}
+			lat[p] = append(lat[p], time.Since(t0))
+		}
 	}
+	b.StopTimer()
+	var p50, p99 [3]float64
+	for p := range lat {
+		slices.Sort(lat[p])
+		q := func(f float64) float64 { return float64(lat[p][int(f*float64(len(lat[p])-1))]) / 1e3 }
+		p50[p], p99[p] = q(0.50), q(0.99)
+		b.ReportMetric(p50[p], pathNames[p]+"-p50-µs")
+		b.ReportMetric(p99[p], pathNames[p]+"-p99-µs")
+	}
+	for _, p := range []int{relay, rec} {
+		b.ReportMetric(p50[p]/p50[direct], pathNames[p]+"-p50-x-direct")
+		b.ReportMetric(p99[p]/p99[direct], pathNames[p]+"-p99-x-direct")
+		b.ReportMetric(p50[p]-p50[direct], pathNames[p]+"-p50-added-µs")
+	}
+	b.ReportMetric(p50[rec]/p50[relay], "tap-p50-x-relay")
+	b.ReportMetric(0, "ns/op") // per-iteration time mixes the three paths: meaningless
 }
 
 // BenchmarkPostgresStatementLatency: one prepared SELECT per round trip.
 func BenchmarkPostgresStatementLatency(b *testing.B) {
 	dsn, up := pgDB(b)
-	var direct latencies
-	for _, p := range paths {
-		b.Run(p.name, func(b *testing.B) {
-			addr := up
-			if p.cfg != nil {
-				addr = startTap(b, *p.cfg(up, tap.Postgres)).Addr()
-			}
-			c := pgConnect(b, viaTap(b, dsn, addr, "disable"))
-			ctx := context.Background()
-			mustExec(b, c, "SELECT $1::int", 0)
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := range b.N {
-				t0 := time.Now()
-				if _, err := c.Exec(ctx, "SELECT $1::int", i); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			b.StopTimer()
-			report(b, p.name, lat, &direct)
-		})
+	a := addrs(b, up, tap.Postgres)
+	var conns [3]*pgx.Conn
+	ctx := context.Background()
+	for p := range conns {
+		conns[p] = pgConnect(b, viaTap(b, dsn, a[p], "disable"))
+		mustExec(b, conns[p], "SELECT $1::int", 0)
 	}
+	runInterleaved(b, func(p, i int) error {
+		_, err := conns[p].Exec(ctx, "SELECT $1::int", i)
+		return err
+	})
 }
 
 // BenchmarkMySQLStatementLatency: one prepared SELECT per round trip
-// (COM_STMT_EXECUTE on a statement prepared once).
+// (COM_STMT_EXECUTE of a statement prepared once).
 func BenchmarkMySQLStatementLatency(b *testing.B) {
 	cfg := mysqlDB(b)
-	var direct latencies
-	for _, p := range paths {
-		b.Run(p.name, func(b *testing.B) {
-			addr := cfg.Addr
-			if p.cfg != nil {
-				addr = startTap(b, *p.cfg(cfg.Addr, tap.MySQL)).Addr()
-			}
-			db := mysqlVia(b, cfg, addr)
-			ctx := context.Background()
-			st, err := db.PrepareContext(ctx, "SELECT ? + 1")
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
+	a := addrs(b, cfg.Addr, tap.MySQL)
+	ctx := context.Background()
+	var run [3]func(i int) error
+	for p := range run {
+		st, err := mysqlVia(b, cfg, a[p]).PrepareContext(ctx, "SELECT ? + 1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		run[p] = func(i int) error {
 			var v int
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := range b.N {
-				t0 := time.Now()
-				if err := st.QueryRowContext(ctx, i).Scan(&v); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			b.StopTimer()
-			report(b, p.name, lat, &direct)
-		})
+			return st.QueryRowContext(ctx, i).Scan(&v)
+		}
 	}
+	runInterleaved(b, func(p, i int) error { return run[p](i) })
 }
 
 // BenchmarkPostgresStatementsPerSecond: batches of 100 prepared statements
-// per round trip, so the tap decodes statements as fast as the server runs
-// them; stmts/s is statements completed per second, x-plain the ratio to the
-// plain relay's rate measured first in the same run.
+// per round trip, alternating between the plain relay and the recording tap,
+// so the tap decodes statements as fast as the server answers them.
+// tap-stmts/s is statements completed per second through the tap,
+// x-relay its ratio to the plain relay's rate in the same loop.
 func BenchmarkPostgresStatementsPerSecond(b *testing.B) {
 	dsn, up := pgDB(b)
 	const perBatch = 100
-	var plainRate float64
-	for _, p := range paths[1:] {
-		b.Run(p.name, func(b *testing.B) {
-			rec := tap.NewRecorder(10_000)
-			cfg := p.cfg(up, tap.Postgres)
-			if cfg.Recorder != nil {
-				cfg.Recorder = rec
+	r := startTap(b, tap.Config{Upstream: up})
+	recorder := tap.NewRecorder(1000)
+	tp := startTap(b, tap.Config{Upstream: up, Protocol: tap.Postgres, Recorder: recorder})
+	ctx := context.Background()
+	conns := [2]*pgx.Conn{pgConnect(b, viaTap(b, dsn, r.Addr(), "disable")), pgConnect(b, viaTap(b, dsn, tp.Addr(), "disable"))}
+	for _, c := range conns {
+		mustExec(b, c, "SELECT $1::int", 0)
+	}
+	before := len(recorder.Statements()) + int(recorder.Dropped())
+	var spent [2]time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		for k := range 2 {
+			p := (i + k) % 2
+			var batch pgx.Batch
+			for j := range perBatch {
+				batch.Queue("SELECT $1::int", j)
 			}
-			c := pgConnect(b, viaTap(b, dsn, startTap(b, *cfg).Addr(), "disable"))
-			ctx := context.Background()
-			mustExec(b, c, "SELECT $1::int", 0)
-			b.ResetTimer()
 			t0 := time.Now()
-			for range b.N {
-				var batch pgx.Batch
-				for j := range perBatch {
-					batch.Queue("SELECT $1::int", j)
-				}
-				if err := c.SendBatch(ctx, &batch).Close(); err != nil {
-					b.Fatal(err)
-				}
+			if err := conns[p].SendBatch(ctx, &batch).Close(); err != nil {
+				b.Fatal(err)
 			}
-			rate := float64(b.N*perBatch) / time.Since(t0).Seconds()
-			b.StopTimer()
-			b.ReportMetric(rate, "stmts/s")
-			if p.name == "plain-relay" {
-				plainRate = rate
-				return
-			}
-			b.ReportMetric(rate/plainRate, "x-plain")
-			if got := len(rec.Statements()) + int(rec.Dropped()); got < b.N*perBatch {
-				b.Fatalf("recorded %d statements, want ≥ %d", got, b.N*perBatch)
-			}
-		})
+			spent[p] += time.Since(t0)
+		}
+	}
+	b.StopTimer()
+	rate := func(p int) float64 { return float64(b.N*perBatch) / spent[p].Seconds() }
+	b.ReportMetric(rate(0), "relay-stmts/s")
+	b.ReportMetric(rate(1), "tap-stmts/s")
+	b.ReportMetric(rate(1)/rate(0), "x-relay")
+	b.ReportMetric(0, "ns/op")
+	if got := len(recorder.Statements()) + int(recorder.Dropped()) - before; got != b.N*perBatch {
+		b.Fatal(fmt.Sprintf("the tap recorded %d statements, want %d", got, b.N*perBatch))
 	}
 }

@@ -435,3 +435,45 @@ func TestPostgresConcurrentConnections(t *testing.T) {
 	})
 	tp.Close()
 }
+
+// TestPostgresCutOnceOrEvery: two connections run three statements each
+// through a tap that cuts after the 2nd statement of a connection, without a
+// recorder (fault only). Once: only the first connection is cut; Every:
+// both are.
+func TestPostgresCutOnceOrEvery(t *testing.T) {
+	dsn, up := pgDB(t)
+	tests := []struct {
+		name  string
+		every bool
+		cut   []bool // per connection: was its 3rd statement refused
+	}{
+		{name: "once", every: false, cut: []bool{true, false}},
+		{name: "every time", every: true, cut: []bool{true, true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres, Cut: &tap.Cut{After: 2, Scope: tap.PerConn, Every: tc.every}})
+			ctx := context.Background()
+			var got []bool
+			for range tc.cut {
+				c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+				mustExec(t, c, "SELECT 1")
+				mustExec(t, c, "SELECT 2")
+				_, err := c.Exec(ctx, "SELECT 3")
+				got = append(got, err != nil)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.cut) {
+				t.Errorf("3rd statement failed per connection %v, want %v", got, tc.cut)
+			}
+			cuts := eventsOf(tp, tap.EventCut)
+			if want := strings.Count(fmt.Sprint(tc.cut), "true"); len(cuts) != want {
+				t.Errorf("%d cut events, want %d: %+v", len(cuts), want, cuts)
+			}
+			for _, e := range cuts {
+				if !strings.Contains(e.Detail, "after statement 2") || e.Time.IsZero() {
+					t.Errorf("cut event %+v", e)
+				}
+			}
+		})
+	}
+}

@@ -27,6 +27,9 @@
 // SERVER_STATUS_IN_TRANS). TxnID numbers the transactions of a connection
 // from 1; 0 means autocommit. On PostgreSQL the status after a statement is
 // the one of the next ReadyForQuery, so statements of one simple Query share it.
+// On MySQL an ERR packet carries no status: the status is taken as unchanged.
+// With autocommit off, MySQL reports SERVER_STATUS_IN_TRANS from the first
+// statement, so every statement is in a transaction.
 //
 // TLS: the tap must read the stream, so it refuses TLS on the database link
 // and records the refusal as an Event whose Err wraps ErrTLS and names the
@@ -46,7 +49,18 @@
 // ends the command — and then closes both sides without forwarding another
 // byte. The client therefore sees statement N succeed and its next statement
 // fail with a connection error; a transaction left open is rolled back by the
-// server. Each firing is an Event of kind EventCut.
+// server. Each firing is an Event of kind EventCut. (A client that had
+// already sent more bytes may see the close as a reset.)
 //
-// Only loopback traffic: Listen must be a loopback address.
+// Use:
+//
+//	rec := tap.NewRecorder(100_000)
+//	tp, err := tap.Start(ctx, tap.Config{Name: "database", Upstream: "127.0.0.1:5432",
+//		Protocol: tap.Postgres, Recorder: rec})
+//	defer tp.Close()
+//	// point the service at tp.Addr() with sslmode=disable, send one request …
+//	stmts := rec.Window(sent, answered)
+//	events := tp.Events() // connections, TLS refusals, cuts, undecodable streams
+//
+// Only loopback traffic: Listen and Upstream must be loopback addresses.
 package tap

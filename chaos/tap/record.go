@@ -73,7 +73,7 @@ type Event struct {
 }
 
 // Recorder keeps the statements and events of a Tap in memory, bounded: it
-// keeps the newest Cap statements (and the newest Cap events) and counts the
+// keeps the newest capacity statements (and capacity events) and counts the
 // ones it dropped. It is safe for concurrent use.
 type Recorder struct {
 	mu       sync.Mutex

@@ -19,7 +19,7 @@
 // from the server (End), its text and bound parameters, the transaction it
 // ran in and the server's command tag or error. A PostgreSQL simple Query
 // message is one Statement even when it holds several statements (their tags
-// are joined with "; "). The Recorder keeps the newest Cap statements and
+// are joined with "; "). The Recorder keeps the newest statements up to its capacity and
 // counts the ones it had to drop; Window takes the statements of a time window.
 //
 // Transactions: a statement is in a transaction when the server reported one

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,7 +47,8 @@ func pgDB(t testing.TB) (dsn, hostport string) {
 	return dsn, u.Host
 }
 
-// viaTap rewrites a PostgreSQL URL DSN to connect through addr, with sslmode.
+// viaTap rewrites a PostgreSQL URL DSN to connect through addr, with sslmode
+// (optionally followed by "&key=value" for one more setting).
 func viaTap(t testing.TB, dsn, addr, sslmode string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
@@ -55,7 +57,11 @@ func viaTap(t testing.TB, dsn, addr, sslmode string) string {
 	}
 	u.Host = addr
 	q := u.Query()
-	q.Set("sslmode", sslmode)
+	mode, extra, _ := strings.Cut(sslmode, "&") // "require&sslnegotiation=direct"
+	q.Set("sslmode", mode)
+	if k, v, ok := strings.Cut(extra, "="); ok {
+		q.Set(k, v)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -207,6 +207,7 @@ func TestPostgresTLSRefused(t *testing.T) {
 	}{
 		{name: "require fails with the client's error", sslmode: "require", wantErr: "server refused TLS connection"},
 		{name: "prefer falls back to plaintext", sslmode: "prefer"},
+		{name: "direct TLS handshake is closed", sslmode: "require&sslnegotiation=direct", wantErr: "failed to connect"}, // EOF or reset: the tap closes,
 	}
 	t.Run("discovery off passes TLS through", func(t *testing.T) {
 		tp := startTap(t, tap.Config{Upstream: up})

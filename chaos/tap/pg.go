@@ -38,6 +38,16 @@ func typeSet(types string) (set [256]bool) {
 	return set
 }
 
+// pgFreeCycles bounds the answered cycles a connection keeps for reuse.
+const pgFreeCycles = 8
+
+// pgPortal is a bound portal: the statement text and parameter values an
+// Execute of it runs.
+type pgPortal struct {
+	text   string
+	params []Param
+}
+
 // pgStmt is a prepared statement the client parsed.
 type pgStmt struct {
 	text string
@@ -48,7 +58,7 @@ type pgStmt struct {
 // extended-protocol messages up to a Sync.
 type pgCycle struct {
 	simple bool
-	stmts  []*Statement
+	stmts  []Statement
 	// describe names the statements whose Describe awaits a
 	// ParameterDescription in this cycle, in order.
 	describe []string
@@ -61,13 +71,14 @@ type pgDecoder struct {
 	c       *conn
 	cf, sf  framer
 	stmts   map[string]*pgStmt
-	portals map[string]*Statement // bound portal → statement to run (Text, Params)
-	cycles  []*pgCycle
+	portals map[string]pgPortal // bound portal → what Execute runs
+	cycles  []*pgCycle          // awaiting their ReadyForQuery, oldest first
+	free    []*pgCycle          // answered cycles kept for reuse (at most pgFreeCycles)
 	now     time.Time
 }
 
 func newPGDecoder(c *conn) *pgDecoder {
-	d := &pgDecoder{c: c, stmts: map[string]*pgStmt{}, portals: map[string]*Statement{}}
+	d := &pgDecoder{c: c, stmts: map[string]*pgStmt{}, portals: map[string]pgPortal{}}
 	typed := func(known *[256]bool) func(hdr []byte) int {
 		return func(hdr []byte) int {
 			n := int(binary.BigEndian.Uint32(hdr[1:5]))
@@ -207,8 +218,20 @@ func (d *pgDecoder) openCycle() *pgCycle {
 		d.c.undecodable(errors.New("too many unanswered requests"))
 		return &pgCycle{}
 	}
-	cy := &pgCycle{}
+	cy := d.newCycle()
 	d.cycles = append(d.cycles, cy)
+	return cy
+}
+
+// newCycle returns an empty cycle, reusing an answered one when it can.
+func (d *pgDecoder) newCycle() *pgCycle {
+	n := len(d.free)
+	if n == 0 {
+		return &pgCycle{}
+	}
+	cy := d.free[n-1]
+	d.free = d.free[:n-1]
+	*cy = pgCycle{stmts: cy.stmts[:0], describe: cy.describe[:0]}
 	return cy
 }
 
@@ -234,8 +257,10 @@ func (d *pgDecoder) clientMsg(hdr, body []byte, full int) bool {
 				d.c.undecodable(errors.New("too many unanswered queries"))
 				return false
 			}
-			d.cycles = append(d.cycles, &pgCycle{simple: true, closed: true,
-				stmts: []*Statement{{Start: d.now, Text: text}}})
+			cy := d.newCycle()
+			cy.simple, cy.closed = true, true
+			cy.stmts = append(cy.stmts, Statement{Start: d.now, Text: text})
+			d.cycles = append(d.cycles, cy)
 			if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(text)), "LISTEN") {
 				d.c.t.event(d.c.id, EventNote, "LISTEN: "+text, nil)
 			}
@@ -247,27 +272,29 @@ func (d *pgDecoder) clientMsg(hdr, body []byte, full int) bool {
 		}
 	case 'B':
 		var m pgproto3.Bind
-		if err = m.Decode(body); err == nil && (len(d.portals) < pgMaxNames || d.portals[m.DestinationPortal] != nil) {
-			st := d.stmts[m.PreparedStatement]
-			s := &Statement{Params: pgParams(&m, st)}
-			if st != nil {
-				s.Text = st.text
-			} else {
-				s.Text = fmt.Sprintf("(unknown prepared statement %q)", m.PreparedStatement)
+		if err = m.Decode(body); err == nil {
+			if _, known := d.portals[m.DestinationPortal]; known || len(d.portals) < pgMaxNames {
+				st := d.stmts[m.PreparedStatement]
+				p := pgPortal{params: pgParams(&m, st)}
+				if st != nil {
+					p.text = st.text
+				} else {
+					p.text = fmt.Sprintf("(unknown prepared statement %q)", m.PreparedStatement)
+				}
+				d.portals[m.DestinationPortal] = p
 			}
-			d.portals[m.DestinationPortal] = s
 		}
 	case 'E':
 		var m pgproto3.Execute
 		if err = m.Decode(body); err == nil {
 			s := Statement{Start: d.now}
-			if p := d.portals[m.Portal]; p != nil {
-				s.Text, s.Params = p.Text, p.Params
+			if p, ok := d.portals[m.Portal]; ok {
+				s.Text, s.Params = p.text, p.params
 			} else {
 				s.Text = fmt.Sprintf("(unknown portal %q)", m.Portal)
 			}
 			cy := d.openCycle()
-			cy.stmts = append(cy.stmts, &s)
+			cy.stmts = append(cy.stmts, s)
 		}
 	case 'D':
 		var m pgproto3.Describe
@@ -414,7 +441,7 @@ func (d *pgDecoder) complete(tag, errText string) {
 	if i >= len(cy.stmts) {
 		return // e.g. an error answering a Parse with no Execute
 	}
-	s := cy.stmts[i]
+	s := &cy.stmts[i]
 	s.End = d.now
 	if errText != "" {
 		s.Err = errText
@@ -438,10 +465,12 @@ func (d *pgDecoder) ready(status byte) bool {
 		return false // the ReadyForQuery that ends startup
 	}
 	cy := d.cycles[0]
-	d.cycles[0] = nil
-	d.cycles = d.cycles[1:]
+	n := copy(d.cycles, d.cycles[1:]) // usually 0 or 1: keeps the slice from creeping
+	d.cycles[n] = nil
+	d.cycles = d.cycles[:n]
 	cut := false
-	for _, s := range cy.stmts {
+	for i := range cy.stmts {
+		s := &cy.stmts[i]
 		if s.End.IsZero() {
 			continue // never ran: an earlier error skipped it
 		}
@@ -449,6 +478,10 @@ func (d *pgDecoder) ready(status byte) bool {
 		if d.c.finish(*s) {
 			cut = true
 		}
+	}
+	if len(d.free) < pgFreeCycles {
+		clear(cy.stmts) // drop references to texts and params
+		d.free = append(d.free, cy)
 	}
 	return cut
 }

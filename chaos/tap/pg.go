@@ -430,8 +430,11 @@ func (d *pgDecoder) serverMsg(hdr, body []byte, full int) bool {
 // complete attaches a completion (tag, or error text) to the statement the
 // server is answering.
 func (d *pgDecoder) complete(tag, errText string) {
-	if len(d.cycles) == 0 {
-		return // startup errors, or a cycle the tap did not see
+	if len(d.cycles) == 0 { // startup: e.g. authentication failed, no such database
+		if errText != "" {
+			d.c.t.event(d.c.id, EventNote, "server error outside a statement: "+errText, nil)
+		}
+		return
 	}
 	cy := d.cycles[0]
 	i := cy.done

@@ -478,3 +478,27 @@ func TestPostgresCutOnceOrEvery(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresStartupErrorNoted: an error before any statement (no such
+// database) reaches the client unchanged and is noted on the tap.
+func TestPostgresStartupErrorNoted(t *testing.T) {
+	dsn, up := pgDB(t)
+	tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres, Recorder: tap.NewRecorder(100)})
+	u := viaTap(t, dsn, tp.Addr(), "disable")
+	u = strings.Replace(u, "/collide_test_", "/no_such_db_", 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if c, err := pgx.Connect(ctx, u); err == nil {
+		c.Close(ctx)
+		t.Fatal("connected to a database that does not exist")
+	} else if !strings.Contains(err.Error(), "3D000") {
+		t.Fatalf("client error %v, want SQLSTATE 3D000", err)
+	}
+	var noted bool
+	for _, e := range eventsOf(tp, tap.EventNote) {
+		noted = noted || strings.Contains(e.Detail, "3D000")
+	}
+	if !noted {
+		t.Errorf("no note of the startup error among %+v", tp.Events())
+	}
+}

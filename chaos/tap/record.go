@@ -60,7 +60,8 @@ const (
 	EventTLSRefused  EventKind = "tls-refused" // the tap refused TLS on the link (Err wraps ErrTLS)
 	EventUndecodable EventKind = "undecodable" // the tap could not follow the stream; it still forwards it
 	EventCut         EventKind = "cut"         // the Cut fault closed the connection (Detail: the statement)
-	EventNote        EventKind = "note"        // COPY, LISTEN/NOTIFY and other passthroughs worth knowing of
+	EventNote        EventKind = "note"        // COPY, LISTEN/NOTIFY, errors outside statements and other things worth knowing of
+	EventUpstream    EventKind = "upstream"    // the tap could not reach Upstream; the client connection was closed
 )
 
 // Event is something that happened on a tap connection other than a statement.

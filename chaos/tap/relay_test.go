@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +82,32 @@ func TestUnknownStreamStillForwarded(t *testing.T) {
 				t.Logf("recorded: %v", ev[0].Err)
 			}
 		})
+	}
+}
+
+// TestUpstreamDown: with nothing listening upstream, the client's
+// connection is closed and the tap records why.
+func TestUpstreamDown(t *testing.T) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	tp := startTap(t, tap.Config{Upstream: dead})
+	var d net.Dialer
+	c, err := d.DialContext(context.Background(), "tcp", tp.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck // bounds the read
+	if n, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("read %d bytes; want the connection closed", n)
+	}
+	ev := eventsOf(tp, tap.EventUpstream)
+	if len(ev) != 1 || !strings.Contains(ev[0].Err.Error(), dead) {
+		t.Fatalf("upstream events %+v", ev)
 	}
 }

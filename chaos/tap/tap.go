@@ -164,7 +164,7 @@ func (t *Tap) accept(ctx context.Context) {
 		}
 		up, err := d.DialContext(ctx, "tcp", t.cfg.Upstream)
 		if err != nil {
-			t.event(0, EventUndecodable, "", fmt.Errorf("tap %q: dial upstream %s: %w", t.cfg.Name, t.cfg.Upstream, err))
+			t.event(0, EventUpstream, "", fmt.Errorf("tap %q: dial upstream %s: %w", t.cfg.Name, t.cfg.Upstream, err))
 			cl.Close()
 			continue
 		}

@@ -73,6 +73,17 @@ func TestMySQLRecordsStatements(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	multi := cfg.Clone()
+	multi.MultiStatements = true
+	multi.Addr = tp.Addr()
+	mdb, err := sql.Open("mysql", multi.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mdb.Close()
+	if _, err := mdb.ExecContext(ctx, "UPDATE acct SET name = 'x' WHERE id = 1; DELETE FROM acct WHERE id = 99"); err != nil {
+		t.Fatal(err)
+	}
 	stmts := rec.Statements()
 
 	tests := []struct {
@@ -84,6 +95,7 @@ func TestMySQLRecordsStatements(t *testing.T) {
 		err    string
 		inTxn  bool
 	}{
+		{name: "two statements in one COM_QUERY", sub: "UPDATE acct SET name = 'x'", tag: "OK 1; OK 0"},
 		{name: "text query (COM_QUERY)", sub: "CREATE TABLE acct", tag: "OK 0"},
 		{name: "prepared insert, typed params", sub: "INSERT INTO acct", params: []string{"1", "alice", "-100", "2026-12-05 10:11:12", "1.5"}, tag: "OK 1"},
 		{name: "prepared insert with NULLs", sub: "INSERT INTO acct", index: 1, params: []string{"2", "NULL", "7", "NULL", "NULL"}, tag: "OK 1"},

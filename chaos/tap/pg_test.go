@@ -69,6 +69,9 @@ func TestPostgresRecordsStatements(t *testing.T) {
 	if _, err := c.Exec(ctx, "UPDATE acct SET balance = balance + 1 WHERE id = $1", pgx.QueryExecModeSimpleProtocol, 1); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.Exec(ctx, "UPDATE acct SET name = 'x' WHERE id = 1; DELETE FROM acct WHERE id = 99", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Exec(ctx, "SELECT nope FROM acct"); err == nil {
 		t.Fatal("want an error for an unknown column")
 	}
@@ -90,6 +93,7 @@ func TestPostgresRecordsStatements(t *testing.T) {
 		{name: "extended insert, binary ints decoded", sub: "INSERT INTO acct", params: []string{"1", "alice", "100"}, tag: "INSERT 0 1"},
 		{name: "extended insert with NULL", sub: "INSERT INTO acct", index: 1, params: []string{"2", "NULL", "-5"}, tag: "INSERT 0 1"},
 		{name: "simple protocol: values inlined", sub: "UPDATE acct SET balance = balance + 1 WHERE id =", tag: "UPDATE 1"},
+		{name: "two statements in one simple Query", sub: "UPDATE acct SET name = 'x'", tag: "UPDATE 1; DELETE 0"},
 		{name: "error", sub: "SELECT nope", err: "42703: column \"nope\" does not exist"},
 		{name: "select", sub: "SELECT count(*)", params: []string{"0"}, tag: "SELECT 1"},
 	}

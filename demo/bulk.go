@@ -97,8 +97,8 @@ func (s *Service) handleEditItem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	it := itemBody{ID: id}
-	err := s.db.QueryRowContext(r.Context(), s.dialect.q(
-		`UPDATE items SET edits = edits + 1 WHERE id = ? RETURNING price, batch, edits`), id).Scan(&it.Price, &it.Batch, &it.Edits)
+	err := s.updateReturning(r.Context(), nil, "items", id,
+		`UPDATE items SET edits = edits + 1 WHERE id = ?`, []any{id}, "price, batch, edits", &it.Price, &it.Batch, &it.Edits)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("item %d not found", id))

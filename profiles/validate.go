@@ -202,8 +202,8 @@ func (v *validator) database() {
 		switch {
 		case d.DSN == "":
 			v.errf("database.dsn", "required for driver %s", d.Driver)
-		case v.p.Target.Demo != nil:
-			v.errf("database.driver", "the demo service runs on postgres or sqlite, not %s", d.Driver)
+		case v.p.Target.Demo != nil && d.Driver != "mysql":
+			v.errf("database.driver", "the demo service runs on postgres, mysql or sqlite, not %s", d.Driver)
 		}
 	case "":
 		v.errf("database.driver", "required (postgres, sqlite, mysql or redis)")

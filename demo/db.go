@@ -123,8 +123,9 @@ type dialect struct {
 	// lock is not a statement of the schema's transaction).
 	schemaLock, schemaUnlock string
 	// forUpdate is appended to a SELECT that must lock its rows until the
-	// transaction ends: " FOR UPDATE" on PostgreSQL; "" on SQLite, whose
-	// BEGIN IMMEDIATE already holds the database's write lock.
+	// transaction ends: " FOR UPDATE" on PostgreSQL and MariaDB; "" on
+	// SQLite, whose BEGIN IMMEDIATE already holds the database's write
+	// lock.
 	forUpdate string
 	// lockProjectItems, run first in the racy collection save, serialises
 	// the saves like an ORM flush that locks the aggregate root; "" on

@@ -43,7 +43,7 @@ import (
 //	  safe: GET_LOCK(name, 0) on a connection of its own, then
 //	        RELEASE_LOCK: bound to the session like PostgreSQL's advisory
 //	        locks (ttl ignored; a crash closes the connection, which frees
-//	        the lock at once). The GET_LOCK name is fnv64(name) in hex.
+//	        the lock at once). The GET_LOCK name is fnv64(database, name) in hex.
 //	sqlite without Redis: backend "sqlite".
 //	  racy: the same check-then-upsert as on postgres.
 //	  safe: an atomic lease in the locks table: one upsert that takes the
@@ -141,7 +141,7 @@ func (s *Service) newLockBackend() lockBackend {
 	case s.cfg.Driver == driverPostgres && !racy:
 		return &advisoryLocks{s: s}
 	case s.cfg.Driver == driverMySQL && !racy:
-		return &namedLocks{s: s}
+		return newNamedLocks(s)
 	default:
 		return &tableLocks{s: s, racy: racy}
 	}

@@ -386,7 +386,7 @@ func runLockLost(t *testing.T, e *lockEnv) {
 		}
 	case e.setup.name == driverMySQL:
 		var id sql.NullInt64
-		if err := e.s.db.QueryRow(`SELECT IS_USED_LOCK(?)`, namedLockKey(name)).Scan(&id); err != nil || !id.Valid {
+		if err := e.s.db.QueryRow(`SELECT IS_USED_LOCK(?)`, e.s.locks.(*namedLocks).key(name)).Scan(&id); err != nil || !id.Valid {
 			t.Fatalf("the holder's connection: %v, %v", id, err)
 		}
 		exec(t, e.s, fmt.Sprintf(`KILL CONNECTION %d`, id.Int64))
@@ -425,7 +425,7 @@ func (e *lockEnv) waitHeld(t *testing.T, name string) {
 				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 				int64(key>>32), int64(key&0xffffffff)).Scan(&n)
 		case e.setup.name == driverMySQL && e.mode == modeSafe:
-			err = e.s.db.QueryRow(`SELECT IS_USED_LOCK(?) IS NOT NULL`, namedLockKey(name)).Scan(&n)
+			err = e.s.db.QueryRow(`SELECT IS_USED_LOCK(?) IS NOT NULL`, e.s.locks.(*namedLocks).key(name)).Scan(&n)
 		default:
 			err = e.s.db.QueryRow(e.s.dialect.q(`SELECT COUNT(*) FROM locks WHERE name = ?`), name).Scan(&n)
 		}

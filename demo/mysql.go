@@ -286,16 +286,32 @@ func mysqlModeSchema(mode string) []string {
 
 // --- MariaDB / MySQL named locks (safe) ---
 
-// namedLocks takes GET_LOCK locks, named by fnv64(name), each on a pooled
-// connection reserved for the hold: MariaDB's counterpart of advisoryLocks.
-type namedLocks struct{ s *Service }
+// namedLocks takes GET_LOCK locks, each on a pooled connection reserved
+// for the hold: MariaDB's counterpart of advisoryLocks.
+type namedLocks struct {
+	s *Service
+	// database is the demo's database: GET_LOCK names are server-wide, so
+	// the key includes it, and demos on two databases of one server never
+	// share a lock (PostgreSQL's advisory locks are per database).
+	database string
+}
+
+func newNamedLocks(s *Service) *namedLocks {
+	l := &namedLocks{s: s}
+	if dsn, err := mysqlDSN(s.cfg.DSN); err == nil { // validated in Open
+		if cfg, err := mysql.ParseDSN(dsn); err == nil {
+			l.database = cfg.DBName
+		}
+	}
+	return l
+}
 
 func (l *namedLocks) name() string { return driverMySQL }
 
-// namedLockKey maps a lock name to its GET_LOCK name (at most 64
-// characters, whatever the length of name).
-func namedLockKey(name string) string {
-	return fmt.Sprintf("collide-lock:%016x", uint64(advisoryKey(name)))
+// key maps a lock name to its GET_LOCK name: fnv64 of the database and
+// the name, in hex (at most 64 characters, whatever the length of name).
+func (l *namedLocks) key(name string) string {
+	return fmt.Sprintf("collide-lock:%016x", uint64(advisoryKey(l.database+"\x00"+name)))
 }
 
 func (l *namedLocks) tryAcquire(ctx context.Context, name, _ string, _ time.Duration) (heldLock, error) {
@@ -303,7 +319,7 @@ func (l *namedLocks) tryAcquire(ctx context.Context, name, _ string, _ time.Dura
 	if err != nil {
 		return nil, fmt.Errorf("connection: %w", err)
 	}
-	key := namedLockKey(name)
+	key := l.key(name)
 	var got sql.NullInt64
 	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(?, 0)`, key).Scan(&got); err != nil {
 		discard(conn) // the lock may have been taken on it: never pool it again

@@ -22,8 +22,8 @@ import (
 // safe: in one transaction, INSERT the key into idempotency_keys (its primary
 // key admits one winner); the winner thinks, inserts the order, records its
 // id on the key row and commits. A loser's insert waits until the winner's
-// transaction ends (PostgreSQL: on the unique index entry; SQLite: on the
-// write lock), then it rolls back and reads the key row: an order id means a
+// transaction ends (PostgreSQL, MariaDB: on the unique index entry; SQLite:
+// on the write lock), then it rolls back and reads the key row: an order id means a
 // replay (200, the winner's id); none means the key is reserved by a request
 // still in progress (409). Since the key and its order commit together, the
 // 409 is seen only for key rows written by something else.

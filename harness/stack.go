@@ -113,7 +113,11 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 	// The DSN the service uses: through the database link when there is one.
 	svcDSN := dbDSN
 	if r.pl.links["database"] {
-		upstream, err := stacks.PostgresHostPort(dbDSN)
+		hostPort, rewrite := stacks.PostgresHostPort, stacks.RewritePostgresHost
+		if p.Database.Driver == "mysql" {
+			hostPort, rewrite = stacks.MySQLHostPort, stacks.RewriteMySQLHost
+		}
+		upstream, err := hostPort(dbDSN)
 		if err != nil {
 			return "", envErr("stack", err)
 		}
@@ -121,7 +125,7 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", envErr("chaos", err)
 		}
-		if svcDSN, err = stacks.RewritePostgresHost(dbDSN, link.Listen); err != nil {
+		if svcDSN, err = rewrite(dbDSN, link.Listen); err != nil {
 			return "", envErr("stack", err)
 		}
 		r.logf("database link %s → %s", link.Listen, upstream)

@@ -71,8 +71,76 @@ func parseKV(dsn string) map[string]string {
 	return m
 }
 
-// DSNHost returns the host a MySQL (user:pass@tcp(host:port)/db) or Redis
-// (redis://host:port/n) DSN connects to; "" when it names none (a socket).
+// MySQLHostPort returns the host:port a MySQL/MariaDB DSN connects to:
+// go-sql-driver's form user:pass@tcp(host:port)/db or a URL
+// mysql://user:pass@host:port/db (mariadb:// too); the port defaults to
+// 3306. A DSN without a TCP address (a Unix socket) is an error.
+func MySQLHostPort(dsn string) (string, error) {
+	if u, ok := mysqlURL(dsn); ok {
+		if u.Hostname() == "" {
+			return "127.0.0.1:3306", nil
+		}
+		port := u.Port()
+		if port == "" {
+			port = "3306"
+		}
+		return net.JoinHostPort(u.Hostname(), port), nil
+	}
+	i, j, ok := mysqlTCP(dsn)
+	if !ok {
+		return "", fmt.Errorf("mysql DSN names no tcp(host:port) address")
+	}
+	hp := dsn[i:j]
+	if _, _, err := net.SplitHostPort(hp); err != nil {
+		hp = net.JoinHostPort(strings.Trim(hp, "[]"), "3306")
+	}
+	return hp, nil
+}
+
+// RewriteMySQLHost returns dsn with its host and port replaced by hostport
+// (a proxy in front of the server), keeping everything else.
+func RewriteMySQLHost(dsn, hostport string) (string, error) {
+	if u, ok := mysqlURL(dsn); ok {
+		u.Host = hostport
+		return u.String(), nil
+	}
+	i, j, ok := mysqlTCP(dsn)
+	if !ok {
+		return "", fmt.Errorf("mysql DSN names no tcp(host:port) address")
+	}
+	return dsn[:i] + hostport + dsn[j:], nil
+}
+
+// mysqlURL parses dsn if it is a mysql:// or mariadb:// URL.
+func mysqlURL(dsn string) (*url.URL, bool) {
+	if !strings.HasPrefix(dsn, "mysql://") && !strings.HasPrefix(dsn, "mariadb://") {
+		return nil, false
+	}
+	u, err := url.Parse(dsn)
+	return u, err == nil
+}
+
+// mysqlTCP returns the bounds of host:port inside the tcp(…) of a
+// go-sql-driver DSN.
+func mysqlTCP(dsn string) (start, end int, ok bool) {
+	i := strings.Index(dsn, "@tcp(")
+	if i >= 0 {
+		i += len("@tcp(")
+	} else if strings.HasPrefix(dsn, "tcp(") {
+		i = len("tcp(")
+	} else {
+		return 0, 0, false
+	}
+	j := strings.Index(dsn[i:], ")")
+	if j < 0 {
+		return 0, 0, false
+	}
+	return i, i + j, true
+}
+
+// DSNHost returns the host a MySQL (user:pass@tcp(host:port)/db or
+// mysql://user:pass@host:port/db) or Redis (redis://host:port/n) DSN
+// connects to; "" when it names none (a socket).
 func DSNHost(driver, dsn string) string {
 	switch driver {
 	case "redis":
@@ -82,6 +150,9 @@ func DSNHost(driver, dsn string) string {
 		}
 		return u.Hostname()
 	case "mysql":
+		if u, ok := mysqlURL(dsn); ok {
+			return u.Hostname()
+		}
 		i := strings.Index(dsn, "tcp(")
 		if i < 0 {
 			return ""

@@ -54,11 +54,39 @@ func TestPostgresDSNRewrite(t *testing.T) {
 	}
 }
 
+func TestMySQLDSNRewrite(t *testing.T) {
+	for _, tc := range []struct {
+		name, dsn, hostport, rewritten string
+	}{
+		{"driver form", "u:p@tcp(db.example:3307)/app?parseTime=true", "db.example:3307", "u:p@tcp(127.0.0.1:40000)/app?parseTime=true"},
+		{"driver form default port", "u:p@tcp(127.0.0.1)/app", "127.0.0.1:3306", "u:p@tcp(127.0.0.1:40000)/app"},
+		{"password with tcp(", "u:tcp(x@tcp(127.0.0.1:3306)/app", "127.0.0.1:3306", "u:tcp(x@tcp(127.0.0.1:40000)/app"},
+		{"url", "mysql://u:p@db.example:3307/app?tls=false", "db.example:3307", "mysql://u:p@127.0.0.1:40000/app?tls=false"},
+		{"mariadb url default port", "mariadb://u@127.0.0.1/app", "127.0.0.1:3306", "mariadb://u@127.0.0.1:40000/app"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hp, err := MySQLHostPort(tc.dsn)
+			if err != nil || hp != tc.hostport {
+				t.Fatalf("MySQLHostPort = %q, %v; want %q", hp, err, tc.hostport)
+			}
+			got, err := RewriteMySQLHost(tc.dsn, "127.0.0.1:40000")
+			if err != nil || got != tc.rewritten {
+				t.Fatalf("RewriteMySQLHost = %q, %v; want %q", got, err, tc.rewritten)
+			}
+		})
+	}
+	if _, err := MySQLHostPort("u:p@unix(/run/mysqld.sock)/x"); err == nil {
+		t.Error("a socket DSN has no host:port, want an error")
+	}
+}
+
 func TestDSNHost(t *testing.T) {
 	for _, tc := range []struct{ driver, dsn, want string }{
 		{"mysql", "collide:pw@tcp(127.0.0.1:3306)/collide", "127.0.0.1"},
 		{"mysql", "u:p@tcp(db.internal)/x", "db.internal"},
 		{"mysql", "u:p@unix(/run/mysqld.sock)/x", ""},
+		{"mysql", "mysql://u:p@db.internal:3306/x", "db.internal"},
+		{"mysql", "mariadb://u:p@127.0.0.1/x", "127.0.0.1"},
 		{"redis", "redis://127.0.0.1:6379/0", "127.0.0.1"},
 		{"redis", "redis://:pw@cache.internal:6379/2", "cache.internal"},
 	} {

@@ -167,9 +167,9 @@ func (s *Service) shuffle(items []itemBody) {
 }
 
 // bulkSafe sets price and batch on every row in one statement. On
-// PostgreSQL and MariaDB it first locks the rows in id order, in the same transaction:
-// two bulk UPDATEs scanning the heap could otherwise lock rows in different
-// orders (updated rows move) and deadlock.
+// PostgreSQL and MariaDB it first locks the rows in id order, in the same
+// transaction: two bulk UPDATEs scanning the heap could otherwise lock rows
+// in different orders (updated rows move) and deadlock.
 func (s *Service) bulkSafe(ctx context.Context, batch, price int64) (int64, error) {
 	if err := s.think(ctx); err != nil {
 		return 0, err

@@ -37,6 +37,10 @@ import (
 // Transactions run at the server's default isolation (REPEATABLE READ on
 // InnoDB); every safe path relies on row locks (a locking read, an atomic
 // UPDATE, a unique index), never on a snapshot.
+//
+// Tested on MariaDB 10.11 only. mysqlModeSchema's DROP INDEX IF EXISTS
+// and CREATE INDEX IF NOT EXISTS are MariaDB syntax that MySQL 8 lacks, so
+// Open would fail on MySQL 8 as it stands.
 
 // driverMySQL is the Config.Driver of MariaDB and MySQL.
 const driverMySQL = "mysql"

@@ -54,7 +54,7 @@ bench-gate:
 	@GO=$(GO) ./bench/gate/run.sh $(GATE_N)
 
 # Detection rate of every built-in profile: DETECT_N racy and DETECT_N safe
-# runs each against the demo (DETECT_DB=sqlite or postgres); the table and
+# runs each against the demo (DETECT_DB=sqlite, postgres or mysql); the table and
 # the command are in docs/benchmarks.md#detection (~15 min at N=20).
 DETECT_N ?= 20
 DETECT_DB ?= sqlite

@@ -147,8 +147,8 @@ func (s *Service) debitRacy(ctx context.Context, id, amount int64) (debitResult,
 	if err := s.think(ctx); err != nil {
 		return debitResult{}, err
 	}
-	err = s.db.QueryRowContext(ctx, s.dialect.q(
-		`UPDATE accounts SET balance = balance - ? WHERE id = ? RETURNING balance`), amount, id).Scan(&balance)
+	err = s.updateReturning(ctx, nil, "accounts", id,
+		`UPDATE accounts SET balance = balance - ? WHERE id = ?`, []any{amount, id}, "balance", &balance)
 	if errors.Is(err, sql.ErrNoRows) {
 		return debitResult{notFound: id}, nil
 	}
@@ -164,8 +164,8 @@ func (s *Service) debitSafe(ctx context.Context, id, amount int64) (debitResult,
 		return debitResult{}, err
 	}
 	var balance int64
-	err := s.db.QueryRowContext(ctx, s.dialect.q(
-		`UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance`), amount, id, amount).Scan(&balance)
+	err := s.updateReturning(ctx, nil, "accounts", id,
+		`UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?`, []any{amount, id, amount}, "balance", &balance)
 	if err == nil {
 		return debitResult{balance: balance}, nil
 	}
@@ -290,8 +290,8 @@ func (s *Service) transferSafe(ctx context.Context, from, to, amount int64) (deb
 			return debitResult{notFound: id}, nil
 		}
 	}
-	err = tx.QueryRowContext(ctx, s.dialect.q(
-		`UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance`), amount, from, amount).Scan(&res.balance)
+	err = s.updateReturning(ctx, tx, "accounts", from,
+		`UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?`, []any{amount, from, amount}, "balance", &res.balance)
 	if errors.Is(err, sql.ErrNoRows) {
 		if err := tx.QueryRowContext(ctx, s.dialect.q(`SELECT balance FROM accounts WHERE id = ?`), from).Scan(&res.balance); err != nil {
 			return debitResult{}, fmt.Errorf("read account %d: %w", from, err)
@@ -301,8 +301,8 @@ func (s *Service) transferSafe(ctx context.Context, from, to, amount int64) (deb
 	if err != nil {
 		return debitResult{}, fmt.Errorf("debit account %d: %w", from, err)
 	}
-	if err := tx.QueryRowContext(ctx, s.dialect.q(
-		`UPDATE accounts SET balance = balance + ? WHERE id = ? RETURNING balance`), amount, to).Scan(&res.toBal); err != nil {
+	if err := s.updateReturning(ctx, tx, "accounts", to,
+		`UPDATE accounts SET balance = balance + ? WHERE id = ?`, []any{amount, to}, "balance", &res.toBal); err != nil {
 		return debitResult{}, fmt.Errorf("credit account %d: %w", to, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -63,9 +63,20 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 // login finds or creates the user called name and issues a new token.
 func (s *Service) login(ctx context.Context, name string) (user, string, error) {
 	u := user{Name: name}
-	err := s.db.QueryRowContext(ctx, s.dialect.q(
-		`INSERT INTO users (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`),
-		name).Scan(&u.ID)
+	var err error
+	if s.dialect.name == driverMySQL {
+		// LAST_INSERT_ID(id) makes the existing row's id the statement's
+		// insert id when the name is taken.
+		var res sql.Result
+		if res, err = s.db.ExecContext(ctx,
+			`INSERT INTO users (name) VALUES (?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)`, name); err == nil {
+			u.ID, err = res.LastInsertId()
+		}
+	} else {
+		err = s.db.QueryRowContext(ctx, s.dialect.q(
+			`INSERT INTO users (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`),
+			name).Scan(&u.ID)
+	}
 	if err != nil {
 		return user{}, "", fmt.Errorf("upsert user: %w", err)
 	}

@@ -97,8 +97,8 @@ func (s *Service) handleEditItem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	it := itemBody{ID: id}
-	err := s.db.QueryRowContext(r.Context(), s.dialect.q(
-		`UPDATE items SET edits = edits + 1 WHERE id = ? RETURNING price, batch, edits`), id).Scan(&it.Price, &it.Batch, &it.Edits)
+	err := s.updateReturning(r.Context(), nil, "items", id,
+		`UPDATE items SET edits = edits + 1 WHERE id = ?`, []any{id}, "price, batch, edits", &it.Price, &it.Batch, &it.Edits)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("item %d not found", id))
@@ -167,9 +167,9 @@ func (s *Service) shuffle(items []itemBody) {
 }
 
 // bulkSafe sets price and batch on every row in one statement. On
-// PostgreSQL it first locks the rows in id order, in the same transaction:
-// two bulk UPDATEs scanning the heap could otherwise lock rows in different
-// orders (updated rows move) and deadlock.
+// PostgreSQL and MariaDB it first locks the rows in id order, in the same
+// transaction: two bulk UPDATEs scanning the heap could otherwise lock rows
+// in different orders (updated rows move) and deadlock.
 func (s *Service) bulkSafe(ctx context.Context, batch, price int64) (int64, error) {
 	if err := s.think(ctx); err != nil {
 		return 0, err

@@ -95,7 +95,7 @@ func TestCacheStaleFill(t *testing.T) {
 						t.Fatalf("GET %s after the burst = %d %s", url, after.status, after.body)
 					}
 					got := decode[kvBody](t, after).Value
-					db := count(t, s, `SELECT value FROM cached_kv WHERE key = ?`, key)
+					db := count(t, s, `SELECT value FROM cached_kv WHERE cached_kv.key = ?`, key)
 					if got == nil || *got != db {
 						stale++
 						if got == nil {

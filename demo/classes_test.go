@@ -493,7 +493,7 @@ func runStaleRead(t *testing.T, c *classEnv) {
 		})
 	}
 	wg.Wait()
-	if v := count(t, c.s, `SELECT value FROM kv WHERE key = ?`, "conc"); v != writes {
+	if v := count(t, c.s, `SELECT value FROM kv WHERE kv.key = ?`, "conc"); v != writes {
 		t.Fatalf("the database holds %d, the last acknowledged write was %d", v, writes)
 	}
 	t.Logf("%d reads during %d writes: %d stale (older than a write acknowledged before the read began)", reads, writes, stale)

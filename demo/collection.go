@@ -16,7 +16,8 @@ import (
 // every row of the project and INSERT the whole in-memory list again. The
 // saves themselves are serialised (PostgreSQL: LOCK TABLE project_items IN
 // SHARE ROW EXCLUSIVE MODE, like a flush that locks the aggregate root;
-// SQLite: BEGIN IMMEDIATE), so the only bug is the stale list: each save
+// MariaDB: SELECT … FOR UPDATE of the root's row in table_locks; SQLite:
+// BEGIN IMMEDIATE), so the only bug is the stale list: each save
 // writes back the list it read plus its own item, deleting what the others
 // added meanwhile. Concurrent adds answer 201 and are lost.
 //

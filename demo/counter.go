@@ -104,8 +104,8 @@ func (s *Service) incrementSafe(ctx context.Context, id int64) (int64, error) {
 		return 0, err
 	}
 	var value int64
-	err := s.db.QueryRowContext(ctx,
-		s.dialect.q(`UPDATE counters SET value = value + 1 WHERE id = ? RETURNING value`), id).Scan(&value)
+	err := s.updateReturning(ctx, nil, "counters", id,
+		`UPDATE counters SET value = value + 1 WHERE id = ?`, []any{id}, "value", &value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errNoCounter
 	}

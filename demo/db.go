@@ -17,6 +17,7 @@ import (
 const (
 	driverSQLite   = "sqlite"
 	driverPostgres = "postgres"
+	// driverMySQL ("mysql": MariaDB or MySQL) is in mysql.go.
 )
 
 // sqliteDefaults are the DSN parameters the demo adds to a SQLite DSN unless
@@ -100,15 +101,31 @@ func unescapeQuery(v string) string {
 	return v
 }
 
-// dialect hides the few SQL differences between the two drivers.
+// dialect hides the SQL differences between the drivers.
 type dialect struct {
-	name       string // Config.Driver: "sqlite" or "postgres"
-	sqlDriver  string // database/sql driver name: "sqlite" or "pgx"
+	name       string // Config.Driver: "sqlite", "postgres" or "mysql"
+	sqlDriver  string // database/sql driver name: "sqlite", "pgx" or "mysql"
 	dollarArgs bool   // placeholders are $1, $2, ... instead of ?
-	schema     []string
+	// returning: the dialect has INSERT/UPDATE … RETURNING (SQLite,
+	// PostgreSQL); without it insertID and updateReturning use
+	// LastInsertId and a SELECT in the same transaction (mysql.go).
+	returning bool
+	// key is the column name "key" as queries must write it (`key` on
+	// MariaDB, where KEY is reserved).
+	key    string
+	schema []string
+	// modeSchema returns the statements run after schema that make the
+	// database match the mode (the package's modeSchema, or MariaDB's).
+	modeSchema func(mode string) []string
+	// schemaLock, if set, is a query answering 1 once it holds the lock
+	// that serialises concurrent schema creation, and schemaUnlock frees
+	// it; both run on the schema's connection (a session lock, where the
+	// lock is not a statement of the schema's transaction).
+	schemaLock, schemaUnlock string
 	// forUpdate is appended to a SELECT that must lock its rows until the
-	// transaction ends: " FOR UPDATE" on PostgreSQL; "" on SQLite, whose
-	// BEGIN IMMEDIATE already holds the database's write lock.
+	// transaction ends: " FOR UPDATE" on PostgreSQL and MariaDB; "" on
+	// SQLite, whose BEGIN IMMEDIATE already holds the database's write
+	// lock.
 	forUpdate string
 	// lockProjectItems, run first in the racy collection save, serialises
 	// the saves like an ORM flush that locks the aggregate root; "" on
@@ -117,8 +134,11 @@ type dialect struct {
 }
 
 var sqliteDialect = dialect{
-	name:      driverSQLite,
-	sqlDriver: "sqlite",
+	name:       driverSQLite,
+	sqlDriver:  "sqlite",
+	returning:  true,
+	key:        "key",
+	modeSchema: modeSchema,
 	schema: append([]string{
 		`CREATE TABLE IF NOT EXISTS counters (
 			id    BIGINT PRIMARY KEY,
@@ -145,6 +165,9 @@ var postgresDialect = dialect{
 	name:             driverPostgres,
 	sqlDriver:        "pgx",
 	dollarArgs:       true,
+	returning:        true,
+	key:              "key",
+	modeSchema:       modeSchema,
 	forUpdate:        " FOR UPDATE",
 	lockProjectItems: `LOCK TABLE project_items IN SHARE ROW EXCLUSIVE MODE`,
 	schema: append([]string{
@@ -342,8 +365,14 @@ func (d dialect) q(query string) string {
 // the schema. maxConns is the pool size.
 func openDB(ctx context.Context, cfg Config, d dialect, maxConns int) (*sql.DB, error) {
 	dsn := cfg.DSN
-	if d.name == driverSQLite {
+	switch d.name {
+	case driverSQLite:
 		dsn = sqliteDSN(dsn)
+	case driverMySQL:
+		var err error
+		if dsn, err = mysqlDSN(dsn); err != nil {
+			return nil, fmt.Errorf("demo: mysql DSN: %w", err)
+		}
 	}
 	db, err := sql.Open(d.sqlDriver, dsn)
 	if err != nil {
@@ -398,9 +427,31 @@ func warmPool(ctx context.Context, db *sql.DB, n int) {
 }
 
 // createSchema runs the dialect's idempotent schema statements, then the
-// mode's (modeSchema), in one transaction.
+// mode's (d.modeSchema), in one transaction, on one connection that holds
+// d.schemaLock throughout when the dialect has one. (On MariaDB each DDL
+// statement commits at once: the transaction only groups the seed rows.)
 func createSchema(ctx context.Context, db *sql.DB, d dialect, mode string) (err error) {
-	tx, err := db.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: create schema: connection: %w", err)
+	}
+	defer conn.Close()
+	if d.schemaLock != "" {
+		var got sql.NullInt64
+		if err := conn.QueryRowContext(ctx, d.schemaLock).Scan(&got); err != nil {
+			discard(conn)
+			return fmt.Errorf("demo: create schema: lock: %w", err)
+		}
+		if got.Int64 != 1 {
+			return fmt.Errorf("demo: create schema: %s did not get the lock (another Open holds it)", d.schemaLock)
+		}
+		defer func() {
+			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), d.schemaUnlock); uerr != nil {
+				discard(conn) // closing the session frees the lock
+			}
+		}()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("demo: create schema: begin: %w", err)
 	}
@@ -409,7 +460,7 @@ func createSchema(ctx context.Context, db *sql.DB, d dialect, mode string) (err 
 			_ = tx.Rollback()
 		}
 	}()
-	for _, stmt := range append(d.schema[:len(d.schema):len(d.schema)], modeSchema(mode)...) {
+	for _, stmt := range append(d.schema[:len(d.schema):len(d.schema)], d.modeSchema(mode)...) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("demo: create schema: %s: %w", firstLine(stmt), err)
 		}
@@ -418,6 +469,72 @@ func createSchema(ctx context.Context, db *sql.DB, d dialect, mode string) (err 
 		return fmt.Errorf("demo: create schema: commit: %w", err)
 	}
 	return nil
+}
+
+// dbtx is what *sql.DB and *sql.Tx have in common for single statements.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// insertID runs insert (an INSERT of one row into a table whose primary
+// key is the auto-increment column id, written with ? placeholders) on q
+// and returns the new row's id: INSERT … RETURNING id where the dialect has
+// it, else the driver's LastInsertId.
+func (s *Service) insertID(ctx context.Context, q dbtx, insert string, args ...any) (int64, error) {
+	var id int64
+	if s.dialect.returning {
+		err := q.QueryRowContext(ctx, s.dialect.q(insert+` RETURNING id`), args...).Scan(&id)
+		return id, err
+	}
+	res, err := q.ExecContext(ctx, s.dialect.q(insert), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// updateReturning runs update (an UPDATE of at most the one row of table
+// whose id is id, with ? placeholders) and scans that row's columns cols
+// (a select list) as they are after it into dest, like UPDATE … RETURNING
+// cols. It returns sql.ErrNoRows when the UPDATE matched no row. It runs in
+// tx, or when tx is nil on its own: one statement where the dialect has
+// RETURNING; else a transaction of its own holding the UPDATE's row lock
+// until the SELECT has read the row.
+func (s *Service) updateReturning(ctx context.Context, tx *sql.Tx, table string, id int64, update string, args []any, cols string, dest ...any) (err error) {
+	if s.dialect.returning {
+		var q dbtx = s.db
+		if tx != nil {
+			q = tx
+		}
+		return q.QueryRowContext(ctx, s.dialect.q(update+` RETURNING `+cols), args...).Scan(dest...)
+	}
+	if tx == nil {
+		if tx, err = s.db.BeginTx(ctx, nil); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				rollback(tx)
+				return
+			}
+			if err = tx.Commit(); err != nil {
+				err = fmt.Errorf("commit: %w", err)
+			}
+		}()
+	}
+	res, err := tx.ExecContext(ctx, s.dialect.q(update), args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n == 0 {
+		return sql.ErrNoRows
+	}
+	return tx.QueryRowContext(ctx, s.dialect.q(`SELECT `+cols+` FROM `+table+` WHERE id = ?`), id).Scan(dest...)
 }
 
 func firstLine(s string) string {

@@ -1,7 +1,8 @@
 // Package demo owns the built-in service under test: a small JSON-over-HTTP
 // service with endpoints for every race class, each in a "racy" and a
 // "safe" implementation (Config.Mode picks one for the whole service), on
-// SQLite (modernc.org/sqlite) or PostgreSQL (pgx), with Redis optionally
+// SQLite (modernc.org/sqlite), PostgreSQL (pgx) or MariaDB/MySQL
+// (go-sql-driver/mysql, Config.Driver "mysql"), with Redis optionally
 // serving the locks. collide attacks it to prove its checkers: under
 // concurrency the racy implementation really shows each anomaly, the safe
 // one never does.
@@ -55,9 +56,14 @@
 // durations come from one source seeded by Config.Seed.
 //
 // Schema: Open creates it idempotently (CREATE ... IF NOT EXISTS, seed rows
-// inserted only if absent), the same on both drivers except that the
-// auto-increment key is INTEGER PRIMARY KEY AUTOINCREMENT on SQLite and
-// BIGSERIAL PRIMARY KEY on PostgreSQL ("serial" below):
+// inserted only if absent), the same on every driver except that the
+// auto-increment key is INTEGER PRIMARY KEY AUTOINCREMENT on SQLite,
+// BIGSERIAL PRIMARY KEY on PostgreSQL and BIGINT AUTO_INCREMENT PRIMARY KEY
+// on MariaDB ("serial" below). On MariaDB the TEXT columns that are keys or
+// indexed are VARCHAR(255), created_at is DATETIME(6), every table is
+// InnoDB with the binary collation utf8mb4_bin, and one more table,
+// table_locks(name VARCHAR(64) PK) seeded 'project_items', is the row the
+// racy collection save locks (mysql.go):
 //
 //	counters(id BIGINT PK, value BIGINT)                       seed (1, 0)
 //	orders(id serial, idempotency_key TEXT, item TEXT, created_at TIMESTAMP)  no UNIQUE on the key
@@ -91,8 +97,9 @@
 // use in setup, e.g. "DELETE FROM counters; INSERT INTO counters(id, value)
 // VALUES (1, 0)".
 //
-// Locks: with Config.RedisURL the locks live in Redis (either driver);
+// Locks: with Config.RedisURL the locks live in Redis (any driver);
 // without it on PostgreSQL in advisory locks (safe) or the locks table
+// (racy), on MariaDB in GET_LOCK named locks (safe) or the locks table
 // (racy), and on SQLite in the locks table (racy: check-then-set; safe: an
 // atomic lease). lock_log times are Unix microseconds, taken so that the
 // recorded interval lies inside the real hold; the safe paths answer 200

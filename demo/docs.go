@@ -129,9 +129,9 @@ func (s *Service) saveDocSafe(ctx context.Context, id int64, title string, expec
 		return 0, false, err
 	}
 	var version int64
-	err := s.db.QueryRowContext(ctx, s.dialect.q(
-		`UPDATE docs SET title = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING version`),
-		title, id, expected).Scan(&version)
+	err := s.updateReturning(ctx, nil, "docs", id,
+		`UPDATE docs SET title = ?, version = version + 1 WHERE id = ? AND version = ?`,
+		[]any{title, id, expected}, "version", &version)
 	if err == nil {
 		return version, false, nil
 	}

@@ -65,8 +65,8 @@ func (s *Service) handleCreateResource(w http.ResponseWriter, r *http.Request, u
 		return
 	}
 	res := resourceBody{Name: *body.Name}
-	err := s.db.QueryRowContext(r.Context(), s.dialect.q(
-		`INSERT INTO resources (name, user_id) VALUES (?, ?) RETURNING id`), res.Name, u.ID).Scan(&res.ID)
+	var err error
+	res.ID, err = s.insertID(r.Context(), s.db, `INSERT INTO resources (name, user_id) VALUES (?, ?)`, res.Name, u.ID)
 	if err != nil {
 		writeDBError(w, "create resource", err)
 		return
@@ -141,8 +141,7 @@ func (s *Service) favoriteRacy(ctx context.Context, resourceID, userID int64) (i
 	if err := s.think(ctx); err != nil {
 		return 0, false, err
 	}
-	err = s.db.QueryRowContext(ctx, s.dialect.q(
-		`INSERT INTO favorites (resource_id, user_id) VALUES (?, ?) RETURNING id`), resourceID, userID).Scan(&id)
+	id, err = s.insertID(ctx, s.db, `INSERT INTO favorites (resource_id, user_id) VALUES (?, ?)`, resourceID, userID)
 	if err != nil {
 		return 0, false, fmt.Errorf("insert favorite: %w", err)
 	}
@@ -155,9 +154,13 @@ func (s *Service) favoriteSafe(ctx context.Context, resourceID, userID int64) (i
 	if err := s.think(ctx); err != nil {
 		return 0, false, err
 	}
-	err = s.db.QueryRowContext(ctx, s.dialect.q(
-		`INSERT INTO favorites (resource_id, user_id) VALUES (?, ?)
-		 ON CONFLICT (resource_id, user_id) DO NOTHING RETURNING id`), resourceID, userID).Scan(&id)
+	if s.dialect.name == driverMySQL {
+		id, err = s.insertIgnoreID(ctx, `INSERT IGNORE INTO favorites (resource_id, user_id) VALUES (?, ?)`, resourceID, userID)
+	} else {
+		err = s.db.QueryRowContext(ctx, s.dialect.q(
+			`INSERT INTO favorites (resource_id, user_id) VALUES (?, ?)
+			 ON CONFLICT (resource_id, user_id) DO NOTHING RETURNING id`), resourceID, userID).Scan(&id)
+	}
 	if err == nil {
 		return id, true, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collide-dev/collide/internal/testmysql"
 	"github.com/collide-dev/collide/internal/testpg"
 )
 
@@ -22,12 +23,13 @@ type backend struct {
 	burstConns int                       // Config.MaxConns for the concurrency tests
 }
 
-// The PostgreSQL pool of the concurrency tests is 16, not the default 32,
+// The PostgreSQL and MariaDB pools of the concurrency tests are 16, not the default 32,
 // because the test server's 100 connections are shared with the other
 // packages' tests running at the same time; the functional tests use 2.
 var backends = []backend{
 	{driverSQLite, func(t *testing.T) string { return filepath.Join(t.TempDir(), "demo.db") }, 0},
 	{driverPostgres, func(t *testing.T) string { return testpg.New(t) }, 16},
+	{driverMySQL, func(t *testing.T) string { return testmysql.New(t) }, 16},
 }
 
 var modes = []string{modeRacy, modeSafe}

@@ -123,7 +123,7 @@ func (s *Service) purchaseRacy(ctx context.Context, id int64, buyer string) (pur
 	}
 	defer rollback(tx)
 	var res purchaseResult
-	err = tx.QueryRowContext(ctx, s.dialect.q(`UPDATE products SET stock = stock - 1 WHERE id = ? RETURNING stock`), id).Scan(&res.stock)
+	err = s.updateReturning(ctx, tx, "products", id, `UPDATE products SET stock = stock - 1 WHERE id = ?`, []any{id}, "stock", &res.stock)
 	if errors.Is(err, sql.ErrNoRows) {
 		return purchaseResult{notFound: true}, nil
 	}
@@ -150,8 +150,8 @@ func (s *Service) purchaseSafe(ctx context.Context, id int64, buyer string) (pur
 	}
 	defer rollback(tx)
 	var res purchaseResult
-	err = tx.QueryRowContext(ctx, s.dialect.q(
-		`UPDATE products SET stock = stock - 1 WHERE id = ? AND stock > 0 RETURNING stock`), id).Scan(&res.stock)
+	err = s.updateReturning(ctx, tx, "products", id,
+		`UPDATE products SET stock = stock - 1 WHERE id = ? AND stock > 0`, []any{id}, "stock", &res.stock)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = tx.QueryRowContext(ctx, s.dialect.q(`SELECT stock FROM products WHERE id = ?`), id).Scan(&res.stock)
 		switch {
@@ -175,8 +175,7 @@ func (s *Service) purchaseSafe(ctx context.Context, id int64, buyer string) (pur
 }
 
 func (s *Service) insertPurchase(ctx context.Context, tx *sql.Tx, product int64, buyer string) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, s.dialect.q(`INSERT INTO purchases (product_id, buyer) VALUES (?, ?) RETURNING id`), product, buyer).Scan(&id)
+	id, err := s.insertID(ctx, tx, `INSERT INTO purchases (product_id, buyer) VALUES (?, ?)`, product, buyer)
 	if err != nil {
 		return 0, fmt.Errorf("insert purchase: %w", err)
 	}

@@ -94,6 +94,9 @@ func (s *Service) handleRegenerate(w http.ResponseWriter, r *http.Request) {
 // only over an older job when safe. It reports whether the row now holds
 // this job's result.
 func (s *Service) storeReport(ctx context.Context, id, job int64, result string) (bool, error) {
+	if s.dialect.name == driverMySQL {
+		return s.storeReportMySQL(ctx, id, job, result)
+	}
 	query := `INSERT INTO reports (id, job, result) VALUES (?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET job = excluded.job, result = excluded.result`
 	if s.cfg.Mode == modeSafe {

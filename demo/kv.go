@@ -103,7 +103,7 @@ const (
 // cachedKVTable), or nil if there is none.
 func (s *Service) readKV(ctx context.Context, table, key string) (*int64, error) {
 	var v int64
-	err := s.db.QueryRowContext(ctx, s.dialect.q(`SELECT value FROM `+table+` WHERE key = ?`), key).Scan(&v)
+	err := s.db.QueryRowContext(ctx, s.dialect.q(`SELECT value FROM `+table+` WHERE `+s.dialect.key+` = ?`), key).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
@@ -144,7 +144,10 @@ func decodeKVValue(w http.ResponseWriter, r *http.Request) (int64, bool) {
 
 // writeKV upserts key's value in table (kvTable or cachedKVTable).
 func (s *Service) writeKV(ctx context.Context, table, key string, value int64) error {
-	_, err := s.db.ExecContext(ctx, s.dialect.q(
-		`INSERT INTO `+table+` (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
+	upsert := `INSERT INTO ` + table + ` (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+	if s.dialect.name == driverMySQL {
+		upsert = "INSERT INTO " + table + " (`key`, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)"
+	}
+	_, err := s.db.ExecContext(ctx, s.dialect.q(upsert), key, value)
 	return err
 }

@@ -38,6 +38,12 @@ import (
 //	        held for the hold, then pg_advisory_unlock. It is bound to the
 //	        connection, not a lease: ttl is ignored, and a crash closes the
 //	        connection, which makes PostgreSQL free the lock at once.
+//	mysql (MariaDB, MySQL) without Redis: backend "mysql".
+//	  racy: the same check-then-upsert as on postgres.
+//	  safe: GET_LOCK(name, 0) on a connection of its own, then
+//	        RELEASE_LOCK: bound to the session like PostgreSQL's advisory
+//	        locks (ttl ignored; a crash closes the connection, which frees
+//	        the lock at once). The GET_LOCK name is fnv64(database, name) in hex.
 //	sqlite without Redis: backend "sqlite".
 //	  racy: the same check-then-upsert as on postgres.
 //	  safe: an atomic lease in the locks table: one upsert that takes the
@@ -99,7 +105,7 @@ type lockRunBody struct {
 	Holder     string `json:"holder"`      // this request's token
 	AcquiredAt string `json:"acquired_at"` // RFC 3339, UTC, nanoseconds
 	ReleasedAt string `json:"released_at"` // "" when crashed
-	Backend    string `json:"backend"`     // "redis", "postgres" or "sqlite"
+	Backend    string `json:"backend"`     // "redis", "postgres", "mysql" or "sqlite"
 	Crashed    bool   `json:"crashed"`
 	Attempts   int    `json:"attempts"` // acquisition attempts made
 }
@@ -134,6 +140,8 @@ func (s *Service) newLockBackend() lockBackend {
 		return &redisLocks{s: s, racy: racy}
 	case s.cfg.Driver == driverPostgres && !racy:
 		return &advisoryLocks{s: s}
+	case s.cfg.Driver == driverMySQL && !racy:
+		return newNamedLocks(s)
 	default:
 		return &tableLocks{s: s, racy: racy}
 	}
@@ -385,7 +393,7 @@ func (h *redisHeld) release(ctx context.Context) (bool, error) {
 
 func (h *redisHeld) abandon() {}
 
-// --- The locks table (SQLite safe; racy on both drivers) ---
+// --- The locks table (SQLite safe; racy on every driver) ---
 
 // tableLocks keeps lock {name} as the row of the locks table named name.
 type tableLocks struct {
@@ -400,6 +408,10 @@ func (l *tableLocks) tryAcquire(ctx context.Context, name, token string, ttl tim
 	upsert := `INSERT INTO locks (name, holder, expires_us) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_us = excluded.expires_us`
 	if l.racy {
+		if s.dialect.name == driverMySQL {
+			upsert = `INSERT INTO locks (name, holder, expires_us) VALUES (?, ?, ?)
+				ON DUPLICATE KEY UPDATE holder = VALUES(holder), expires_us = VALUES(expires_us)`
+		}
 		var expires int64
 		err := s.db.QueryRowContext(ctx, s.dialect.q(`SELECT expires_us FROM locks WHERE name = ?`), name).Scan(&expires)
 		switch {

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -59,6 +60,7 @@ type lockSetup struct {
 var lockSetups = []lockSetup{
 	{"sqlite", backends[0], false, true},
 	{"postgres", backends[1], false, false},
+	{"mysql", backends[2], false, false},
 	{"redis", backends[0], true, true},
 }
 
@@ -382,6 +384,12 @@ func runLockLost(t *testing.T, e *lockEnv) {
 			int64(key>>32), int64(key&0xffffffff)).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("terminate the holder's connection: %d, %v", n, err)
 		}
+	case e.setup.name == driverMySQL:
+		var id sql.NullInt64
+		if err := e.s.db.QueryRow(`SELECT IS_USED_LOCK(?)`, e.s.locks.(*namedLocks).key(name)).Scan(&id); err != nil || !id.Valid {
+			t.Fatalf("the holder's connection: %v, %v", id, err)
+		}
+		exec(t, e.s, fmt.Sprintf(`KILL CONNECTION %d`, id.Int64))
 	default:
 		exec(t, e.s, `DELETE FROM locks WHERE name = ?`, name)
 	}
@@ -416,6 +424,8 @@ func (e *lockEnv) waitHeld(t *testing.T, name string) {
 				WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = $1::bigint::oid AND objid = $2::bigint::oid
 				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 				int64(key>>32), int64(key&0xffffffff)).Scan(&n)
+		case e.setup.name == driverMySQL && e.mode == modeSafe:
+			err = e.s.db.QueryRow(`SELECT IS_USED_LOCK(?) IS NOT NULL`, e.s.locks.(*namedLocks).key(name)).Scan(&n)
 		default:
 			err = e.s.db.QueryRow(e.s.dialect.q(`SELECT COUNT(*) FROM locks WHERE name = ?`), name).Scan(&n)
 		}

@@ -22,8 +22,8 @@ import (
 // safe: in one transaction, INSERT the key into idempotency_keys (its primary
 // key admits one winner); the winner thinks, inserts the order, records its
 // id on the key row and commits. A loser's insert waits until the winner's
-// transaction ends (PostgreSQL: on the unique index entry; SQLite: on the
-// write lock), then it rolls back and reads the key row: an order id means a
+// transaction ends (PostgreSQL, MariaDB: on the unique index entry; SQLite:
+// on the write lock), then it rolls back and reads the key row: an order id means a
 // replay (200, the winner's id); none means the key is reserved by a request
 // still in progress (409). Since the key and its order commit together, the
 // 409 is seen only for key rows written by something else.
@@ -112,8 +112,7 @@ func (s *Service) createOrderRacy(ctx context.Context, key, item string) (orderR
 	if err := s.think(ctx); err != nil {
 		return orderResult{}, err
 	}
-	err = s.db.QueryRowContext(ctx,
-		s.dialect.q(`INSERT INTO orders (idempotency_key, item) VALUES (?, ?) RETURNING id`), key, item).Scan(&id)
+	id, err = s.insertID(ctx, s.db, `INSERT INTO orders (idempotency_key, item) VALUES (?, ?)`, key, item)
 	if err != nil {
 		return orderResult{}, fmt.Errorf("insert order: %w", err)
 	}
@@ -132,7 +131,7 @@ func (s *Service) createOrderSafe(ctx context.Context, key, item string) (orderR
 		}
 		var orderID sql.NullInt64
 		err = s.db.QueryRowContext(ctx,
-			s.dialect.q(`SELECT order_id FROM idempotency_keys WHERE key = ?`), key).Scan(&orderID)
+			s.dialect.q(`SELECT order_id FROM idempotency_keys WHERE `+s.dialect.key+` = ?`), key).Scan(&orderID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			continue // the holder rolled back: try to reserve again
@@ -159,8 +158,11 @@ func (s *Service) reserveAndCreate(ctx context.Context, key, item string) (creat
 			_ = tx.Rollback() // nothing to undo, or the error is already reported
 		}
 	}()
-	res, err := tx.ExecContext(ctx,
-		s.dialect.q(`INSERT INTO idempotency_keys (key) VALUES (?) ON CONFLICT DO NOTHING`), key)
+	reserve := `INSERT INTO idempotency_keys (key) VALUES (?) ON CONFLICT DO NOTHING`
+	if s.dialect.name == driverMySQL {
+		reserve = "INSERT IGNORE INTO idempotency_keys (`key`) VALUES (?)"
+	}
+	res, err := tx.ExecContext(ctx, s.dialect.q(reserve), key)
 	if err != nil {
 		return false, 0, fmt.Errorf("reserve key: %w", err)
 	}
@@ -174,13 +176,12 @@ func (s *Service) reserveAndCreate(ctx context.Context, key, item string) (creat
 	if err := s.think(ctx); err != nil {
 		return false, 0, err
 	}
-	err = tx.QueryRowContext(ctx,
-		s.dialect.q(`INSERT INTO orders (idempotency_key, item) VALUES (?, ?) RETURNING id`), key, item).Scan(&id)
+	id, err = s.insertID(ctx, tx, `INSERT INTO orders (idempotency_key, item) VALUES (?, ?)`, key, item)
 	if err != nil {
 		return false, 0, fmt.Errorf("insert order: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx,
-		s.dialect.q(`UPDATE idempotency_keys SET order_id = ? WHERE key = ?`), id, key); err != nil {
+		s.dialect.q(`UPDATE idempotency_keys SET order_id = ? WHERE `+s.dialect.key+` = ?`), id, key); err != nil {
 		return false, 0, fmt.Errorf("record order id: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -58,7 +58,7 @@ func TestDoubleSubmit(t *testing.T) {
 					if len(ids) != 1 || statusCounts(rs)[http.StatusCreated] != 1 {
 						t.Fatalf("safe: 2xx responses carry ids %v with %d creations, want one id created once", ids, statusCounts(rs)[http.StatusCreated])
 					}
-					if got := count(t, s, `SELECT order_id FROM idempotency_keys WHERE key = ?`, key); !ids[got] {
+					if got := count(t, s, `SELECT order_id FROM idempotency_keys WHERE idempotency_keys.key = ?`, key); !ids[got] {
 						t.Fatalf("safe: idempotency_keys.order_id = %d, responses said %v", got, ids)
 					}
 				case modeRacy:
@@ -178,7 +178,7 @@ func TestSafeOrderInProgress(t *testing.T) {
 		t.Run(b.driver, func(t *testing.T) {
 			t.Parallel()
 			s, srv := serve(t, b, modeSafe, 0)
-			exec(t, s, `INSERT INTO idempotency_keys (key) VALUES (?)`, "held")
+			exec(t, s, `INSERT INTO idempotency_keys VALUES (?, NULL)`, "held")
 			r := mustCall(t, http.MethodPost, srv.URL+"/orders", map[string]string{idempotencyHeader: "held"}, "")
 			if e := decode[errorBody](t, r); r.status != http.StatusConflict || e.Error != errInProgress {
 				t.Fatalf("= %d %s, want 409 %q", r.status, r.body, errInProgress)

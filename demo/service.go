@@ -45,14 +45,17 @@ type Config struct {
 	// classic bugs: read-modify-write, check-then-act) or "safe" (atomic
 	// statements, a reserved idempotency key).
 	Mode string
-	// Driver is the database: "sqlite" or "postgres".
+	// Driver is the database: "sqlite", "postgres" or "mysql" (MariaDB or
+	// MySQL).
 	Driver string
 	// DSN names the database. For sqlite: a file path such as
 	// /tmp/x/demo.db (optionally followed by ?params) or a "file:" URI;
 	// the WAL, busy-timeout and immediate-lock settings are added unless
 	// the DSN sets them. For postgres: a URL such as
 	// postgres://user:pass@host:5432/db?sslmode=disable (or any DSN pgx
-	// accepts).
+	// accepts). For mysql: go-sql-driver/mysql's form,
+	// user:pass@tcp(host:3306)/db, or a URL mysql://user:pass@host:3306/db
+	// (mariadb:// too); see mysqlDSN for the parameters added.
 	DSN string
 	// Think is the simulated work time between a handler's read and its
 	// write, in both modes; it widens race windows like a real handler.
@@ -69,9 +72,9 @@ type Config struct {
 	// 0 means 32.
 	MaxConns int
 	// RedisURL, if set (e.g. redis://127.0.0.1:6379/0), is the Redis
-	// server of the locks endpoint (POST /locks/{name}/run), on either
-	// driver. Without it the locks use PostgreSQL (advisory locks) or, on
-	// SQLite, a lease table. Open pings it.
+	// server of the locks endpoint (POST /locks/{name}/run), on any
+	// driver. Without it the safe locks use PostgreSQL's advisory locks,
+	// MariaDB's GET_LOCK or, on SQLite, a lease table. Open pings it.
 	RedisURL string
 	// Seed seeds the service's random source (the run time of the
 	// regenerate jobs, the pauses between a racy bulk update's rows), so a
@@ -89,11 +92,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf(`demo: unknown mode %q: want "racy" or "safe"`, c.Mode)
 	}
 	switch c.Driver {
-	case driverSQLite, driverPostgres:
+	case driverSQLite, driverPostgres, driverMySQL:
 	case "":
-		return errors.New(`demo: driver is empty: want "sqlite" or "postgres"`)
+		return errors.New(`demo: driver is empty: want "sqlite", "postgres" or "mysql"`)
 	default:
-		return fmt.Errorf(`demo: unknown driver %q: want "sqlite" or "postgres"`, c.Driver)
+		return fmt.Errorf(`demo: unknown driver %q: want "sqlite", "postgres" or "mysql"`, c.Driver)
 	}
 	if strings.TrimSpace(c.DSN) == "" {
 		return fmt.Errorf("demo: %s DSN is empty", c.Driver)
@@ -101,6 +104,11 @@ func (c Config) Validate() error {
 	if c.Driver == driverSQLite {
 		if strings.Contains(c.DSN, ":memory:") || strings.Contains(c.DSN, "mode=memory") {
 			return fmt.Errorf("demo: sqlite DSN %q is in-memory: each pooled connection would get its own database; use a file path", c.DSN)
+		}
+	}
+	if c.Driver == driverMySQL {
+		if _, err := mysqlDSN(c.DSN); err != nil {
+			return fmt.Errorf("demo: mysql DSN: %w", err)
 		}
 	}
 	if c.Think < 0 {
@@ -160,8 +168,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	d := sqliteDialect
-	if cfg.Driver == driverPostgres {
+	switch cfg.Driver {
+	case driverPostgres:
 		d = postgresDialect
+	case driverMySQL:
+		d = mysqlDialect
 	}
 	maxConns := cfg.MaxConns
 	if maxConns == 0 {
@@ -192,7 +203,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 func (s *Service) Mode() string { return s.cfg.Mode }
 
 // LockBackend names the backend of POST /locks/{name}/run: "redis",
-// "postgres" or "sqlite".
+// "postgres", "mysql" or "sqlite".
 func (s *Service) LockBackend() string { return s.locks.name() }
 
 // Handler returns the service's HTTP handler:

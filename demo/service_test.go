@@ -24,8 +24,12 @@ func TestValidate(t *testing.T) {
 		{"empty mode", func(c *Config) { c.Mode = "" }, `mode is empty: want "racy" or "safe"`},
 		{"bad mode", func(c *Config) { c.Mode = "fast" }, `unknown mode "fast": want "racy" or "safe"`},
 		{"mode is case-sensitive", func(c *Config) { c.Mode = "Safe" }, `unknown mode "Safe"`},
-		{"empty driver", func(c *Config) { c.Driver = "" }, `driver is empty: want "sqlite" or "postgres"`},
-		{"bad driver", func(c *Config) { c.Driver = "mysql" }, `unknown driver "mysql": want "sqlite" or "postgres"`},
+		{"valid mysql safe", func(c *Config) { c.Mode, c.Driver, c.DSN = "safe", "mysql", "u:p@tcp(127.0.0.1:3306)/db" }, ""},
+		{"valid mariadb URL", func(c *Config) { c.Driver, c.DSN = "mysql", "mariadb://u:p@127.0.0.1/db?parseTime=false" }, ""},
+		{"mysql DSN without a database", func(c *Config) { c.Driver, c.DSN = "mysql", "u:p@tcp(127.0.0.1:3306)/" }, "names no database"},
+		{"bad mysql DSN", func(c *Config) { c.Driver, c.DSN = "mysql", "u:p@tcp(127.0.0.1:3306" }, "mysql DSN: "},
+		{"empty driver", func(c *Config) { c.Driver = "" }, `driver is empty: want "sqlite", "postgres" or "mysql"`},
+		{"bad driver", func(c *Config) { c.Driver = "oracle" }, `unknown driver "oracle": want "sqlite", "postgres" or "mysql"`},
 		{"empty DSN", func(c *Config) { c.DSN = " " }, "sqlite DSN is empty"},
 		{"in-memory sqlite", func(c *Config) { c.DSN = ":memory:" }, "in-memory"},
 		{"negative think", func(c *Config) { c.Think = -time.Millisecond }, "think time -1ms is negative"},
@@ -109,6 +113,10 @@ func TestOpenErrors(t *testing.T) {
 	_, err = Open(ctx, Config{Mode: modeSafe, Driver: driverPostgres, DSN: "postgres://nobody:x@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"})
 	if err == nil || !strings.Contains(err.Error(), "demo: ping postgres") {
 		t.Errorf("postgres on a closed port: %v, want a ping error", err)
+	}
+	_, err = Open(ctx, Config{Mode: modeSafe, Driver: driverMySQL, DSN: "nobody:x@tcp(127.0.0.1:1)/none?timeout=2s"})
+	if err == nil || !strings.Contains(err.Error(), "demo: ping mysql") {
+		t.Errorf("mysql on a closed port: %v, want a ping error", err)
 	}
 }
 

@@ -125,7 +125,11 @@ func (s *Service) applyEventSafe(ctx context.Context, ev *webhookBody) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer rollback(tx)
-	res, err := tx.ExecContext(ctx, s.dialect.q(`INSERT INTO processed_events (event_id) VALUES (?) ON CONFLICT DO NOTHING`), ev.EventID)
+	record := `INSERT INTO processed_events (event_id) VALUES (?) ON CONFLICT DO NOTHING`
+	if s.dialect.name == driverMySQL {
+		record = `INSERT IGNORE INTO processed_events (event_id) VALUES (?)`
+	}
+	res, err := tx.ExecContext(ctx, s.dialect.q(record), ev.EventID)
 	if err != nil {
 		return fmt.Errorf("record event: %w", err)
 	}
@@ -147,8 +151,8 @@ func (s *Service) creditEvent(ctx context.Context, tx *sql.Tx, ev *webhookBody) 
 		return fmt.Errorf("log event: %w", err)
 	}
 	var balance int64
-	err := tx.QueryRowContext(ctx, s.dialect.q(`UPDATE wallets SET balance = balance + ? WHERE id = ? RETURNING balance`),
-		ev.Amount, ev.Wallet).Scan(&balance)
+	err := s.updateReturning(ctx, tx, "wallets", ev.Wallet, `UPDATE wallets SET balance = balance + ? WHERE id = ?`,
+		[]any{ev.Amount, ev.Wallet}, "balance", &balance)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errNotFound
 	}

@@ -18,8 +18,8 @@ invariants:
 	for _, tc := range []struct {
 		name, target, database, want string
 	}{
-		{name: "mysql on the demo", target: `{demo: {mode: racy}}`, database: `{driver: mysql, dsn: "u:p@tcp(127.0.0.1:3306)/db"}`,
-			want: "database.driver: the demo service runs on postgres or sqlite, not mysql"},
+		{name: "redis on the demo", target: `{demo: {mode: racy}}`, database: `{driver: redis, dsn: "redis://127.0.0.1:6379/0"}`,
+			want: "database.driver: the demo service runs on postgres, sqlite or mysql, not redis"},
 		{name: "redis without dsn", target: `{command: {run: [./svc]}}`, database: `{driver: redis}`,
 			want: "database.dsn: required for driver redis"},
 		{name: "mysql without dsn", target: `{command: {run: [./svc]}}`, database: `{driver: mysql}`,

@@ -117,8 +117,8 @@ type DemoTarget struct {
 
 // Database names the database the service uses.
 type Database struct {
-	// Driver is postgres, sqlite, mysql or redis (the demo runs on postgres
-	// or sqlite).
+	// Driver is postgres, sqlite, mysql or redis (the demo runs on postgres,
+	// mysql or sqlite).
 	Driver string `yaml:"driver" json:"driver"`
 	// DSN is the connection string; ${ENV} references are expanded. For sqlite
 	// with a demo or command target it may be empty: a file in the run

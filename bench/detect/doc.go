@@ -9,6 +9,7 @@
 //	go run ./bench/detect                     # every built-in, N=20, SQLite
 //	go run ./bench/detect -n 50 -profiles locks,register
 //	go run ./bench/detect -db postgres        # on PostgreSQL (a private database)
+//	go run ./bench/detect -db mysql           # on MariaDB (a private database)
 //	make bench-detect                         # the same, N=20, SQLite
 //
 // Time to first violation: for checkers whose violation shows in the history
@@ -22,8 +23,8 @@
 // The last column is a run's wall time, from starting the demo to the
 // written result.
 //
-// On PostgreSQL the program creates a database of its own on the server of
-// -dsn (default $COLLIDE_TEST_PG_DSN, else the local test server) and drops
-// it at the end. Runs go one after the other: the figures are for an
+// On PostgreSQL and MariaDB the program creates a database of its own on the
+// server of -dsn (default $COLLIDE_TEST_PG_DSN or $COLLIDE_TEST_MYSQL_DSN,
+// else the local test server) and drops it at the end. Runs go one after the other: the figures are for an
 // otherwise idle machine.
 package main

@@ -51,8 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.n, "n", 20, "runs per profile and mode")
-	fs.StringVar(&o.db, "db", "sqlite", "database of the demo: sqlite or postgres")
-	fs.StringVar(&o.dsn, "dsn", "", "PostgreSQL server for -db postgres (default $COLLIDE_TEST_PG_DSN or "+defaultPG+"); a private database is created on it")
+	fs.StringVar(&o.db, "db", "sqlite", "database of the demo: sqlite, postgres or mysql (MariaDB; mariadb is the same)")
+	fs.StringVar(&o.dsn, "dsn", "", "server for -db postgres (default $COLLIDE_TEST_PG_DSN or "+defaultPG+
+		") or -db mysql (default $COLLIDE_TEST_MYSQL_DSN or "+defaultMySQL+"); a private database is created on it")
 	fs.StringVar(&o.redis, "redis", "", "Redis URL for the demo's locks (target.demo.redis), e.g. redis://127.0.0.1:6379/0")
 	fs.StringVar(&names, "profiles", "", "comma-separated built-in profiles (default: all)")
 	fs.StringVar(&o.out, "out", "", "keep every run folder below this folder (default: a temporary folder, removed)")
@@ -61,8 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if o.n < 1 || (o.db != "sqlite" && o.db != "postgres") || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "detect: want -n ≥ 1, -db sqlite or postgres, and no arguments")
+	if o.db == "mariadb" {
+		o.db = "mysql"
+	}
+	if o.n < 1 || (o.db != "sqlite" && o.db != "postgres" && o.db != "mysql") || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "detect: want -n ≥ 1, -db sqlite, postgres or mysql, and no arguments")
 		return 2
 	}
 	for _, b := range profiles.Builtins() {
@@ -92,14 +96,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		out = tmp
 	}
 	var dbSets []string
-	if o.db == "postgres" {
-		dsn, drop, err := privateDatabase(ctx, o.dsn)
+	if o.db != "sqlite" {
+		private := privateDatabase
+		if o.db == "mysql" {
+			private = privateMySQLDatabase
+		}
+		dsn, drop, err := private(ctx, o.dsn)
 		if err != nil {
 			fmt.Fprintln(stderr, "detect:", err)
 			return 3
 		}
 		defer drop()
-		dbSets = []string{"database.driver=postgres", "database.dsn=" + dsn}
+		dbSets = []string{"database.driver=" + o.db, "database.dsn=" + dsn}
 	}
 	if o.redis != "" {
 		dbSets = append(dbSets, "target.demo.redis="+o.redis)

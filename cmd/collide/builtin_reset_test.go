@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/internal/testmysql"
 	"github.com/collide-dev/collide/internal/testpg"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
@@ -43,7 +44,8 @@ func resetChaos(t *testing.T, name string) string {
 // unknown outcomes), still fails against the racy demo (exit 1, every
 // invariant of builtinMustFail violated) and never fails nor errors against
 // the safe one: exit 0, or 4 (inconclusive: too many unknown outcomes to
-// tell) — on SQLite (three at a time) and PostgreSQL (one at a time).
+// tell) — on SQLite (three at a time), PostgreSQL and MariaDB (one at a
+// time).
 func TestBuiltinProfilesUnderResets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every built-in profile twice per database")
@@ -77,6 +79,16 @@ func TestBuiltinProfilesUnderResets(t *testing.T) {
 			for _, mode := range []string{"racy", "safe"} {
 				t.Run(name+"/"+mode, func(t *testing.T) {
 					runUnderResets(t, &cut, name, mode, "-set", "database.driver=postgres", "-set", "database.dsn="+dsn)
+				})
+			}
+		}
+	})
+	t.Run("mysql", func(t *testing.T) {
+		dsn := testmysql.New(t)
+		for _, name := range names {
+			for _, mode := range []string{"racy", "safe"} {
+				t.Run(name+"/"+mode, func(t *testing.T) {
+					runUnderResets(t, &cut, name, mode, "-set", "database.driver=mysql", "-set", "database.dsn="+dsn)
 				})
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/collide-dev/collide/history"
+	"github.com/collide-dev/collide/internal/testmysql"
 	"github.com/collide-dev/collide/internal/testpg"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
@@ -42,10 +43,11 @@ var builtinMustFail = map[string][]string{
 // TestBuiltinProfiles: every built-in profile, run through the CLI with its
 // defaults, fails against the racy demo (exit 1, the verdict line naming the
 // violated invariants) and passes against the safe one (exit 0) — on SQLite
-// (the default), on PostgreSQL, and for locks also with Redis. SQLite cases
-// run three at a time (all 26 at once on 2 cores spread a burst's arrivals
-// until toctou-debit drew 24 accounts without an overdraft); PostgreSQL ones
-// one at a time, since every run opens up to 32 connections.
+// (the default), on PostgreSQL, on MariaDB, and for locks also with Redis.
+// SQLite cases run three at a time (all 26 at once on 2 cores spread a
+// burst's arrivals until toctou-debit drew 24 accounts without an
+// overdraft); PostgreSQL and MariaDB ones one at a time, since every run
+// opens up to 32 connections.
 func TestBuiltinProfiles(t *testing.T) {
 	names := builtinNames(t)
 	t.Run("sqlite", func(t *testing.T) {
@@ -73,18 +75,32 @@ func TestBuiltinProfiles(t *testing.T) {
 			}
 		}
 	})
+	t.Run("mysql", func(t *testing.T) {
+		// One database for every case, as on PostgreSQL.
+		dsn := testmysql.New(t)
+		for _, name := range names {
+			for _, mode := range []string{"racy", "safe"} {
+				t.Run(name+"/"+mode, func(t *testing.T) {
+					runBuiltin(t, name, mode, "-set", "database.driver=mysql", "-set", "database.dsn="+dsn)
+				})
+			}
+		}
+	})
 	t.Run("redis", func(t *testing.T) {
 		url := builtinRedisURL(t)
 		// Lock names of this test's own: the Redis database is shared.
 		prefix := fmt.Sprintf("builtin-%d", time.Now().UnixNano())
-		for _, db := range []string{"sqlite", "postgres"} {
+		for _, db := range []string{"sqlite", "postgres", "mysql"} {
 			for _, mode := range []string{"racy", "safe"} {
 				t.Run("locks/"+db+"/"+mode, func(t *testing.T) {
 					args := []string{"-set", "target.demo.redis=" + url,
 						"-set", "operations[0].request.url=/locks/" + prefix + "-" + db + "-{{key}}/run",
 						"-set", "operations[1].request.url=/locks/" + prefix + "-" + db + "-crash-{{key}}/run"}
-					if db == "postgres" {
+					switch db {
+					case "postgres":
 						args = append(args, "-set", "database.driver=postgres", "-set", "database.dsn="+testpg.New(t))
+					case "mysql":
+						args = append(args, "-set", "database.driver=mysql", "-set", "database.dsn="+testmysql.New(t))
 					}
 					runBuiltin(t, "locks", mode, args...)
 				})

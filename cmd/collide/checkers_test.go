@@ -6,6 +6,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/collide-dev/collide/internal/testmysql"
 	"github.com/collide-dev/collide/internal/testpg"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
@@ -25,14 +26,15 @@ var checkerBothWays = map[string]string{
 // TestCheckersBothWays: each checker of checkerBothWays, run through the
 // CLI against the in-process demo with no artificial delay (think 0), fails
 // against the racy endpoint (exit 1, the invariant fail with that checker)
-// and passes against the safe one (exit 0) — on SQLite and on PostgreSQL.
+// and passes against the safe one (exit 0) — on SQLite, PostgreSQL and
+// MariaDB.
 func TestCheckersBothWays(t *testing.T) {
 	names := make([]string, 0, len(checkerBothWays))
 	for c := range checkerBothWays {
 		names = append(names, c)
 	}
 	sort.Strings(names)
-	for _, db := range []string{"sqlite", "postgres"} {
+	for _, db := range []string{"sqlite", "postgres", "mysql"} {
 		t.Run(db, func(t *testing.T) {
 			for _, check := range names {
 				for _, mode := range []string{"racy", "safe"} {
@@ -47,8 +49,11 @@ func TestCheckersBothWays(t *testing.T) {
 						for attempt := 1; ; attempt++ {
 							out = t.TempDir()
 							args := []string{"run", "-q", "-out", out, "-set", "target.demo.mode=" + mode}
-							if db == "postgres" {
+							switch db {
+							case "postgres":
 								args = append(args, "-set", "database.driver=postgres", "-set", "database.dsn="+testpg.New(t))
+							case "mysql":
+								args = append(args, "-set", "database.driver=mysql", "-set", "database.dsn="+testmysql.New(t))
 							}
 							code, stdout, stderr = collide(t, append(args, path)...)
 							if mode == "safe" || code != 0 || attempt == 3 {

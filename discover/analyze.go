@@ -68,6 +68,9 @@ var classFix = map[Class]string{
 	NewestWins:     "Add optimistic locking: compare the version or job number in the WHERE (… WHERE id = ? AND job < ?) so an older write cannot overwrite a newer one.",
 }
 
+// rewriteFix is the remedy of a collection rewritten from a stale read.
+const rewriteFix = "Use atomic database operations: insert or delete only the rows that change instead of rewriting the whole set, or lock the parent with SELECT … FOR UPDATE before the read, in the rewrite's transaction."
+
 // step is one statement of a trace, read.
 type step struct {
 	pos int // its number in the trace, from 1
@@ -279,10 +282,11 @@ func (a *analysis) readThenWrite() {
 			}
 			sort.Strings(cols)
 			class := LostUpdate
-			why := fmt.Sprintf("%s.%s is read, then written back with a value computed in the service", w.p.table, strings.Join(cols, ", "))
+			target := fmt.Sprintf("%s(%s)", w.p.table, strings.Join(cols, ", "))
+			why := target + " is read, then written back with a value computed in the service"
 			if debit {
 				class = TOCTOUDebit
-				why = fmt.Sprintf("%s.%s is checked by a read, then lowered by a write that does not re-check it", w.p.table, strings.Join(cols, ", "))
+				why = target + " is checked by a read, then changed by a write that does not re-check it"
 			}
 			switch {
 			case r.p.forUpdate:
@@ -332,8 +336,9 @@ func (a *analysis) rewrites() {
 					a.consumedInsert[i.pos] = true
 				}
 			}
-			why := fmt.Sprintf("the %s rows of one %s are read, then deleted and inserted again from that read: a concurrent change made in between is lost (no lock taken before the read)", d.p.table, strings.Join(key, ", "))
+			why := fmt.Sprintf("the %s rows of one %s are read, then deleted and inserted again from that read: a change made in between is lost (no lock taken before the read).", d.p.table, strings.Join(key, ", "))
 			a.add(LostUpdate, d.p.table, cols, why, r, d, *ins)
+			a.found[len(a.found)-1].Fix = rewriteFix
 			break
 		}
 	}
@@ -387,7 +392,7 @@ func (a *analysis) selectInsert() {
 			target := fmt.Sprintf("%s(%s)", w.p.table, strings.Join(key, ", "))
 			why := fmt.Sprintf("no unique index on %s: requests that both find no row both insert one", target)
 			if class == IdempotencyKey {
-				why = fmt.Sprintf("the key is checked in %s, the work done, and the key recorded without a unique index on %s: concurrent deliveries all pass the check and all do the work", w.p.table, target)
+				why = fmt.Sprintf("the key is looked up in %s and, when absent, recorded along with other writes, with no unique index on %s: concurrent deliveries all pass the check and all do the work", w.p.table, target)
 			}
 			a.add(class, w.p.table, key, why+".", evidence...)
 			break
@@ -429,7 +434,7 @@ func (a *analysis) newestWins() {
 			continue
 		}
 		sort.Strings(cols)
-		why := fmt.Sprintf("%s.%s is overwritten without comparing the stored value or version in the WHERE: an older write arriving last wins", w.p.table, strings.Join(cols, ", "))
+		why := fmt.Sprintf("%s(%s) is overwritten without comparing the stored value or version in the WHERE: an older write arriving last wins", w.p.table, strings.Join(cols, ", "))
 		a.add(NewestWins, w.p.table, cols, why+".", w)
 	}
 }

@@ -235,11 +235,14 @@ func TestAnalyzeDemo(t *testing.T) {
 
 func checkGolden(t *testing.T, name string, fs []Finding) {
 	t.Helper()
-	got, err := json.MarshalIndent(fs, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(fs); err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
+	got := buf.Bytes()
 	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {

@@ -446,7 +446,7 @@ func (a *analysis) add(c Class, table string, cols []string, why string, ev ...s
 	}
 	evidence := make([]string, 0, len(ev))
 	for _, s := range ev {
-		line := fmt.Sprintf("%d. %s", s.pos, redactSQL(s.st.Text))
+		line := fmt.Sprintf("%d. %s", s.pos, redactSQL(s.st.Text, len(s.st.Params) == 0))
 		if s.st.InTxn {
 			line += "  (in a transaction)"
 		}

@@ -210,11 +210,66 @@ func TestAnalyzeOrderAndDedup(t *testing.T) {
 }
 
 // TestRedactSQL: string literals become '?' and whitespace one space;
-// placeholders stay.
+// placeholders stay; numbers become ? only in a statement sent without
+// bound parameters (maybe interpolated by the driver).
 func TestRedactSQL(t *testing.T) {
 	t.Parallel()
-	got := redactSQL("SELECT id\n\t FROM t WHERE name = 'O''Brien' AND k = $1")
-	if want := "SELECT id FROM t WHERE name = '?' AND k = $1"; got != want {
-		t.Errorf("got %q, want %q", got, want)
+	cases := []struct {
+		name, in string
+		numbers  bool
+		want     string
+	}{
+		{"strings and spaces", "SELECT id\n\t FROM t WHERE name = 'O''Brien' AND k = $1", false,
+			"SELECT id FROM t WHERE name = '?' AND k = $1"},
+		{"code constants kept with bound parameters", "UPDATE t SET v = v - 1 WHERE id = $1", false,
+			"UPDATE t SET v = v - 1 WHERE id = $1"},
+		{"interpolated numbers", "UPDATE t1 SET v = 12.5 WHERE id = 7", true,
+			"UPDATE t1 SET v = ? WHERE id = ?"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := redactSQL(tc.in, tc.numbers); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestParse: the shallow reader on the shapes the rules rely on.
+func TestParse(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, sql string
+		check     func(p parsed) bool
+	}{
+		{"schema-qualified table, backticks", "SELECT `value` FROM `shop`.`counters` WHERE `id` = ?",
+			func(p parsed) bool { return p.table == "counters" && p.reads[0] == "value" && p.where[0].col == "id" }},
+		{"select star and alias", `SELECT c.*, v AS x FROM counters c WHERE c.id = $1`,
+			func(p parsed) bool { return p.star && p.reads[0] == "v" && p.where[0].col == "id" }},
+		{"comments skipped", "/* hint */ SELECT value -- why\nFROM counters WHERE id = 1 FOR SHARE",
+			func(p parsed) bool { return p.table == "counters" && p.forUpdate && p.where[0].val.text == "1" }},
+		{"lock in share mode", `SELECT value FROM counters WHERE id = ? LOCK IN SHARE MODE`,
+			func(p parsed) bool { return p.forUpdate }},
+		{"on duplicate key update", `INSERT INTO kv (k, v) VALUES (?, ?) ON DUPLICATE KEY UPDATE v = VALUES(v)`,
+			func(p parsed) bool {
+				return p.onConflict && p.upsert && len(p.sets) == 1 && !p.sets[0].self && len(p.insertCols) == 2
+			}},
+		{"upsert self-relative", `INSERT INTO c (id, n) VALUES ($1, 1) ON CONFLICT (id) DO UPDATE SET n = c.n + 1`,
+			func(p parsed) bool { return p.upsert && p.sets[0].self && p.conflictCols[0] == "id" }},
+		{"debit with guard", `UPDATE accounts SET balance = balance - $1 WHERE id = $2 AND balance - $1 >= 0`,
+			func(p parsed) bool { return p.sets[0].sub && guarded(p, "balance") }},
+		{"set session serializable", `SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE`,
+			func(p parsed) bool { return p.kind == kSetIsolation && p.session && p.serializable }},
+		{"replace into", `REPLACE INTO kv (k, v) VALUES (?, ?)`,
+			func(p parsed) bool { return p.kind == kInsert && p.onConflict }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if p := parse(tc.sql); !tc.check(p) {
+				t.Errorf("parse(%q) = %+v", tc.sql, p)
+			}
+		})
 	}
 }

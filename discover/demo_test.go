@@ -220,7 +220,7 @@ func TestAnalyzeDemo(t *testing.T) {
 					if strings.Join(got, "|") != strings.Join(want, "|") {
 						var lines []string
 						for k, s := range tr.Statements {
-							lines = append(lines, fmt.Sprintf("  %d. [conn %d txn %d] %s", k+1, s.ConnID, s.TxnID, redactSQL(s.Text)))
+							lines = append(lines, fmt.Sprintf("  %d. [conn %d txn %d] %s", k+1, s.ConnID, s.TxnID, redactSQL(s.Text, false)))
 						}
 						t.Errorf("findings %q, want %q; statements:\n%s", got, want, strings.Join(lines, "\n"))
 					}

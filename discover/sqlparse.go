@@ -562,13 +562,24 @@ func joinTokens(toks []token) string {
 // redactSQL returns sql with every string literal replaced by '?', and
 // whitespace runs made single spaces, for evidence: bound parameters
 // ($1, ?) are already placeholders, but a driver that interpolates values
-// client-side sends them as literals.
-func redactSQL(sql string) string {
+// client-side sends them as literals. With numbers true (a statement sent
+// without bound parameters, so maybe interpolated) numeric literals become
+// ? too.
+func redactSQL(sql string, numbers bool) string {
 	var b strings.Builder
 	space := false
+	prevIdent := false // the previous byte continues a name ($1, t1)
 	for i := 0; i < len(sql); i++ {
 		c := sql[i]
+		wasIdent := prevIdent
+		prevIdent = isIdentStart(c) || isDigit(c) || c == '$'
 		switch {
+		case numbers && isDigit(c) && !wasIdent:
+			for i+1 < len(sql) && (isDigit(sql[i+1]) || sql[i+1] == '.') {
+				i++
+			}
+			b.WriteByte('?')
+			space = false
 		case c == '\'':
 			j := i + 1
 			for j < len(sql) {

@@ -184,7 +184,7 @@ func TestAnalyzeThroughTap(t *testing.T) {
 					end := time.Now()
 					tr := Trace{Request: Request{ID: "wire:" + tc.name, Endpoint: "POST /" + tc.name}, Start: start, End: end, Statements: rec.Window(start, end)}
 					for k, s := range tr.Statements {
-						t.Logf("%d. [conn %d txn %d] %s", k+1, s.ConnID, s.TxnID, redactSQL(s.Text))
+						t.Logf("%d. [conn %d txn %d] %s", k+1, s.ConnID, s.TxnID, redactSQL(s.Text, false))
 					}
 					var got []string
 					for _, f := range Analyze([]Trace{tr}, schema) {
@@ -193,7 +193,7 @@ func TestAnalyzeThroughTap(t *testing.T) {
 					if strings.Join(got, "|") != tc.want {
 						var lines []string
 						for k, s := range tr.Statements {
-							lines = append(lines, fmt.Sprintf("  %d. [conn %d txn %d] %s", k+1, s.ConnID, s.TxnID, redactSQL(s.Text)))
+							lines = append(lines, fmt.Sprintf("  %d. [conn %d txn %d] %s", k+1, s.ConnID, s.TxnID, redactSQL(s.Text, false)))
 						}
 						t.Errorf("findings %q, want %q; statements:\n%s", got, tc.want, strings.Join(lines, "\n"))
 					}

@@ -102,8 +102,17 @@ func analyzeTrace(t Trace, s Schema) []Finding {
 	stmts := slices.Clone(t.Statements)
 	sort.SliceStable(stmts, func(i, j int) bool { return stmts[i].Start.Before(stmts[j].Start) })
 	steps := make([]step, 0, len(stmts))
-	for i, st := range stmts {
-		steps = append(steps, step{pos: i + 1, st: st, p: parse(st.Text)})
+	for _, st := range stmts {
+		parts := splitStatements(st.Text)
+		if len(parts) <= 1 {
+			steps = append(steps, step{pos: len(steps) + 1, st: st, p: parse(st.Text)})
+			continue
+		}
+		for _, part := range parts { // a batch: one step per statement
+			one := st
+			one.Text = part
+			steps = append(steps, step{pos: len(steps) + 1, st: one, p: parse(part)})
+		}
 	}
 	a := analysis{trace: t, schema: s, steps: steps, serializable: serializableTxns(steps),
 		flaggedWrite: map[int]bool{}, consumedInsert: map[int]bool{}}

@@ -148,6 +148,12 @@ func TestAnalyzeRules(t *testing.T) {
 			{1, 1, "INSERT INTO project_items (project_id, item) VALUES ($1, $2), ($3, $4)", []string{"1", "a", "1", "b"}},
 			{1, 1, "COMMIT", nil},
 		}, []string{"counter project_items item"}},
+		{"a simple-protocol batch is read statement by statement", []st{
+			{1, 1, "BEGIN; SELECT value FROM counters WHERE id = 1; UPDATE counters SET value = 6 WHERE id = 1; COMMIT", nil},
+		}, []string{"counter counters value"}},
+		{"a semicolon in a literal does not split", []st{
+			{1, 0, "SELECT value FROM counters WHERE note = 'a;b' AND id = 1", nil},
+		}, nil},
 		{"failed statements are ignored", []st{
 			{1, 0, "SELECT value FROM counters WHERE id = $1", []string{"1"}},
 			{1, 0, "!ERR UPDATE counters SET value = $1 WHERE id = $2", []string{"5", "1"}},

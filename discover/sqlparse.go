@@ -611,3 +611,43 @@ func redactSQL(sql string, numbers bool) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// splitStatements splits a text of several statements (a simple-protocol
+// batch such as "BEGIN; UPDATE …; COMMIT") at the semicolons outside
+// quotes and comments; empty parts are dropped.
+func splitStatements(sql string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(sql); i++ {
+		switch c := sql[i]; {
+		case c == '\'' || c == '"' || c == '`':
+			for i++; i < len(sql) && sql[i] != c; i++ {
+				if c == '\'' && sql[i] == '\\' {
+					i++
+				}
+			}
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				i = len(sql)
+			} else {
+				i += end + 3
+			}
+		case c == ';':
+			if s := strings.TrimSpace(sql[start:i]); s != "" {
+				out = append(out, s)
+			}
+			start = i + 1
+		}
+	}
+	if start < len(sql) {
+		if s := strings.TrimSpace(sql[start:]); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -15,7 +15,8 @@ import (
 // TestDemoRedisLockStoreDatabaseLink: the built-in locks profile with
 // `database: {driver: redis, dsn: redis://…/N}` runs the demo with its
 // tables in a SQLite file in the run folder and its locks in that Redis
-// database, reached through the database link; under a fault on that
+// database — directly without a database fault, through the database link
+// with one; under a fault on that
 // link the racy locks (GET then SET) fail and the safe ones (SET NX PX,
 // compare-and-delete scripts) pass. result.json shows the fault sat on the
 // path: the link forwarded to Redis's 127.0.0.1:6379 and bytes crossed it
@@ -33,9 +34,10 @@ func TestDemoRedisLockStoreDatabaseLink(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		chaos      string
-		fault      string
-		racy, safe []int // acceptable exit codes
+		fault      string // "": no fault, so no database link
+		racy, safe []int  // acceptable exit codes
 	}{
+		{"no fault: no link", `[]`, "", []int{1}, []int{0}},
 		{"latency", `[{link: database, fault: latency, latency: 2ms, jitter: 1ms}]`, "latency", []int{1}, []int{0}},
 		{"reset_peer in a window", `[{link: database, fault: reset_peer, toxicity: 1, from: 300ms, for: 100ms}]`, "reset_peer", []int{1}, []int{0, 4}},
 	} {
@@ -56,8 +58,14 @@ func TestDemoRedisLockStoreDatabaseLink(t *testing.T) {
 				if !slices.Contains(codes, code) {
 					t.Fatalf("exit %d, want one of %v\nstdout:\n%s\nstderr:\n%s", code, codes, stdout, stderr)
 				}
-				if !strings.Contains(stderr, "→ 127.0.0.1:6379") || !strings.Contains(stderr, "demo lock store: redis redis://127.0.0.1:") {
-					t.Errorf("progress names no database link to Redis as the demo's lock store:\n%s", stderr)
+				if !strings.Contains(stderr, "demo lock store: redis redis://127.0.0.1:") {
+					t.Errorf("progress names no Redis lock store of the demo:\n%s", stderr)
+				}
+				if linked := strings.Contains(stderr, "database link 127.0.0.1:") && strings.Contains(stderr, "→ 127.0.0.1:6379"); linked != (tc.fault != "") {
+					t.Errorf("database link to Redis in the progress: %v, want %v:\n%s", linked, tc.fault != "", stderr)
+				}
+				if tc.fault == "" && !strings.Contains(stderr, "demo lock store: redis "+dsn) {
+					t.Errorf("without a fault the demo's lock store is not database.dsn itself (%s):\n%s", dsn, stderr)
 				}
 				if _, err := os.Stat(filepath.Join(out, "demo.db")); err != nil {
 					t.Errorf("the demo's tables are not in the run folder: %v", err)
@@ -67,7 +75,11 @@ func TestDemoRedisLockStoreDatabaseLink(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Logf("outcomes: %d ok, %d fail, %d unknown", res.Totals.OK, res.Totals.Fail, res.Totals.Unknown)
-				checkDatabaseLink(t, res, "127.0.0.1:6379", tc.fault)
+				if tc.fault != "" {
+					checkDatabaseLink(t, res, "127.0.0.1:6379", tc.fault)
+				} else if len(res.ChaosLinks) > 0 {
+					t.Errorf("chaos links without a fault: %+v", res.ChaosLinks)
+				}
 			})
 		}
 	}

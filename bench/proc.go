@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/collide-dev/collide/database/sqlite"
 )
 
 // clockTick is the unit of utime/stime in /proc/PID/stat (USER_HZ, 100 on
@@ -39,7 +41,7 @@ func StartDemo(ctx context.Context, collide, dir string) (*Demo, error) {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	d := &Demo{URL: "http://" + addr, log: &bytes.Buffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(collide, "demo", "-mode", "safe", "-db", "sqlite", "-dsn", filepath.Join(dir, "demo.db"), "-listen", addr)
+	d.cmd = exec.Command(collide, "demo", "-mode", "safe", "-db", sqlite.Name, "-dsn", filepath.Join(dir, "demo.db"), "-listen", addr)
 	d.cmd.Stdout, d.cmd.Stderr = &lockedWriter{w: d.log}, &lockedWriter{w: d.log}
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {

@@ -76,6 +76,14 @@ type Features struct {
 	InProcess bool
 	// Demo: the built-in demo service can run on this database.
 	Demo bool
+	// LockStore: the built-in demo service can keep its locks (POST
+	// /locks/{name}/run) in this database, though not its tables (Demo
+	// false). With this driver and the demo as target, the demo's tables
+	// live in a file of an InProcess Demo driver in the run folder and its
+	// lock store is this database's DSN (demo.Config.RedisURL) — through
+	// the database link when a fault uses it. Checkers and setup steps
+	// still talk to this database.
+	LockStore bool
 	// Container: collide can start this database in a container
 	// (database.container).
 	Container bool

@@ -141,6 +141,16 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 		d := t.Demo
 		cfg := demo.Config{Mode: d.Mode, Driver: p.Database.Driver, DSN: svcDSN, Think: d.Think.D(), Slowdown: d.Slowdown,
 			RedisURL: d.Redis, Seed: uint64(r.res.Seed)}
+		if f := drv.Features(); f.LockStore && !f.Demo {
+			// The database is the demo's lock store (through the database
+			// link when there is one); its tables live in a file of the
+			// in-process driver it runs on, in the run folder.
+			if cfg.Driver, err = demoFileDriver(); err != nil {
+				return "", envErr("stack", err)
+			}
+			cfg.DSN, cfg.RedisURL = filepath.Join(r.o.OutDir, "demo.db"), svcDSN
+			r.logf("demo lock store: %s %s; demo tables: %s %s", drv.Name(), database.Redact(drv.Name(), svcDSN), cfg.Driver, cfg.DSN)
+		}
 		// Setup before the demo opens would race its schema creation; the demo
 		// creates its schema in Open, so it starts first.
 		dm, err := stacks.StartDemo(ctx, cfg)
@@ -150,7 +160,7 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 		r.onCleanup(dm.Close)
 		r.arrivals = dm.Arrivals
 		targetURL = dm.URL()
-		r.logf("demo service (%s, %s) on %s", d.Mode, p.Database.Driver, targetURL)
+		r.logf("demo service (%s, %s) on %s", d.Mode, cfg.Driver, targetURL)
 	case t.Command != nil:
 		if targetURL, err = r.startCommand(ctx, svcDSN, allowRemote); err != nil {
 			return "", err
@@ -175,6 +185,17 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 	}
 
 	return baseURL, nil
+}
+
+// demoFileDriver is the driver the demo keeps its tables on when the
+// profile's database is only its lock store: the first registered driver
+// that runs inside the service (a file) and that the demo runs on.
+func demoFileDriver() (string, error) {
+	names := database.NamesWhere(func(d database.Driver) bool { f := d.Features(); return f.InProcess && f.Demo })
+	if len(names) == 0 {
+		return "", fmt.Errorf("demo: no in-process driver to keep its tables on")
+	}
+	return names[0], nil
 }
 
 func (r *run) closeChaos() error {

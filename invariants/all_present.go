@@ -109,9 +109,9 @@ func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 	// nobody saw sent: items no request sent are bounded by blind, not
 	// forbidden.
 	blind := 0
-	var all outcomeCounts
+	var all history.Counts
 	for _, o := range ops {
-		all.add(o.Outcome)
+		all.Add(o.Outcome)
 		if o.Outcome == history.Fail {
 			continue
 		}
@@ -175,7 +175,7 @@ func (c *allPresentChecker) Check(ctx context.Context, env *Env) Result {
 	for _, n := range present {
 		items += n
 	}
-	res.Actual = fmt.Sprintf("%d %s present; %d %s acknowledged (%s: %s)", items, plural(items, "item", "items"), len(acked), plural(len(acked), "add", "adds"), c.op, all)
+	res.Actual = fmt.Sprintf("%d %s present; %d %s acknowledged (%s: %s)", items, plural(items, "item", "items"), len(acked), plural(len(acked), "add", "adds"), c.op, countsText(all))
 	if blind > 0 {
 		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): up to as many items may be present unseen", blind, plural(blind, "request", "requests"), c.valueFrom)
 	}

@@ -80,7 +80,7 @@ func newBoundedDebits(inv profiles.Invariant, f *boundedDebitsFields) (Checker, 
 			func(before, after *big.Rat, col string, eff *effect) (string, string, string, string) {
 				problem, anomaly, fix := c.judge(before, after, col, eff)
 				return fmt.Sprintf("%s %s → %s (%s), %s: %s, %s: %s", col, fmtRat(before), fmtRat(after),
-					fmtSigned(ratSub(after, before)), eff.op, eff.counts, c.w.debitsAcked(eff), problem), problem, anomaly, fix
+					fmtSigned(ratSub(after, before)), eff.op, countsText(eff.counts), c.w.debitsAcked(eff), problem), problem, anomaly, fix
 			})
 	}
 	return c, nil
@@ -130,16 +130,16 @@ func (c *boundedDebitsChecker) Check(ctx context.Context, env *Env) Result {
 	if err != nil {
 		return res.errorf(start, "query: %v", err)
 	}
-	res.Actual = fmt.Sprintf("%s = %s (%s since setup); %s: %s, %s", col, fmtRat(after), fmtSigned(ratSub(after, before.n)), c.op, debits.counts, c.w.debitsAcked(&debits))
+	res.Actual = fmt.Sprintf("%s = %s (%s since setup); %s: %s, %s", col, fmtRat(after), fmtSigned(ratSub(after, before.n)), c.op, countsText(debits.counts), c.w.debitsAcked(&debits))
 	res.Evidence = []string{
 		fmt.Sprintf("before the attack: %s=%s", before.col, fmtRat(before.n)),
 		fmt.Sprintf("after: %s=%s", col, fmtRat(after)),
-		fmt.Sprintf("%s: %s", c.op, debits.counts),
+		fmt.Sprintf("%s: %s", c.op, countsText(debits.counts)),
 	}
 	if problem, anomaly, fix := c.judge(before.n, after, col, &debits); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += ": " + problem
-		res.explainNumber(env, c.w, c.op, nil, debits.counts.ok, "", col, before.n, after, c.w.ackedWords(&debits, "debit", "debits"), problem)
+		res.explainNumber(env, c.w, c.op, nil, debits.counts.OK, "", col, before.n, after, c.w.ackedWords(&debits, "debit", "debits"), problem)
 	} else if debits.lost > 0 {
 		res.Verdict = Unknown
 		res.Actual += "; " + debits.openBound(c.valueFrom)
@@ -191,6 +191,6 @@ func (c *boundedDebitsChecker) judge(before, after *big.Rat, col string, debits 
 // debitsAcked reads "23 debits acknowledged (23 units of stock)": the
 // acknowledged debits counted as requests, then as the units they took.
 func (w words) debitsAcked(e *effect) string {
-	n := e.counts.ok
+	n := e.counts.OK
 	return fmt.Sprintf("%d %s acknowledged (%s)", n, plural(n, "debit", "debits"), w.units(fmtRat(e.ok), "units"))
 }

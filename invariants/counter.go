@@ -63,7 +63,7 @@ func newCounter(inv profiles.Invariant, f *counterFields) (Checker, error) {
 			func(before, after *big.Rat, _ string, eff *effect) (string, string, string, string) {
 				delta := ratSub(after, before)
 				problem, anomaly, fix := eff.judgeCounter(delta)
-				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, eff.counts, problem), problem, anomaly, fix
+				return fmt.Sprintf("after − before = %s (%s − %s), %s: %s; %s", fmtSigned(delta), fmtRat(after), fmtRat(before), eff.op, countsText(eff.counts), problem), problem, anomaly, fix
 			})
 	}
 	return &counterChecker{name: checkName(inv, counterCheck), query: inv.Query, op: inv.Op, step: step, valueFrom: f.ValueFrom, w: wordsOf(inv)}, nil
@@ -102,16 +102,16 @@ func (c *counterChecker) Check(ctx context.Context, env *Env) Result {
 		return res.errorf(start, "query: %v", err)
 	}
 	delta := ratSub(after, before.n)
-	res.Actual = fmt.Sprintf("after − before = %s (%s − %s); %s: %s", fmtSigned(delta), fmtRat(after), fmtRat(before.n), c.op, eff.counts)
+	res.Actual = fmt.Sprintf("after − before = %s (%s − %s); %s: %s", fmtSigned(delta), fmtRat(after), fmtRat(before.n), c.op, countsText(eff.counts))
 	res.Evidence = []string{
 		fmt.Sprintf("before the attack: %s=%s", before.col, fmtRat(before.n)),
 		fmt.Sprintf("after: %s=%s", col, fmtRat(after)),
-		fmt.Sprintf("%s: %s", c.op, eff.counts),
+		fmt.Sprintf("%s: %s", c.op, countsText(eff.counts)),
 	}
 	if problem, anomaly, fix := eff.judgeCounter(delta); problem != "" {
 		res.Verdict, res.Anomaly, res.Fix = Fail, anomaly, fix
 		res.Actual += "; " + problem
-		res.explainNumber(env, c.w, c.op, nil, eff.counts.ok, "", col, before.n, after, c.w.ackedWords(&eff, "increment", "increments"), problem)
+		res.explainNumber(env, c.w, c.op, nil, eff.counts.OK, "", col, before.n, after, c.w.ackedWords(&eff, "increment", "increments"), problem)
 	} else if eff.lost > 0 {
 		res.Verdict = Unknown
 		res.Actual += "; " + eff.openBound(c.valueFrom)

@@ -76,10 +76,10 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 	type keyOps struct {
 		ok     []*history.Op
 		all    []*history.Op // every op, kept only up to MaxOps
-		counts outcomeCounts
+		counts history.Counts
 	}
 	keys := map[string]*keyOps{}
-	var all outcomeCounts
+	var all history.Counts
 	// unplaced counts unknown ops whose key (group, a capture) was lost
 	// with their response: each may have been the winner of one key.
 	unplaced := 0
@@ -88,7 +88,7 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 		if !found {
 			if o.Outcome != history.OK {
 				// A rejected or lost request may carry no capture to group by.
-				all.add(o.Outcome)
+				all.Add(o.Outcome)
 				if o.Outcome == history.Unknown {
 					unplaced++
 				}
@@ -101,8 +101,8 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 			ko = &keyOps{}
 			keys[k] = ko
 		}
-		ko.counts.add(o.Outcome)
-		all.add(o.Outcome)
+		ko.counts.Add(o.Outcome)
+		all.Add(o.Outcome)
 		if len(ko.all) < MaxOps {
 			ko.all = append(ko.all, o)
 		}
@@ -155,15 +155,15 @@ func (c *exactlyOneChecker) Check(ctx context.Context, env *Env) Result {
 			dups = append(dups, violation{k, fmt.Sprintf("%s%d ok — %s", keyPrefix(k), len(ko.ok), fmtOps(ko.ok, 4)), len(ko.ok) - 1, why, ko.ok[:2], "winner"})
 			extra += len(ko.ok) - 1
 		}
-		if c.require && len(ko.ok) == 0 && ko.counts.unknown == 0 {
-			why := fmt.Sprintf("Let %d requests of %s (%s) run, none of them unknown; Then every one was rejected where one must succeed.", ko.counts.total(), c.w.of(k), opIDs(ko.all))
-			none = append(none, violation{key: k, line: fmt.Sprintf("%snone of %d requests succeeded (%s)", keyPrefix(k), ko.counts.total(), ko.counts), why: why, ops: ko.all, role: "rejected"})
+		if c.require && len(ko.ok) == 0 && ko.counts.Unknown == 0 {
+			why := fmt.Sprintf("Let %d requests of %s (%s) run, none of them unknown; Then every one was rejected where one must succeed.", ko.counts.Total(), c.w.of(k), opIDs(ko.all))
+			none = append(none, violation{key: k, line: fmt.Sprintf("%snone of %d requests succeeded (%s)", keyPrefix(k), ko.counts.Total(), countsText(ko.counts)), why: why, ops: ko.all, role: "rejected"})
 		}
 	}
 	if len(none) <= unplaced {
 		none = nil // each may have been won by an unknown op that lost its key
 	}
-	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), countsText(all))
 	if c.require && unplaced > 0 {
 		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have won one key", unplaced, plural(unplaced, "request", "requests"), c.group)
 	}

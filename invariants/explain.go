@@ -288,7 +288,7 @@ func (w words) explainNumber(key, col string, before, after *big.Rat, acked stri
 // ackedWords words the acknowledged ops of an effect: "1000 increments
 // (incr)", "23 debits (buy, 23 units of stock)".
 func (w words) ackedWords(e *effect, one, many string) string {
-	n := e.counts.ok
+	n := e.counts.OK
 	if w.unit == "" && e.step != nil && e.step.Cmp(big.NewRat(1, 1)) == 0 {
 		return fmt.Sprintf("%d %s (%s)", n, plural(n, one, many), e.op)
 	}

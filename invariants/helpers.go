@@ -159,25 +159,9 @@ func smallInt(v any) (int64, bool) {
 	return 0, false
 }
 
-// outcomeCounts counts ops by outcome.
-type outcomeCounts struct{ ok, fail, unknown int }
-
-func (c *outcomeCounts) add(o history.Outcome) {
-	switch o {
-	case history.OK:
-		c.ok++
-	case history.Fail:
-		c.fail++
-	default:
-		c.unknown++
-	}
-}
-
-func (c outcomeCounts) total() int { return c.ok + c.fail + c.unknown }
-
-// String reads "1000 ok, 12 fail, 3 unknown".
-func (c outcomeCounts) String() string {
-	return fmt.Sprintf("%d ok, %d fail, %d unknown", c.ok, c.fail, c.unknown)
+// countsText reads "1000 ok, 12 fail, 3 unknown".
+func countsText(c history.Counts) string {
+	return fmt.Sprintf("%d ok, %d fail, %d unknown", c.OK, c.Fail, c.Unknown)
 }
 
 // opValue is the value named name of op: a value rendered into the request
@@ -514,7 +498,7 @@ func (e *effect) judgeCounter(delta *big.Rat) (problem, anomaly, fix string) {
 // their amount, unknown ops their amount or nothing, fail ops nothing.
 type effect struct {
 	op     string
-	counts outcomeCounts
+	counts history.Counts
 	// step is the amount of every op, or nil when each op carries its own
 	// (value_from).
 	step *big.Rat
@@ -535,7 +519,7 @@ func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, err
 			return effect{op: op, ok: new(big.Rat), lo: new(big.Rat), hi: new(big.Rat)}, fmt.Errorf("no history tally to count operation %q", op)
 		}
 		c := env.Tally.Of(op)
-		return stepEffect(op, outcomeCounts{c.OK, c.Fail, c.Unknown}, step), nil
+		return stepEffect(op, c, step), nil
 	}
 	// Each op's amount goes into ok, lo and hi as it streams past: nothing
 	// is kept per op, so a million-op history takes a fraction of a second.
@@ -546,10 +530,10 @@ func opEffect(env *Env, op string, step *big.Rat, valueFrom string) (effect, err
 
 // stepEffect is the effect of ops that each add step: ok ones certainly,
 // unknown ones perhaps.
-func stepEffect(op string, counts outcomeCounts, step *big.Rat) effect {
+func stepEffect(op string, counts history.Counts, step *big.Rat) effect {
 	e := effect{op: op, counts: counts, step: step}
-	e.ok = ratMul(step, counts.ok)
-	unk := ratMul(step, counts.unknown)
+	e.ok = ratMul(step, counts.OK)
+	unk := ratMul(step, counts.Unknown)
 	e.lo, e.hi = new(big.Rat).Set(e.ok), new(big.Rat).Set(e.ok)
 	if step.Sign() < 0 {
 		e.lo.Add(e.lo, unk)
@@ -562,7 +546,7 @@ func stepEffect(op string, counts outcomeCounts, step *big.Rat) effect {
 // effectSums adds up, op by op, the amounts named value_from of ops that
 // each carry their own.
 type effectSums struct {
-	counts              outcomeCounts
+	counts              history.Counts
 	okSum, loSum, hiSum exactSum
 	lost                int // unknown ops without their amount
 }
@@ -570,7 +554,7 @@ type effectSums struct {
 // add counts o and adds its amount, named valueFrom, to the sums it may
 // have gone into.
 func (s *effectSums) add(o *history.Op, op, valueFrom string) error {
-	s.counts.add(o.Outcome)
+	s.counts.Add(o.Outcome)
 	if o.Outcome == history.Fail {
 		return nil
 	}
@@ -615,7 +599,7 @@ func (s *effectSums) effect(op string) effect {
 // expected says in words what the bound is.
 func (e effect) expected(what, unit string) string {
 	if e.lo.Cmp(e.hi) == 0 {
-		return fmt.Sprintf("%s = %s: every acknowledged %s applied exactly once (%s: %s)", what, fmtSigned(e.lo), unit, e.op, e.counts)
+		return fmt.Sprintf("%s = %s: every acknowledged %s applied exactly once (%s: %s)", what, fmtSigned(e.lo), unit, e.op, countsText(e.counts))
 	}
 	return fmt.Sprintf("%s between %s and %s: every acknowledged %s applied once, each unknown one at most once", what, fmtSigned(e.lo), fmtSigned(e.hi), unit)
 }

@@ -162,9 +162,9 @@ func readKeyedNumbers(ctx context.Context, db database.DB, q string) (keyedNumbe
 // did together, and every key's bound is widened by it (nil when there is
 // none).
 func (c *perKeyChecker) opEffectByKey(env *Env) (effs map[string]*effect, loose *effect, err error) {
-	counts := map[string]*outcomeCounts{}
+	counts := map[string]*history.Counts{}
 	sums := map[string]*effectSums{}
-	var looseCounts outcomeCounts
+	var looseCounts history.Counts
 	var looseSums effectSums
 	err = eachOp(env, true, func(o *history.Op) error {
 		k, ok := groupKey(o, c.group)
@@ -173,7 +173,7 @@ func (c *perKeyChecker) opEffectByKey(env *Env) (effs map[string]*effect, loose 
 			return nil
 		case !ok && o.Outcome == history.Unknown:
 			if c.valueFrom == "" {
-				looseCounts.add(o.Outcome)
+				looseCounts.Add(o.Outcome)
 				return nil
 			}
 			return looseSums.add(o, c.op, c.valueFrom)
@@ -185,10 +185,10 @@ func (c *perKeyChecker) opEffectByKey(env *Env) (effs map[string]*effect, loose 
 		if c.valueFrom == "" {
 			n := counts[k]
 			if n == nil {
-				n = &outcomeCounts{}
+				n = &history.Counts{}
 				counts[k] = n
 			}
-			n.add(o.Outcome)
+			n.Add(o.Outcome)
 			return nil
 		}
 		s := sums[k]
@@ -201,10 +201,10 @@ func (c *perKeyChecker) opEffectByKey(env *Env) (effs map[string]*effect, loose 
 	if err != nil {
 		return nil, nil, err
 	}
-	if looseCounts.unknown > 0 {
+	if looseCounts.Unknown > 0 {
 		e := stepEffect(c.op, looseCounts, c.amount)
 		loose = &e
-	} else if looseSums.counts.unknown > 0 {
+	} else if looseSums.counts.Unknown > 0 {
 		e := looseSums.effect(c.op)
 		loose = &e
 	}
@@ -237,16 +237,16 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 	}
 	var effs map[string]*effect
 	var loose *effect
-	var all outcomeCounts
+	var all history.Counts
 	if c.op != "" {
 		if effs, loose, err = c.opEffectByKey(env); err != nil {
 			return res.errorf(start, "%v", err)
 		}
 		for _, e := range effs {
-			all.ok, all.fail, all.unknown = all.ok+e.counts.ok, all.fail+e.counts.fail, all.unknown+e.counts.unknown
+			all.OK, all.Fail, all.Unknown = all.OK+e.counts.OK, all.Fail+e.counts.Fail, all.Unknown+e.counts.Unknown
 		}
 		if loose != nil {
-			all.unknown += loose.counts.unknown
+			all.Unknown += loose.counts.Unknown
 		}
 	}
 	after, err := readKeyedNumbers(ctx, env.DB, c.query)
@@ -278,7 +278,7 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 	for _, k := range keys {
 		eff := effs[k]
 		if c.op != "" && eff == nil {
-			e := stepEffect(c.op, outcomeCounts{}, new(big.Rat))
+			e := stepEffect(c.op, history.Counts{}, new(big.Rat))
 			eff = &e
 		}
 		if loose != nil {
@@ -292,7 +292,7 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 		b, hadBefore := before.n[k]
 		a, hasAfter := after.n[k]
 		if !hadBefore || !hasAfter {
-			if c.op != "" && eff.counts.ok+eff.counts.unknown == 0 {
+			if c.op != "" && eff.counts.OK+eff.counts.Unknown == 0 {
 				continue // no row to judge and nothing that may have written one
 			}
 			when := "after"
@@ -304,7 +304,7 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 			}
 			what := ""
 			if eff != nil {
-				what = fmt.Sprintf(" (%s: %s)", c.op, eff.counts)
+				what = fmt.Sprintf(" (%s: %s)", c.op, countsText(eff.counts))
 			}
 			unchecked = append(unchecked, fmt.Sprintf("key %s: no row %s the attack%s", formatValue(k), when, what))
 			continue
@@ -329,10 +329,10 @@ func (c *perKeyChecker) Check(ctx context.Context, env *Env) Result {
 
 	res.Actual = fmt.Sprintf("%d %s checked", checked, plural(checked, "key", "keys"))
 	if c.op != "" {
-		res.Actual += fmt.Sprintf("; %s: %s", c.op, all)
+		res.Actual += fmt.Sprintf("; %s: %s", c.op, countsText(all))
 	}
 	if loose != nil {
-		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have acted on any key", loose.counts.unknown, plural(loose.counts.unknown, "request", "requests"), c.group)
+		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have acted on any key", loose.counts.Unknown, plural(loose.counts.Unknown, "request", "requests"), c.group)
 	}
 	switch {
 	case len(failed) > 0:
@@ -411,7 +411,7 @@ func (c *perKeyChecker) explain(env *Env, res *Result, col string, f *keyFailure
 	}
 	known := -1
 	if f.eff != nil {
-		known = f.eff.counts.ok
+		known = f.eff.counts.OK
 	}
 	acked := ""
 	if f.eff != nil && c.one != "" {

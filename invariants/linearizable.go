@@ -260,7 +260,7 @@ func (c *linearizableChecker) Check(ctx context.Context, env *Env) Result {
 	if err != nil {
 		return res.errorf(start, "%v", err)
 	}
-	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "op", "ops"), all)
+	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "op", "ops"), countsText(all))
 
 	deadline := start.Add(c.timeout)
 	results := checkKeys(keys, deadline)
@@ -314,13 +314,13 @@ func (c *linearizableChecker) Check(ctx context.Context, env *Env) Result {
 }
 
 // build turns the history into porcupine operations per key.
-func (c *linearizableChecker) build(ops []*history.Op, initial map[string]any) ([]*keyHistory, outcomeCounts, error) {
-	var all outcomeCounts
+func (c *linearizableChecker) build(ops []*history.Op, initial map[string]any) ([]*keyHistory, history.Counts, error) {
+	var all history.Counts
 	byKey := map[string]*keyHistory{}
 	var order []*keyHistory
 	var first, end int64
 	for _, o := range ops {
-		all.add(o.Outcome)
+		all.Add(o.Outcome)
 		if t := o.Invoke.UnixNano(); first == 0 || t < first {
 			first = t
 		}

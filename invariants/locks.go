@@ -125,12 +125,12 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 	holds := map[string][]hold{}
 	windows := map[string][]window{}
 	rejects := map[string][]*history.Op{}
-	var all outcomeCounts
+	var all history.Counts
 	// unplaced are the windows of unknown ops whose lock name (group, a
 	// capture) was lost with their response: they may hold any lock.
 	var unplaced []window
 	for _, o := range ops {
-		all.add(o.Outcome)
+		all.Add(o.Outcome)
 		k, found := groupKey(o, c.group)
 		if !found {
 			if o.Outcome == history.Unknown {
@@ -268,7 +268,7 @@ func (c *locksChecker) Check(ctx context.Context, env *Env) Result {
 		}
 	}
 	nLocks := len(windows) + len(rejectsOnly(rejects, windows))
-	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", nLocks, plural(nLocks, "lock", locksCheck), len(ops), plural(len(ops), "request", "requests"), all)
+	res.Actual = fmt.Sprintf("%d %s, %d %s (%s)", nLocks, plural(nLocks, "lock", locksCheck), len(ops), plural(len(ops), "request", "requests"), countsText(all))
 	if n := len(unplaced); n > 0 {
 		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have held any lock", n, plural(n, "request", "requests"), c.group)
 	}

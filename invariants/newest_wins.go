@@ -104,14 +104,14 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 		blind int
 	}
 	keys := map[string]*keyJobs{}
-	var all outcomeCounts
+	var all history.Counts
 	// unplaced counts unknown ops whose key nobody saw: any key may hold
 	// what they wrote. An unknown op may explain a newer stored value,
 	// never an older one, so the stale check stands; only "a value no
 	// request wrote" is left undecided where they may have written it.
 	unplaced, blind := 0, 0
 	for _, o := range ops {
-		all.add(o.Outcome)
+		all.Add(o.Outcome)
 		if o.Outcome == history.Fail {
 			continue
 		}
@@ -229,7 +229,7 @@ func (c *newestWinsChecker) Check(ctx context.Context, env *Env) Result {
 		}
 	}
 	res.Actual = fmt.Sprintf("%d %s stored, %d %s written by %d %s (%s)", len(after), plural(len(after), "key", "keys"),
-		len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+		len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), countsText(all))
 	if n := blind + unplaced; n > 0 {
 		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): they may explain a newer stored value, never an older one",
 			n, plural(n, "request", "requests"), c.versionFrom)

@@ -93,19 +93,19 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 		return res.errorf(start, "the history has no %q ops: nothing to check", c.op)
 	}
 	type keyWrites struct {
-		counts outcomeCounts
+		counts history.Counts
 		ok     []*history.Op
 		// mayHave are the ok and unknown writes, up to MaxOps.
 		mayHave []*history.Op
 		bases   map[string][]*history.Op // base version → ok writes
 	}
 	keys := map[string]*keyWrites{}
-	var all outcomeCounts
+	var all history.Counts
 	// unplaced counts unknown writes whose key was lost with their response
 	// (group names a capture): each may have bumped any key once.
 	unplaced := 0
 	for _, o := range ops {
-		all.add(o.Outcome)
+		all.Add(o.Outcome)
 		k, found := groupKey(o, c.group)
 		if !found {
 			switch o.Outcome {
@@ -122,7 +122,7 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 			kw = &keyWrites{bases: map[string][]*history.Op{}}
 			keys[k] = kw
 		}
-		kw.counts.add(o.Outcome)
+		kw.counts.Add(o.Outcome)
 		if o.Outcome != history.Fail && len(kw.mayHave) < MaxOps {
 			kw.mayHave = append(kw.mayHave, o)
 		}
@@ -172,7 +172,7 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 		b, hadBefore := before[k]
 		a, hasAfter := after[k]
 		if !hadBefore || !hasAfter {
-			if kw.counts.ok+kw.counts.unknown == 0 {
+			if kw.counts.OK+kw.counts.Unknown == 0 {
 				continue
 			}
 			when := "before"
@@ -190,7 +190,7 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 			return res.errorf(start, "key %s: the version after the attack %v", formatValue(k), err)
 		}
 		delta := ratSub(av, bv)
-		okN, unkN := kw.counts.ok, kw.counts.unknown
+		okN, unkN := kw.counts.OK, kw.counts.Unknown
 		switch {
 		case delta.Cmp(ratMul(ratOf(1), okN)) < 0:
 			byInvoke(kw.ok)
@@ -222,7 +222,7 @@ func (c *noLostUpdateChecker) Check(ctx context.Context, env *Env) Result {
 			}
 		}
 	}
-	res.Actual = fmt.Sprintf("%d %s written by %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), all)
+	res.Actual = fmt.Sprintf("%d %s written by %d %s (%s)", len(keys), plural(len(keys), "key", "keys"), len(ops), plural(len(ops), "request", "requests"), countsText(all))
 	if unplaced > 0 {
 		res.Actual += fmt.Sprintf("; %d unknown %s carried no %s (response cut): each may have bumped any key once", unplaced, plural(unplaced, "write", "writes"), c.group)
 	}

@@ -7,7 +7,8 @@ import (
 
 // TestDatabaseFieldsFromDrivers: database.* fields are checked by the
 // named driver (DSN required or not for the target kind) and by its
-// features (the demo runs on it; collide can start it in a container),
+// features (the demo runs on it or keeps its locks in it; collide can
+// start it in a container),
 // with the lists of drivers taken from the registry.
 func TestDatabaseFieldsFromDrivers(t *testing.T) {
 	const ops = `operations:
@@ -18,8 +19,9 @@ invariants:
 	for _, tc := range []struct {
 		name, target, database, want string
 	}{
-		{name: "redis on the demo", target: `{demo: {mode: racy}}`, database: `{driver: redis, dsn: "redis://127.0.0.1:6379/0"}`,
-			want: "database.driver: the demo service runs on postgres, sqlite or mysql, not redis"},
+		{name: "redis as the demo's lock store", target: `{demo: {mode: racy}}`, database: `{driver: redis, dsn: "redis://127.0.0.1:6379/0"}`},
+		{name: "redis as the demo's lock store twice", target: `{demo: {mode: racy, redis: "redis://127.0.0.1:6379/1"}}`, database: `{driver: redis, dsn: "redis://127.0.0.1:6379/0"}`,
+			want: "target.demo.redis: not with driver redis: database.dsn is the demo's lock store already"},
 		{name: "redis without dsn", target: `{command: {run: [./svc]}}`, database: `{driver: redis}`,
 			want: "database.dsn: required for driver redis"},
 		{name: "mysql without dsn", target: `{command: {run: [./svc]}}`, database: `{driver: mysql}`,

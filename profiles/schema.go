@@ -111,7 +111,9 @@ type DemoTarget struct {
 	Slowdown float64 `yaml:"slowdown" json:"slowdown,omitempty"`
 	// Redis is the Redis URL the demo's locks endpoint uses (e.g.
 	// redis://127.0.0.1:6379/0); ${ENV} is expanded. Without it locks use
-	// PostgreSQL advisory locks or, on SQLite, a lease table.
+	// PostgreSQL advisory locks, MariaDB's GET_LOCK or, on SQLite, a lease
+	// table. Leave it unset when database.driver is redis: database.dsn is
+	// then the lock store, reached through the database link.
 	Redis string `yaml:"redis" json:"redis,omitempty"`
 }
 

@@ -212,9 +212,16 @@ func (v *validator) database() {
 	for _, pr := range drv.Check(database.Setting{DSN: d.DSN, Container: d.Container != nil, Target: target}) {
 		v.errf(pr.Field, "%s", pr.Msg)
 	}
-	if v.p.Target.Demo != nil && !drv.Features().Demo {
-		demo := database.NamesWhere(func(d database.Driver) bool { return d.Features().Demo })
-		v.errf("database.driver", "the demo service runs on %s, not %s", database.Join(demo), d.Driver)
+	if dm := v.p.Target.Demo; dm != nil {
+		f := drv.Features()
+		switch {
+		case !f.Demo && !f.LockStore:
+			demo := database.NamesWhere(func(d database.Driver) bool { return d.Features().Demo })
+			store := database.NamesWhere(func(d database.Driver) bool { return d.Features().LockStore && !d.Features().Demo })
+			v.errf("database.driver", "the demo service runs on %s (or keeps its locks in %s), not %s", database.Join(demo), database.Join(store), d.Driver)
+		case !f.Demo && dm.Redis != "":
+			v.errf("target.demo.redis", "not with driver %s: database.dsn is the demo's lock store already", d.Driver)
+		}
 	}
 	v.databaseContainer(drv)
 }

@@ -21,6 +21,9 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/database/mysql"
+	"github.com/collide-dev/collide/database/sqlite"
 	"github.com/collide-dev/collide/harness"
 	"github.com/collide-dev/collide/invariants"
 	"github.com/collide-dev/collide/profiles"
@@ -51,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.n, "n", 20, "runs per profile and mode")
-	fs.StringVar(&o.db, "db", "sqlite", "database of the demo: sqlite, postgres or mysql (MariaDB; mariadb is the same)")
+	fs.StringVar(&o.db, "db", sqlite.Name, "database of the demo: sqlite, postgres or mysql (MariaDB; mariadb is the same)")
 	fs.StringVar(&o.dsn, "dsn", "", "server for -db postgres (default $COLLIDE_TEST_PG_DSN or "+defaultPG+
 		") or -db mysql (default $COLLIDE_TEST_MYSQL_DSN or "+defaultMySQL+"); a private database is created on it")
 	fs.StringVar(&o.redis, "redis", "", "Redis URL for the demo's locks (target.demo.redis), e.g. redis://127.0.0.1:6379/0")
@@ -63,9 +66,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if o.db == "mariadb" {
-		o.db = "mysql"
+		o.db = mysql.Name
 	}
-	if o.n < 1 || (o.db != "sqlite" && o.db != "postgres" && o.db != "mysql") || fs.NArg() > 0 {
+	drv, err := database.Lookup(o.db)
+	if o.n < 1 || err != nil || !drv.Features().Demo || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "detect: want -n ≥ 1, -db sqlite, postgres or mysql, and no arguments")
 		return 2
 	}
@@ -96,9 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		out = tmp
 	}
 	var dbSets []string
-	if o.db != "sqlite" {
+	if !drv.Features().InProcess {
 		private := privateDatabase
-		if o.db == "mysql" {
+		if o.db == mysql.Name {
 			private = privateMySQLDatabase
 		}
 		dsn, drop, err := private(ctx, o.dsn)

@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/go-sql-driver/mysql" // the "mysql" database/sql driver
+	"github.com/go-sql-driver/mysql"
 )
 
 // defaultMySQL is the local MariaDB test server
@@ -30,7 +30,11 @@ func privateMySQLDatabase(ctx context.Context, admin string) (string, func(), er
 	if err != nil {
 		return "", nil, fmt.Errorf("-dsn: %w", err)
 	}
-	db, err := sql.Open("mysql", admin)
+	var db *sql.DB
+	connector, err := mysql.NewConnector(cfg)
+	if err == nil {
+		db = sql.OpenDB(connector)
+	}
 	if err != nil {
 		return "", nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/collide-dev/collide/database/sqlite"
 	"github.com/collide-dev/collide/demo"
 	"github.com/collide-dev/collide/harness"
 	"github.com/collide-dev/collide/stacks"
@@ -43,7 +44,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.cfg.Mode, "mode", "racy", "racy or safe")
-	fs.StringVar(&o.cfg.Driver, "db", "sqlite", "sqlite, postgres or mysql (MariaDB or MySQL)")
+	fs.StringVar(&o.cfg.Driver, "db", sqlite.Name, "sqlite, postgres or mysql (MariaDB or MySQL)")
 	fs.StringVar(&o.cfg.DSN, "dsn", "collide-demo.db", "database file (sqlite) or DSN (postgres: postgres://…; mysql: user:pass@tcp(127.0.0.1:3306)/db or mysql://user:pass@127.0.0.1:3306/db)")
 	fs.DurationVar(&o.cfg.Think, "think", 0, "artificial work time between a handler's read and write (0: none; the races are real without it)")
 	fs.Float64Var(&o.cfg.Slowdown, "slowdown", 0, "hold every response back this fraction of its handling time, e.g. 0.3: a 30% slower service (for testing regression gates)")

@@ -30,10 +30,10 @@ func (Driver) Name() string { return Name }
 func (Driver) DefaultPort() int { return DefaultPort }
 
 // Features: commands, not SQL, with $1, $2 … replaced within words; the
-// demo does not keep its data in Redis and collide starts no Redis
-// container.
+// demo does not keep its tables in Redis but can keep its locks there
+// (LockStore), and collide starts no Redis container.
 func (Driver) Features() database.Features {
-	return database.Features{Syntax: database.Syntax{Numbered: true}, Rank: 4}
+	return database.Features{LockStore: true, Syntax: database.Syntax{Numbered: true}, Rank: 4}
 }
 
 // Check requires a DSN (a container, which this driver cannot have, is

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql" // registers the "mysql" database/sql driver
+	"github.com/go-sql-driver/mysql"
 )
 
 // EnvDSN is the environment variable naming the admin DSN of the test
@@ -39,7 +39,11 @@ func New(t testing.TB) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	db, err := sql.Open("mysql", admin)
+	var db *sql.DB
+	connector, err := mysql.NewConnector(cfg)
+	if err == nil {
+		db = sql.OpenDB(connector)
+	}
 	if err == nil {
 		err = db.PingContext(ctx)
 	}

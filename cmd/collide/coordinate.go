@@ -206,6 +206,10 @@ func coordinateWait(ctx context.Context, o coordinateOptions, stdout, stderr io.
 	return 0
 }
 
+// joinDispatch runs a joined shard's command line instead of dispatch
+// when set: tests set it.
+var joinDispatch func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
 // joinRunArgs is the run command line of a joined shard: the user's run
 // arguments with the shard, start and clock flags and the run folder
 // added. offset is the coordinator's clock minus the local one; startAt is
@@ -244,7 +248,11 @@ func coordinateJoin(ctx context.Context, o coordinateOptions, runArgs []string, 
 	}
 	fmt.Fprintf(stdout, "shard %d/%d of run group %s starts at %s (coordinator clock; local offset %s ± %s)\n",
 		o.shard, st.Shards, group, startAt.UTC().Format(time.RFC3339Nano), offset, bound)
-	code := dispatch(ctx, joinRunArgs(runArgs, o.shard, st.Shards, startAt, offset, bound, group, o.out), stdout, stderr)
+	run := joinDispatch
+	if run == nil {
+		run = dispatch
+	}
+	code := run(ctx, joinRunArgs(runArgs, o.shard, st.Shards, startAt, offset, bound, group, o.out), stdout, stderr)
 	if _, err := os.Stat(o.out); err != nil {
 		fmt.Fprintf(stderr, "collide coordinate: the run (exit %d) left no folder %s to upload\n", code, o.out)
 		if isVerdict(code) {

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +151,100 @@ func TestJoinRunArgs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
+}
+
+// TestCoordinateJoin takes two shards through -join against a real
+// coordinator; the run itself is replaced by one that checks its command
+// line and writes a run folder.
+func TestCoordinateJoin(t *testing.T) {
+	addr := freeAddr(t)
+	results := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	served := make(chan int, 1)
+	go func() {
+		served <- dispatch(ctx, []string{"coordinate", "-listen", addr, "-shards", "2", "-start-delay", "2s", "-results", results, "-run-group", "g7", "-exit-when-done"}, &bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	c := &coordinate.Client{URL: "http://" + addr}
+	for range 100 { // until it listens
+		if _, err := c.Status(ctx); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var got [][]string
+	old := joinDispatch
+	t.Cleanup(func() { joinDispatch = old })
+	joinDispatch = func(_ context.Context, args []string, _, _ io.Writer) int {
+		got = append(got, args)
+		out, _ := flagArg(args, "--out")
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Error(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, "result.json"), []byte(`{"args":"`+strings.Join(args, " ")+`"}`), 0o644); err != nil {
+			t.Error(err)
+		}
+		return 1 // an invariant failed: still a verdict, so the shard exits 0
+	}
+	for shard := range 2 {
+		var out, errOut bytes.Buffer
+		code := dispatch(ctx, []string{"coordinate", "-join", c.URL, "-shard", strconv.Itoa(shard), "-out", filepath.Join(t.TempDir(), "run"), "--", "run", "profile.yaml", "-allow-remote"}, &out, &errOut)
+		if code != 0 {
+			t.Fatalf("join shard %d: exit %d: %s", shard, code, errOut.String())
+		}
+		if !strings.Contains(out.String(), "uploaded") {
+			t.Fatalf("join stdout %q", out.String())
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("runs %q", got)
+	}
+	starts := map[string]bool{}
+	for i, args := range got {
+		if shard, _ := flagArg(args, "--shard"); shard != strconv.Itoa(i)+"/2" {
+			t.Fatalf("run %d --shard %q", i, shard)
+		}
+		if g, _ := flagArg(args, "--run-group"); g != "g7" {
+			t.Fatalf("run %d --run-group %q", i, g)
+		}
+		start, _ := flagArg(args, "--start-at")
+		starts[start] = true
+		if _, err := time.Parse(time.RFC3339Nano, start); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"--clock-offset", "--clock-bound"} {
+			v, _ := flagArg(args, f)
+			if _, err := time.ParseDuration(v); err != nil {
+				t.Fatalf("run %d %s %q: %v", i, f, v, err)
+			}
+		}
+		if args[0] != "run" || args[1] != "profile.yaml" || args[2] != "-allow-remote" {
+			t.Fatalf("run %d args %q: want the user's run arguments first", i, args)
+		}
+	}
+	if len(starts) != 1 {
+		t.Fatalf("start times %v: want one for both shards", starts)
+	}
+	select {
+	case code := <-served:
+		if code != 0 {
+			t.Fatalf("coordinator exit %d", code)
+		}
+	case <-ctx.Done():
+		t.Fatal("coordinator did not see both uploads")
+	}
+	for _, shard := range []string{"shard-0", "shard-1"} {
+		if _, err := os.Stat(filepath.Join(results, shard, "result.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// flagArg returns the value after name in args.
+func flagArg(args []string, name string) (string, bool) {
+	i := slices.Index(args, name)
+	if i < 0 || i+1 >= len(args) {
+		return "", false
+	}
+	return args[i+1], true
 }

@@ -228,7 +228,16 @@ func coordinateJoin(ctx context.Context, o coordinateOptions, runArgs []string, 
 	c := &coordinate.Client{URL: o.join}
 	tctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	// The shard pods may start before the coordinator answers: ask again
+	// each second until it does or -timeout ends.
 	st, err := c.Status(tctx)
+	for err != nil && tctx.Err() == nil {
+		select {
+		case <-tctx.Done():
+		case <-time.After(time.Second):
+			st, err = c.Status(tctx)
+		}
+	}
 	if err == nil && o.shard >= st.Shards {
 		fmt.Fprintf(stderr, "collide coordinate: -shard %d: the coordinator has %d shards (0 … %d)\n", o.shard, st.Shards, st.Shards-1)
 		return harness.ExitUsage

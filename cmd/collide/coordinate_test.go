@@ -248,3 +248,31 @@ func flagArg(args []string, name string) (string, bool) {
 	}
 	return args[i+1], true
 }
+
+func TestCoordinateJoinFailures(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go dispatch(ctx, []string{"coordinate", "-listen", addr, "-shards", "2", "-results", t.TempDir()}, &bytes.Buffer{}, &bytes.Buffer{})
+	old := joinDispatch
+	t.Cleanup(func() { joinDispatch = old })
+	joinDispatch = func(context.Context, []string, io.Writer, io.Writer) int { return 3 } // no folder written
+	for _, tc := range []struct {
+		name string
+		url  string
+		args []string
+		want int
+	}{
+		{"shard past N", "http://" + addr, []string{"-shard", "2"}, 2},
+		{"run left no folder", "http://" + addr, []string{"-shard", "0"}, 3},
+		{"coordinator never answers", "http://" + freeAddr(t), []string{"-shard", "0", "-timeout", "1500ms"}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"coordinate", "-join", tc.url, "-out", filepath.Join(t.TempDir(), "run")}, tc.args...)
+			var out, errOut bytes.Buffer
+			if code := dispatch(ctx, append(args, "--", "run", "p.yaml"), &out, &errOut); code != tc.want {
+				t.Fatalf("exit %d, want %d: %s", code, tc.want, errOut.String())
+			}
+		})
+	}
+}

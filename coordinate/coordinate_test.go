@@ -271,6 +271,7 @@ func TestNewServerChecksConfig(t *testing.T) {
 		cfg  Config
 	}{
 		{"no shards", Config{}},
+		{"too many shards", Config{Shards: MaxShards + 1}},
 		{"negative delay", Config{Shards: 1, StartDelay: -time.Second}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

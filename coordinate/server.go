@@ -23,13 +23,14 @@ import (
 const (
 	DefaultMaxUploadBytes = 512 << 20 // one shard's run folder, as a tar stream
 	DefaultMaxFiles       = 10000     // entries in one upload
+	MaxShards             = 10000     // shards of one run
 	maxNameBytes          = 256       // one path in an upload
 )
 
 // Config configures a Server.
 type Config struct {
-	// Shards is the number of shards of the run, N ≥ 1; shard indexes are
-	// 0 … N−1.
+	// Shards is the number of shards of the run, 1 ≤ N ≤ MaxShards; shard
+	// indexes are 0 … N−1.
 	Shards int
 	// StartDelay is how long after the first GET /start the run starts:
 	// long enough for every shard's pod to be scheduled and to ask.
@@ -90,8 +91,8 @@ type Server struct {
 
 // NewServer checks cfg and returns its Server.
 func NewServer(cfg Config) (*Server, error) {
-	if cfg.Shards < 1 {
-		return nil, fmt.Errorf("coordinate: shards must be at least 1, got %d", cfg.Shards)
+	if cfg.Shards < 1 || cfg.Shards > MaxShards {
+		return nil, fmt.Errorf("coordinate: shards must be 1 … %d, got %d", MaxShards, cfg.Shards)
 	}
 	if cfg.StartDelay < 0 {
 		return nil, fmt.Errorf("coordinate: start delay must not be negative, got %s", cfg.StartDelay)

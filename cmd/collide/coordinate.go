@@ -68,8 +68,8 @@ func (o *coordinateOptions) check(ctx context.Context, args []string) string {
 	if len(args) != 0 {
 		return fmt.Sprintf("takes no argument, got %q", args[0])
 	}
-	if o.shards < 1 {
-		return "-shards must be at least 1"
+	if o.shards < 1 || o.shards > coordinate.MaxShards {
+		return fmt.Sprintf("-shards must be 1 … %d", coordinate.MaxShards)
 	}
 	if o.startDelay < 0 {
 		return "-start-delay must not be negative"

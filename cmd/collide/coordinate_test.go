@@ -22,7 +22,8 @@ func TestCoordinateBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no shards", []string{"coordinate"}, "-shards must be at least 1"},
+		{"no shards", []string{"coordinate"}, "-shards must be 1 … 10000"},
+		{"too many shards", []string{"coordinate", "-shards", "10001"}, "-shards must be 1 … 10000"},
 		{"negative delay", []string{"coordinate", "-shards", "2", "-start-delay", "-1s"}, "-start-delay must not be negative"},
 		{"remote listen", []string{"coordinate", "-shards", "2", "-listen", "0.0.0.0:7070"}, "add -allow-remote"},
 		{"bad listen", []string{"coordinate", "-shards", "2", "-listen", "nope"}, "-listen \"nope\""},

@@ -6,10 +6,16 @@ export TESTCONTAINERS_RYUK_DISABLED ?= true
 PROFILE ?= counter
 ARGS ?=
 
-.PHONY: build run test doctest lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect bench-gate fuzz clean
+.PHONY: build image run test doctest lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect bench-gate fuzz clean
 
 build:
 	$(GO) build -o bin/collide ./cmd/collide
+
+# The collide image (FROM scratch + a static binary), built locally without a
+# registry; deploy/kubernetes runs it. IMAGE=collide:local unless set.
+IMAGE ?= collide:local
+image:
+	@GO=$(GO) ./deploy/image.sh $(IMAGE)
 
 run:
 	$(GO) run ./cmd/collide run $(ARGS) $(PROFILE)

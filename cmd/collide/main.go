@@ -43,6 +43,7 @@ func commands() []command {
 		{"compare", "compare runs side by side and flag regressions", cmdCompare},
 		{"history", "list the runs below a folder, oldest first", cmdHistory},
 		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean},
+		{"coordinate", "serve, wait for or join the coordinator of a sharded run", cmdCoordinate},
 		{"version", "print collide's version", cmdVersion},
 	}
 }

@@ -283,8 +283,8 @@ func TestShardedClockBound(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if res.Verdict == report.Fail {
-					t.Fatalf("false fail on the safe demo with the bound declared: %+v", res.Invariants)
+				if res.Verdict != report.Pass {
+					t.Fatalf("verdict %s on the safe demo with the bound declared (a false fail, or undecided): %+v", res.Verdict, res.Invariants)
 				}
 			})
 		}
@@ -298,6 +298,7 @@ func TestShardedClockBound(t *testing.T) {
 		if res.Verdict != report.Fail {
 			t.Fatalf("verdict %s: the ±50ms offset error with bound 0 should make the safe cache look stale", res.Verdict)
 		}
+		t.Logf("false fail, as expected without the bound: %s", res.Invariants[0].Actual)
 	})
 }
 

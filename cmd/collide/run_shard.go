@@ -67,10 +67,10 @@ func (f *shardFlags) resolve(now time.Time) (*harness.Shard, error) {
 	}
 	sh.Group, _ = orEnv(f.group, "COLLIDE_RUN_GROUP")
 	for _, d := range []struct {
-		name, val string
-		into      *time.Duration
-	}{{"clock-offset", f.clockOffset, &sh.ClockOffset}, {"clock-bound", f.clockBound, &sh.ClockBound}} {
-		v, env := orEnv(d.val, "COLLIDE_"+map[string]string{"clock-offset": "CLOCK_OFFSET", "clock-bound": "CLOCK_BOUND"}[d.name])
+		name, val, env string
+		into           *time.Duration
+	}{{"clock-offset", f.clockOffset, "COLLIDE_CLOCK_OFFSET", &sh.ClockOffset}, {"clock-bound", f.clockBound, "COLLIDE_CLOCK_BOUND", &sh.ClockBound}} {
+		v, env := orEnv(d.val, d.env)
 		if v == "" {
 			continue
 		}

@@ -31,6 +31,10 @@ type MergeOptions struct {
 	Partial bool
 	// AllowRemote permits a non-loopback database.
 	AllowRemote bool
+	// Overrides, when set, are the --set arguments the shards ran with,
+	// instead of the ones their results recorded (which are redacted: an
+	// override holding a secret no longer reproduces the profile's hash).
+	Overrides []string
 	// Version is collide's version, for the result.
 	Version string
 	// Log receives progress messages; nil discards them.
@@ -84,7 +88,7 @@ func Merge(ctx context.Context, o MergeOptions) (*report.Result, error) {
 	if byIndex[0] != nil {
 		src = byIndex[0]
 	}
-	p, err := loadShardProfile(src)
+	p, err := loadShardProfile(src, o.Overrides)
 	if err != nil {
 		return nil, err
 	}
@@ -206,18 +210,21 @@ func readShards(dirs []string) ([]*shardRun, error) {
 
 // loadShardProfile parses the shard's copy of the profile with its recorded
 // overrides and checks it is the profile the shards ran.
-func loadShardProfile(s *shardRun) (*profiles.Profile, error) {
+func loadShardProfile(s *shardRun, overrides []string) (*profiles.Profile, error) {
+	if overrides == nil {
+		overrides = s.res.Profile.Overrides
+	}
 	path := filepath.Join(s.dir, ProfileFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &ProfileError{fmt.Errorf("%s: %w (the shard was not run by collide run)", path, err)}
 	}
-	p, err := profiles.Parse(path, data, s.res.Profile.Overrides)
+	p, err := profiles.Parse(path, data, overrides)
 	if err != nil {
 		return nil, &ProfileError{err}
 	}
 	if p.Hash() != s.info.ProfileHash {
-		return nil, &ProfileError{fmt.Errorf("%s: with the recorded overrides its hash is %.12s, not the shards' %.12s (an override held a secret?)", path, p.Hash(), s.info.ProfileHash)}
+		return nil, &ProfileError{fmt.Errorf("%s: with the recorded overrides its hash is %.12s, not the shards' %.12s (an override held a secret? give the shards' -set again)", path, p.Hash(), s.info.ProfileHash)}
 	}
 	return p, nil
 }

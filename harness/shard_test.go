@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -333,5 +334,27 @@ func TestMergeRefuses(t *testing.T) {
 				t.Errorf("verdict %q, err %v", v, err)
 			}
 		})
+	}
+}
+
+func TestMergeWithTheShardsSecretOverrides(t *testing.T) {
+	sets := shardedDemo(t, "safe")
+	dsn := os.Getenv("COLLIDE_SHARD_TEST_DSN")
+	sets[3] = "database.dsn=" + dsn // a password in an override: recorded redacted
+	sets = append(sets, "operations[0].rate=10/s", "operations[0].duration=300ms")
+	dirs, _ := runShards(t, "counter", sets, []time.Duration{0}, 0)
+	_, err := Merge(context.Background(), MergeOptions{Dirs: dirs, OutDir: filepath.Join(t.TempDir(), "m")})
+	var pe *ProfileError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "-set") {
+		t.Fatalf("merge with redacted overrides: %v, want a usage error asking for -set", err)
+	}
+	res, err := Merge(context.Background(), MergeOptions{Dirs: dirs, Overrides: sets, OutDir: filepath.Join(t.TempDir(), "m")})
+	if err != nil || res.Verdict != report.Pass {
+		t.Fatalf("merge with the shards' overrides: %v, verdict %v", err, res)
+	}
+	for _, o := range res.Profile.Overrides {
+		if strings.Contains(o, "collide@") && strings.Contains(o, ":collide@") {
+			t.Errorf("override written with its password: %s", o)
+		}
 	}
 }

@@ -20,6 +20,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		out, format       string
 		partial, quiet    bool
 		allowRemote, wide bool
+		sets              multiFlag
 	)
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -27,6 +28,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&partial, "partial", false, "merge even with shards missing: marked partial, never a pass (a pass is inconclusive)")
 	fs.BoolVar(&allowRemote, "allow-remote", false, "allow a database outside loopback")
 	fs.StringVar(&format, "format", "table", "output: "+report.OrList(report.RunFormats.Names()))
+	fs.Var(&sets, "set", "the shards' -set overrides, when one held a secret (default: those their results recorded, redacted)")
 	fs.BoolVar(&quiet, "q", false, "no progress messages on stderr")
 	fs.BoolVar(&wide, "wide", false, wideUsage)
 	fs.Usage = func() {
@@ -52,7 +54,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if quiet {
 		log = io.Discard
 	}
-	res, err := harness.Merge(ctx, harness.MergeOptions{Dirs: fs.Args(), OutDir: out, Partial: partial, AllowRemote: allowRemote, Version: version, Log: log})
+	res, err := harness.Merge(ctx, harness.MergeOptions{Dirs: fs.Args(), OutDir: out, Partial: partial, Overrides: sets, AllowRemote: allowRemote, Version: version, Log: log})
 	if res != nil {
 		if ferr := write(stdout, res, report.FormatOptions{Width: tableWidth(wide, stdout)}); ferr != nil {
 			fmt.Fprintf(stderr, "collide: %s: %v\n", format, ferr)

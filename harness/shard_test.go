@@ -358,3 +358,19 @@ func TestMergeWithTheShardsSecretOverrides(t *testing.T) {
 		}
 	}
 }
+
+func TestShardZeroLateForItsStartIsAnError(t *testing.T) {
+	sets := append(shardedDemo(t, "safe"), "operations[0].rate=10/s", "operations[0].duration=300ms")
+	p, err := profiles.Load("counter", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A start that passed while setup ran: every shard but 0 may have
+	// attacked before setup reset the counter.
+	res, err := Run(context.Background(), Options{Profile: p, Overrides: sets, OutDir: t.TempDir(),
+		Shard: &Shard{Index: 0, Count: 2, StartAt: time.Now().Add(-time.Millisecond)}})
+	var ee *EnvError
+	if !errors.As(err, &ee) || res == nil || res.Verdict != report.Error || !strings.Contains(err.Error(), "start-at") {
+		t.Fatalf("err %v, result %+v: want an environment error asking for more time", err, res)
+	}
+}

@@ -148,12 +148,19 @@ func (d *recordingDB) Query(ctx context.Context, sql string, args ...any) (*data
 }
 
 func (d *recordingDB) Each(ctx context.Context, sql string, fn func(row []any) error, args ...any) ([]string, error) {
-	var kept [][]any
+	var kept [][]value // encoded at once: the driver reuses the row and its buffers
 	cols, err := d.DB.Each(ctx, sql, func(row []any) error {
-		kept = append(kept, append([]any(nil), row...))
+		vs := make([]value, len(row))
+		for i, v := range row {
+			vs[i] = encodeValue(v)
+		}
+		kept = append(kept, vs)
 		return fn(row)
 	}, args...)
-	d.record(sql, args, cols, kept, err)
+	d.record(sql, args, cols, nil, err)
+	d.mu.Lock()
+	d.reads[len(d.reads)-1].Rows = kept
+	d.mu.Unlock()
 	return cols, err
 }
 

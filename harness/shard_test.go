@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/collide-dev/collide/attacks"
+	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/demo"
 	"github.com/collide-dev/collide/history"
 	"github.com/collide-dev/collide/internal/testpg"
@@ -373,4 +374,68 @@ func TestShardZeroLateForItsStartIsAnError(t *testing.T) {
 	if !errors.As(err, &ee) || res == nil || res.Verdict != report.Error || !strings.Contains(err.Error(), "start-at") {
 		t.Fatalf("err %v, result %+v: want an environment error asking for more time", err, res)
 	}
+}
+
+func TestPreparedReadsReplayWithTheirTypes(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	rec := &recordingDB{DB: fakeDB{rows: [][]any{{int64(7), "a", []byte("b"), 1.5, true, nil, at}}}}
+	ctx := context.Background()
+	if _, err := rec.Query(ctx, "SELECT x", int64(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.Each(ctx, "SELECT y", func([]any) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), PreparedFile)
+	if err := writePrepared(path, &prepared{Reads: rec.reads}); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := readPrepared(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := &replayDB{reads: pre.Reads}
+	for _, tc := range []struct {
+		name string
+		read func() (*database.Rows, error)
+	}{
+		{"query", func() (*database.Rows, error) { return re.Query(ctx, "SELECT x", int64(1)) }},
+		{"each", func() (*database.Rows, error) {
+			out := &database.Rows{}
+			_, err := re.Each(ctx, "SELECT y", func(r []any) error { out.Values = append(out.Values, append([]any(nil), r...)); return nil })
+			return out, err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := tc.read()
+			if err != nil || len(rows.Values) != 1 {
+				t.Fatalf("%v, %v", rows, err)
+			}
+			got := rows.Values[0]
+			if got[0] != int64(7) || got[1] != "a" || string(got[2].([]byte)) != "b" || got[3] != 1.5 || got[4] != true || got[5] != nil || !got[6].(time.Time).Equal(at) {
+				t.Errorf("replayed %#v", got)
+			}
+		})
+	}
+	if _, err := re.Query(ctx, "SELECT x", int64(2)); err == nil {
+		t.Error("a read shard 0 never made was answered")
+	}
+}
+
+type fakeDB struct {
+	database.DB
+	rows [][]any
+}
+
+func (f fakeDB) Query(context.Context, string, ...any) (*database.Rows, error) {
+	return &database.Rows{Columns: []string{"a"}, Values: f.rows}, nil
+}
+
+func (f fakeDB) Each(_ context.Context, _ string, fn func([]any) error, _ ...any) ([]string, error) {
+	for _, r := range f.rows {
+		if err := fn(r); err != nil {
+			return nil, err
+		}
+	}
+	return []string{"a"}, nil
 }

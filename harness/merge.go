@@ -52,8 +52,8 @@ type shardRun struct {
 // shards of another group or profile, duplicates and a shard count that
 // differs (*ProfileError, exit 2, naming the file); a missing shard is an
 // *EnvError (exit 3, incomplete) unless o.Partial. It merges the histories
-// into OutDir/history.jsonl — op ids, logical ids and workers renumbered
-// n×N+i to stay unique, every op's times moved to the reference clock
+// into OutDir/history.jsonl — op ids renumbered 1, 2, … in invoke order
+// (logical ids follow), workers w×N+i, every op's times moved to the reference clock
 // (minus its shard's offset) and widened by its shard's bound (invoke −
 // bound, complete + bound) — and runs the profile's checkers once, on the
 // merged history and the database as it is now, with the state before the
@@ -229,11 +229,19 @@ func loadShardProfile(s *shardRun, overrides []string) (*profiles.Profile, error
 	return p, nil
 }
 
-// mergeHistories writes the shards' ops to path, ordered by invoke time on
-// the reference clock, and returns their tally.
+// mergeHistories writes the shards' ops to path in completion order on the
+// reference clock, as a run writes its history, and returns their tally.
+// Op ids are renumbered 1, 2, … in invoke order (on the reference clock),
+// so that they stay unique and increase in invoke order per operation;
+// logical ids follow their ops; workers become worker×N+i.
 func mergeHistories(path string, shards []*shardRun) (*history.Tally, error) {
-	n := uint64(len(shards))
+	n := len(shards)
+	type from struct {
+		shard int
+		id    uint64
+	}
 	var ops []history.Op
+	var origin []from
 	for i, s := range shards {
 		if s == nil {
 			continue
@@ -241,21 +249,38 @@ func mergeHistories(path string, shards []*shardRun) (*history.Tally, error) {
 		offset := time.Duration(s.info.ClockOffsetNS)
 		bound := time.Duration(s.info.ClockBoundNS)
 		err := history.Each(filepath.Join(s.dir, HistoryFile), func(op *history.Op) error {
-			op.ID = op.ID*n + uint64(i)
-			if op.Logical != 0 {
-				op.Logical = op.Logical*n + uint64(i)
-			}
-			op.Worker = op.Worker*int(n) + i
+			op.Worker = op.Worker*n + i
 			op.Invoke = widen(op.Invoke, -offset-bound)
 			op.Complete = widen(op.Complete, -offset+bound)
 			ops = append(ops, *op)
+			origin = append(origin, from{i, op.ID})
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	slices.SortStableFunc(ops, func(a, b history.Op) int { return a.Invoke.Compare(b.Invoke) })
+	order := make([]int, len(ops))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return ops[a].Invoke.Compare(ops[b].Invoke) })
+	ids := make(map[from]uint64, len(ops))
+	for rank, k := range order {
+		ids[origin[k]] = uint64(rank + 1)
+	}
+	for k := range ops {
+		op := &ops[k]
+		op.ID = ids[origin[k]]
+		if op.Logical != 0 {
+			if id, ok := ids[from{origin[k].shard, op.Logical}]; ok {
+				op.Logical = id
+			} else {
+				op.Logical = uint64(len(ops)) + op.Logical*uint64(n) + uint64(origin[k].shard) // unique, outside the op ids
+			}
+		}
+	}
+	slices.SortStableFunc(ops, func(a, b history.Op) int { return a.Complete.Compare(b.Complete) })
 	w, err := history.Create(path)
 	if err != nil {
 		return nil, err

@@ -171,8 +171,8 @@ func TestMergeWidensByTheClockBound(t *testing.T) {
 		t.Fatalf("merged %d ops, err %v", len(ops), err)
 	}
 	for i, op := range ops {
-		if op.ID != uint64(2+i) || op.Worker != i {
-			t.Errorf("op %d: id %d worker %d, want %d and %d", i, op.ID, op.Worker, 2+i, i)
+		if op.ID != uint64(1+i) || op.Worker != i {
+			t.Errorf("op %d: id %d worker %d, want %d and %d", i, op.ID, op.Worker, 1+i, i)
 		}
 		// Both ran at t0 on the reference clock: offset removed, then
 		// widened by 10ms on each side.

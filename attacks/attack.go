@@ -52,6 +52,21 @@ type Options struct {
 	// Redact, if set, rewrites an op's error text before it is recorded (a
 	// transport error quotes the URL, which may hold a secret variable).
 	Redact func(string) string
+	// Shard and Shards make this attack shard Shard (0-based) of Shards
+	// processes attacking together: {{seq}} and {{burst}} render
+	// n×Shards+Shard for the shard's own n-th iteration (0, 1, 2 …), so
+	// the shards' values are disjoint (shard 1 of 3: 1, 4, 7 …) and cover
+	// 0, 1, 2 … between them. Shards 0 or 1 is an unsharded attack.
+	Shard, Shards int
+}
+
+// Global is the run-wide number of a shard's n-th iteration:
+// n×Shards+Shard ({{seq}} and {{burst}}); n itself when unsharded.
+func (o *Options) Global(n uint64) uint64 {
+	if o.Shards <= 1 {
+		return n
+	}
+	return n*uint64(o.Shards) + uint64(o.Shard)
 }
 
 // Live holds outcome counters updated during the attack (for a progress
@@ -331,7 +346,7 @@ func (r *opRun) targeter() vegeta.Targeter {
 // newVars draws the per-iteration values: the sequence number, a UUID from
 // the run's seeded source if any template uses one, and a key.
 func (r *opRun) newVars(seq uint64, v *Vars) error {
-	v.Seq = seq
+	v.Seq = r.opts.Global(seq)
 	v.Run = r.opts.Vars
 	if r.usesUUID {
 		u, err := uuid.NewRandomFromReader(r.rng)

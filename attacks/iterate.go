@@ -139,7 +139,7 @@ func (r *opRun) iterate(ctx context.Context, client *http.Client, n uint64, m *M
 		}
 	}
 	if s.Burst != nil {
-		vars.Burst = n
+		vars.Burst = vars.Seq // the burst's number: n, or its shard's global number
 		return r.burst(ctx, client, &vars, m, vm)
 	}
 	return nil

@@ -53,12 +53,24 @@ type Options struct {
 	// report.ProgressLineInterval on another *os.File (a CI log); nil or any
 	// other writer shows nothing.
 	Progress io.Writer
+	// Shard, when set, makes the run one shard of a sharded run (see
+	// Shard): its share of the load from the agreed start time, setup,
+	// chaos and teardown on shard 0 only, and no check (verdict partial:
+	// collide merge checks).
+	Shard *Shard
+	// ProfileSource is the profile's text as read (before ${ENV}
+	// expansion); when set it is written to the run folder as
+	// ProfileFile, for collide merge.
+	ProfileSource []byte
 }
 
 // Files in a run folder.
 const (
 	ResultFile  = "result.json"
 	HistoryFile = "history.jsonl"
+	// ProfileFile is the profile's text as read, ${ENV} references
+	// unexpanded (Options.ProfileSource).
+	ProfileFile = "profile.yaml"
 )
 
 // Run executes the profile once: stack, setup, chaos, attack, heal, settle,
@@ -70,6 +82,9 @@ func Run(ctx context.Context, o Options) (res *report.Result, err error) {
 	p := o.Profile
 	pl, err := compile(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := shardPlan(p, pl, o.Shard); err != nil {
 		return nil, err
 	}
 	log := o.Log
@@ -97,6 +112,14 @@ func Run(ctx context.Context, o Options) (res *report.Result, err error) {
 		return nil, envErr("result", fmt.Errorf("create run folder: %w", err))
 	}
 	res = newResult(o, p, seed, runID)
+	if o.Shard != nil {
+		res.Shard = o.Shard.info(p.Hash())
+	}
+	if o.ProfileSource != nil {
+		if err := report.WriteFileAtomic(filepath.Join(o.OutDir, ProfileFile), o.ProfileSource); err != nil {
+			return nil, envErr("result", fmt.Errorf("profile copy: %w", err))
+		}
+	}
 	r := &run{o: o, p: p, pl: pl, res: res, rng: rng, log: log, vars: map[string]string{}, lists: map[string][]string{}, isVar: map[string]bool{}, secretVar: map[string]bool{}}
 	for _, n := range p.Vars() {
 		r.isVar[n] = true
@@ -293,6 +316,14 @@ func (r *run) setupStep(ctx context.Context, e *execution) error {
 	p := r.p
 	r.bound = invariants.BindVars(r.db, r.vars)
 	r.setupBegan = true
+	if sh := r.o.Shard; sh != nil && sh.Index > 0 {
+		// Shard 0 runs setup before the start time; the keys a query
+		// gives are read after it.
+		r.logf("shard %d/%d: waiting for the start at %s", sh.Index, sh.Count, sh.StartAt.Format(time.RFC3339Nano))
+		if err := waitUntil(ctx, sh.StartAt); err != nil {
+			return err
+		}
+	}
 	if n := len(r.pl.setup); n > 0 {
 		r.logf("setup: %d step(s)", n)
 	}
@@ -313,11 +344,26 @@ func (r *run) setupStep(ctx context.Context, e *execution) error {
 			env.Operations = append(env.Operations, op.Name+"."+st.Name)
 		}
 	}
+	if sh := r.o.Shard; sh != nil && sh.Index > 0 {
+		e.env = env // the merge reads the state before from shard 0
+		return nil
+	}
+	var rec *recordingDB
+	if r.o.Shard != nil {
+		rec = &recordingDB{DB: r.bound}
+		env.DB = rec
+	}
 	for i, c := range r.pl.checkers {
 		if pr, ok := c.(invariants.Preparer); ok {
 			if err := pr.Prepare(ctx, env); err != nil {
 				return envErr("setup", fmt.Errorf("invariants[%d] %q: before the attack: %w", i, p.Invariants[i].Name, err))
 			}
+		}
+	}
+	env.DB = r.bound
+	if rec != nil {
+		if err := r.writePrepared(rec); err != nil {
+			return envErr("result", err)
 		}
 	}
 	e.env = env
@@ -334,7 +380,21 @@ func (r *run) attackStep(ctx context.Context, e *execution) error {
 	live := &attacks.Live{}
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
-	atk, err := attacks.Prepare(ctx, attacks.Options{BaseURL: r.baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars, Redact: r.secrets.scrub}, r.pl.specs)
+	ao := attacks.Options{BaseURL: r.baseURL, History: r.hist, Rand: r.rng, Live: live, Vars: r.vars, Redact: r.secrets.scrub}
+	specs := r.pl.specs
+	if sh := r.o.Shard; sh != nil {
+		ao.Shard, ao.Shards = sh.Index, sh.Count
+		specs = ShardSpecs(specs, sh.Index, sh.Count)
+		if late := time.Since(sh.StartAt); sh.Index == 0 && sh.Count > 1 && !sh.StartAt.IsZero() && late > 0 {
+			// The other shards attacked from the start time, maybe before
+			// setup had reset the state: the histories cannot be checked.
+			return envErr("setup", fmt.Errorf("shard 0/%d: setup ended %s after the start time %s, when the other shards began: give -start-at more time", sh.Count, late.Round(time.Millisecond), sh.StartAt.Format(time.RFC3339Nano)))
+		}
+		if err := waitUntil(ctx, sh.StartAt); err != nil {
+			return err
+		}
+	}
+	atk, err := attacks.Prepare(ctx, ao, specs)
 	if err != nil {
 		return envErr("attack", err)
 	}
@@ -470,6 +530,10 @@ func (r *run) settleStep(ctx context.Context, _ *execution) error {
 // checkStep runs every checker, in the profile's order, and records its
 // result under the invariant's name.
 func (r *run) checkStep(ctx context.Context, e *execution) error {
+	if r.o.Shard != nil {
+		r.checked = true // collide merge checks every shard's history together
+		return nil
+	}
 	env := e.env
 	env.Tally = r.hist.Tally()
 	for i, c := range r.pl.checkers {
@@ -548,10 +612,16 @@ func (r *run) finish(ctx context.Context, err error) {
 	case err != nil:
 		res.Verdict = report.Error
 		res.Error = err.Error()
+	case r.o.Shard != nil:
+		res.Verdict = PartialVerdict
+		res.Warnings = append(res.Warnings, "partial: a shard of a sharded run; collide merge checks its history with the other shards'")
 	default:
 		res.Verdict = verdictOf(res)
 	}
 	res.ExitCode = ExitCode(res.Verdict)
+	if res.Verdict == PartialVerdict {
+		res.ExitCode = ExitPass
+	}
 	if err != nil && res.Verdict == report.Error {
 		// A profile the run refused (a remote target without allow_remote,
 		// a DSN that does not parse) is a usage error: exit 2 in the

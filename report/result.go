@@ -77,6 +77,46 @@ type Result struct {
 	// empty when it was not written. Added in schema 1 without a version bump:
 	// readers ignore fields they do not know.
 	VegetaResults string `json:"vegeta_results,omitempty"`
+	// Shard is set on the run of one shard of a sharded run (collide run
+	// --shard i/N); its verdict is "partial" until collide merge checks it.
+	// Added in schema 1 without a version bump.
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// Merge is set on the result of collide merge: the shards it read.
+	Merge *MergeInfo `json:"merge,omitempty"`
+}
+
+// ShardInfo identifies one shard of a sharded run and bounds its clock.
+type ShardInfo struct {
+	// Group names the sharded run; every shard of it carries the same one.
+	Group string `json:"group"`
+	// ProfileHash is the profile's hash (as ProfileInfo.Hash).
+	ProfileHash string `json:"profile_hash"`
+	// Index is the shard's number, 0 … Count-1.
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// StartAt is the start time the shards agreed on.
+	StartAt time.Time `json:"start_at,omitzero"`
+	// ClockOffsetNS is the shard's clock minus the reference clock, in
+	// nanoseconds; ClockBoundNS the largest error of that offset, in
+	// nanoseconds (the merge widens each op by it on both sides).
+	ClockOffsetNS int64 `json:"clock_offset_ns"`
+	ClockBoundNS  int64 `json:"clock_bound_ns"`
+	// Dir is the shard's run folder as collide merge was given it (merge
+	// results only).
+	Dir string `json:"dir,omitempty"`
+}
+
+// MergeInfo is what collide merge read.
+type MergeInfo struct {
+	Group string `json:"group"`
+	Count int    `json:"count"`
+	// Shards are the shards merged, by index.
+	Shards []ShardInfo `json:"shards"`
+	// Missing are the indexes of shards not given (with --partial).
+	Missing []int `json:"missing,omitempty"`
+	// Partial reports a merge of fewer than Count shards: its verdict is
+	// never pass (a pass becomes inconclusive).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Files in a run folder besides result.json and history.jsonl.

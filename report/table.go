@@ -216,8 +216,14 @@ func VerdictLine(r *Result) string {
 			s += "; and could not check " + strings.Join(broken, ", ")
 		}
 	case Unknown:
+		if m := r.Merge; m != nil && m.Partial {
+			s += fmt.Sprintf(": no invariant violated, but a partial merge: %d of %d shards (a pass needs them all)", len(m.Shards), m.Count)
+			break
+		}
 		s += fmt.Sprintf(": no invariant violated, but %.0f%% of operations had unknown outcomes (limit %.0f%%)",
 			100*r.UnknownFraction, 100*r.MaxUnknown)
+	case "partial":
+		s += ": one shard of a sharded run, not checked; collide merge checks the shards together"
 	case Error, Interrupted:
 		if r.Error != "" {
 			s += ": " + r.Error

@@ -41,6 +41,7 @@ func commands() []command {
 		{"demo", "serve the built-in demo service alone", cmdDemo},
 		{"report", "render a run as table, markdown, junit or html", cmdReport},
 		{"compare", "compare runs side by side and flag regressions", cmdCompare},
+		{"merge", "check the shards of a sharded run (run -shard i/N) together", cmdMerge},
 		{"history", "list the runs below a folder, oldest first", cmdHistory},
 		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean},
 		{"coordinate", "serve, wait for or join the coordinator of a sharded run", cmdCoordinate},

@@ -29,6 +29,7 @@ type runOptions struct {
 	progress    string
 	count       int
 	untilFail   bool
+	shard       shardFlags
 }
 
 func (o *runOptions) check() error {
@@ -84,6 +85,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.progress, "progress", "auto", progressUsage)
 	fs.IntVar(&o.count, "count", 1, countUsage)
 	fs.BoolVar(&o.untilFail, "until-fail", false, untilFailUsage)
+	fs.StringVar(&o.shard.shard, "shard", "", shardUsage)
+	fs.StringVar(&o.shard.startAt, "start-at", "", startAtUsage)
+	fs.StringVar(&o.shard.group, "run-group", "", runGroupUsage)
+	fs.StringVar(&o.shard.clockOffset, "clock-offset", "", clockOffsetUsage)
+	fs.StringVar(&o.shard.clockBound, "clock-bound", "", clockBoundUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: collide run [flags] PROFILE.yaml|BUILTIN")
 		fs.PrintDefaults()
@@ -99,6 +105,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "collide run:", err)
 		return harness.ExitUsage
 	}
+	shard, err := o.shard.resolve(time.Now())
+	if err == nil && shard != nil && (o.count > 1 || o.untilFail) {
+		err = fmt.Errorf("-shard runs once: not with -count or -until-fail")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "collide run:", err)
+		return harness.ExitUsage
+	}
 	p, err := profiles.Load(fs.Arg(0), o.sets)
 	if err != nil {
 		fmt.Fprintln(stderr, "collide:", err)
@@ -107,22 +121,34 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := o.out
 	if out == "" {
 		out = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+p.Name)
+		if shard != nil {
+			out = filepath.Join("runs", shardOut(p.Name, shard))
+		}
+	}
+	var source []byte
+	if shard != nil {
+		if source, err = profileSource(fs.Arg(0)); err != nil {
+			fmt.Fprintf(stderr, "collide run: %s: %v\n", fs.Arg(0), err)
+			return harness.ExitUsage
+		}
 	}
 	var log io.Writer = stderr
 	if o.quiet {
 		log = io.Discard
 	}
 	ho := harness.Options{
-		Profile:      p,
-		Overrides:    o.sets,
-		OutDir:       out,
-		Seed:         o.seed,
-		AllowRemote:  o.allowRemote,
-		ToxiproxyURL: o.toxiproxy,
-		Timeout:      o.timeout,
-		Version:      version,
-		Log:          log,
-		Progress:     progressWriter(o.quiet || o.progress == "never", o.progress == "always", stderr),
+		Profile:       p,
+		Overrides:     o.sets,
+		OutDir:        out,
+		Seed:          o.seed,
+		AllowRemote:   o.allowRemote,
+		ToxiproxyURL:  o.toxiproxy,
+		Timeout:       o.timeout,
+		Version:       version,
+		Log:           log,
+		Progress:      progressWriter(o.quiet || o.progress == "never", o.progress == "always", stderr),
+		Shard:         shard,
+		ProfileSource: source,
 	}
 	if o.count > 1 || o.untilFail {
 		return runCount(ctx, o, ho, stdout, stderr)

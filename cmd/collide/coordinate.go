@@ -212,13 +212,16 @@ var joinDispatch func(ctx context.Context, args []string, stdout, stderr io.Writ
 
 // joinRunArgs is the run command line of a joined shard: the user's run
 // arguments with the shard, start and clock flags and the run folder
-// added. offset is the coordinator's clock minus the local one; startAt is
-// in the coordinator's clock.
+// added. offset is what coordinate.Measure gives, the coordinator's clock
+// minus the local one; startAt is in the coordinator's clock. The run
+// takes the opposite convention (-clock-offset is its clock minus the
+// reference) and waits for -start-at on its own clock, so both are
+// turned around here: the local start is startAt − offset.
 func joinRunArgs(runArgs []string, shard, shards int, startAt time.Time, offset, bound time.Duration, runGroup, out string) []string {
 	return append(slices.Clone(runArgs),
 		"--shard", strconv.Itoa(shard)+"/"+strconv.Itoa(shards),
-		"--start-at", startAt.UTC().Format(time.RFC3339Nano),
-		"--clock-offset", offset.String(),
+		"--start-at", startAt.Add(-offset).UTC().Format(time.RFC3339Nano),
+		"--clock-offset", (-offset).String(),
 		"--clock-bound", bound.String(),
 		"--run-group", runGroup,
 		"--out", out)

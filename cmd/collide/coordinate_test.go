@@ -143,12 +143,15 @@ func TestCoordinateWaitDone(t *testing.T) {
 	}
 }
 
+// TestJoinRunArgs: a shard whose clock is 50 ms behind the coordinator's
+// (Measure's offset +50ms) declares -clock-offset -50ms (its clock minus
+// the reference) and waits for the start 50 ms earlier on its own clock.
 func TestJoinRunArgs(t *testing.T) {
 	start := time.Date(2026, 12, 5, 23, 0, 0, 123456789, time.UTC)
 	got := joinRunArgs([]string{"run", "/profile/profile.yaml", "-allow-remote"}, 2, 3, start, 50*time.Millisecond, 120*time.Microsecond, "g1", "/work/run")
 	want := []string{"run", "/profile/profile.yaml", "-allow-remote",
-		"--shard", "2/3", "--start-at", "2026-12-05T23:00:00.123456789Z",
-		"--clock-offset", "50ms", "--clock-bound", "120µs", "--run-group", "g1", "--out", "/work/run"}
+		"--shard", "2/3", "--start-at", "2026-12-05T23:00:00.073456789Z",
+		"--clock-offset", "-50ms", "--clock-bound", "120µs", "--run-group", "g1", "--out", "/work/run"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
@@ -208,11 +211,20 @@ func TestCoordinateJoin(t *testing.T) {
 		if g, _ := flagArg(args, "--run-group"); g != "g7" {
 			t.Fatalf("run %d --run-group %q", i, g)
 		}
+		// Each shard waits on its own clock: its start minus its declared
+		// offset (its clock minus the coordinator's) is the one start on
+		// the coordinator's clock.
 		start, _ := flagArg(args, "--start-at")
-		starts[start] = true
-		if _, err := time.Parse(time.RFC3339Nano, start); err != nil {
+		local, err := time.Parse(time.RFC3339Nano, start)
+		if err != nil {
 			t.Fatal(err)
 		}
+		off, _ := flagArg(args, "--clock-offset")
+		d, err := time.ParseDuration(off)
+		if err != nil {
+			t.Fatal(err)
+		}
+		starts[local.Add(-d).UTC().Format(time.RFC3339Nano)] = true
 		for _, f := range []string{"--clock-offset", "--clock-bound"} {
 			v, _ := flagArg(args, f)
 			if _, err := time.ParseDuration(v); err != nil {

@@ -215,7 +215,8 @@ func TestInvariantsCatchDrift(t *testing.T) {
 		{"listen port differs", "coordinator.yaml", "--listen=0.0.0.0:7070", "--listen=0.0.0.0:7071", "containerPort"},
 		{"join URL differs", "shards-job.yaml", "--join=http://collide-coordinator:7070", "--join=http://coordinator:7070", "shard --join"},
 		{"merge misses a shard", "merge-job.yaml", ", /results/shard-2]", "]", "merge args"},
-		{"other image", "merge-job.yaml", "          image: collide:local\n          imagePullPolicy: IfNotPresent\n          args: [merge", "          image: collide:latest\n          imagePullPolicy: IfNotPresent\n          args: [merge", "image collide:latest"},
+		{"other image", "merge-job.yaml", "          image: collide:local\n          imagePullPolicy: IfNotPresent\n          # The merge", "          image: collide:latest\n          imagePullPolicy: IfNotPresent\n          # The merge", "image collide:latest"},
+		{"merge not remote", "merge-job.yaml", "[merge, --allow-remote, ", "[merge, ", "--allow-remote"},
 		{"profile invalid", "profile.yaml", "method: POST", "method: FETCH", "invalid method"},
 		{"run not remote", "shards-job.yaml", "            - --allow-remote\n", "", "--allow-remote"},
 	} {
@@ -386,8 +387,13 @@ func check(m manifests) error {
 	for i := range n {
 		want = append(want, fmt.Sprintf("%s/shard-%d", results, i))
 	}
-	if len(mc.Args) == 0 || mc.Args[0] != "merge" || !slices.Equal(mc.Args[1:], want) {
-		return fmt.Errorf("merge args %q, want merge %q", mc.Args, want)
+	// merge [flags] shard-0 … shard-N−1: the shard folders are the last N
+	// arguments; the database is in the cluster, so --allow-remote.
+	if len(mc.Args) < n+1 || mc.Args[0] != "merge" || !slices.Equal(mc.Args[len(mc.Args)-n:], want) {
+		return fmt.Errorf("merge args %q, want merge [flags] %q", mc.Args, want)
+	}
+	if !slices.Contains(mc.Args, "--allow-remote") {
+		return fmt.Errorf("merge args %q: the merge checks an in-cluster database: want --allow-remote", mc.Args)
 	}
 	mv, err := mountedFrom(ms, mc, results)
 	if err != nil {

@@ -10,13 +10,12 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Extensions of an OpenAPI operation or security scheme that FromOpenAPI
@@ -161,17 +160,14 @@ func checkSyntax(path string, data []byte) error {
 	return nil
 }
 
-// yamlLine finds the line yaml.v3 names in its messages.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
-
-// yamlInputError turns a yaml.v3 error into an InputError with its line.
+// yamlInputError turns a YAML parser error into an InputError at its line
+// and column.
 func yamlInputError(path string, err error) *InputError {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &InputError{File: path, Line: line, Msg: "invalid YAML: " + msg[len(m[0]):]}
+	var le *yaml.LoadError
+	if errors.As(err, &le) {
+		return &InputError{File: path, Line: le.Mark.Line, Col: le.Mark.Column, Msg: "invalid YAML: " + le.Message}
 	}
-	return &InputError{File: path, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	return &InputError{File: path, Msg: "invalid YAML: " + err.Error()}
 }
 
 // setupOrder reads x-collide-setup: absent or false (not setup), true

@@ -47,12 +47,8 @@ func inputErrorAt(file string, data []byte, offset int64, msg string) *InputErro
 // when the error was found, so the offending byte is the one before it)
 // into a 1-based line and column.
 func offsetLineCol(data []byte, offset int64) (line, col int) {
-	if offset < 1 {
-		offset = 1
-	}
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
+	// offset-1 is the offending byte, or len(data) past the end.
+	offset = min(max(offset, 1), int64(len(data))+1)
 	before := data[:offset-1] // up to the offending byte, excluded
 	line = 1 + bytes.Count(before, []byte("\n"))
 	col = len(before) - bytes.LastIndexByte(before, '\n')

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -57,8 +58,10 @@ type (
 		Params   []harNameVal `json:"params"`
 	}
 	harResponse struct {
-		Status  int        `json:"status"`
-		Content harContent `json:"content"`
+		Status  int          `json:"status"`
+		Headers []harNameVal `json:"headers"`
+		Cookies []harNameVal `json:"cookies"`
+		Content harContent   `json:"content"`
 	}
 	harContent struct {
 		MimeType string `json:"mimeType"`
@@ -130,7 +133,9 @@ var idSegment = regexp.MustCompile(`^(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA
 // Each Request keeps the recorded method, absolute URL, body
 // (postData.text, or its params as a form) and headers, except hop-by-hop
 // and browser-only ones (Host, Content-Length, Connection,
-// Accept-Encoding, Sec-Fetch-* …); Cookie and Authorization are kept.
+// Accept-Encoding, Sec-Fetch-* …); Cookie and Authorization are kept,
+// except the cookies an earlier response of the file set (a session
+// cookie of the login): a replay's cookie jar sends the fresh ones.
 // Endpoint is the method and the path with numeric, UUID and 24-hex-digit
 // segments templated as {id}; ID is "har:N" with N the entry's index in
 // log.entries, from 0. Setup marks the requests harSetupPath matches:
@@ -158,8 +163,12 @@ func FromHAR(file string, data []byte, opts ...HAROption) ([]Request, error) {
 	}
 	offsets := harEntryOffsets(data)
 	var out []Request
-	var responses []harContent // of out's setup requests, for captures
+	var responses []harContent         // of out's setup requests, for captures
+	setCookies := map[string]bool{}    // cookie names earlier responses set
+	var pendingCookies map[string]bool // those the previous entry's response set
 	for i, raw := range f.Log.Entries {
+		maps.Copy(setCookies, pendingCookies)
+		pendingCookies = nil
 		at := func(msg string) *InputError {
 			e := &InputError{File: file, Msg: fmt.Sprintf("entry %d: %s", i, msg)}
 			if i < len(offsets) {
@@ -178,6 +187,7 @@ func FromHAR(file string, data []byte, opts ...HAROption) ([]Request, error) {
 			return nil, ie
 		}
 		rq := e.Request
+		pendingCookies = e.Response.setCookieNames()
 		method := strings.ToUpper(strings.TrimSpace(rq.Method))
 		if method == "" {
 			return nil, at("request.method is empty")
@@ -222,6 +232,12 @@ func FromHAR(file string, data []byte, opts ...HAROption) ([]Request, error) {
 			}
 			h.Set("Cookie", strings.Join(parts, "; "))
 		}
+		if c := h.Values("Cookie"); len(c) > 0 {
+			h.Del("Cookie")
+			if kept := dropCookies(c, setCookies); kept != "" {
+				h.Set("Cookie", kept)
+			}
+		}
 		if pd := rq.PostData; pd != nil {
 			switch {
 			case pd.Text != "":
@@ -245,6 +261,39 @@ func FromHAR(file string, data []byte, opts ...HAROption) ([]Request, error) {
 	}
 	harCaptures(out, responses)
 	return out, nil
+}
+
+// setCookieNames lists the cookies the response sets (its cookies, or
+// its Set-Cookie headers).
+func (r harResponse) setCookieNames() map[string]bool {
+	names := map[string]bool{}
+	for _, c := range r.Cookies {
+		names[c.Name] = true
+	}
+	for _, h := range r.Headers {
+		if strings.EqualFold(h.Name, "Set-Cookie") {
+			if c, err := http.ParseSetCookie(h.Value); err == nil {
+				names[c.Name] = true
+			}
+		}
+	}
+	return names
+}
+
+// dropCookies joins the name=value pairs of Cookie header values, leaving
+// out the cookies named in drop.
+func dropCookies(values []string, drop map[string]bool) string {
+	var kept []string
+	for _, v := range values {
+		for _, pair := range strings.Split(v, ";") {
+			pair = strings.TrimSpace(pair)
+			name, _, _ := strings.Cut(pair, "=")
+			if pair != "" && !drop[strings.TrimSpace(name)] {
+				kept = append(kept, pair)
+			}
+		}
+	}
+	return strings.Join(kept, "; ")
 }
 
 // loopbackHost reports whether host is a loopback address or a name that

@@ -15,12 +15,21 @@ import (
 // requests of its golden file: static assets, the preflight and the data:
 // URL skipped, browser headers dropped, the login marked setup and its
 // token captured into the later Authorization headers.
+//
+// cookies.har (a Firefox-like export): the session cookie the login set is
+// dropped from the later request (a replay's jar sends the fresh one),
+// form params become the body, a ws: entry is skipped, and a GET of the
+// login page is not setup.
 func TestFromHAR(t *testing.T) {
-	rs, err := discover.FromHAR("demo.har", readTestdata(t, "har/demo.har"))
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"demo", "cookies"} {
+		t.Run(name, func(t *testing.T) {
+			rs, err := discover.FromHAR(name+".har", readTestdata(t, "har/"+name+".har"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			requestsGolden(t, "testdata/har/"+name+".golden.json", rs)
+		})
 	}
-	requestsGolden(t, "testdata/har/demo.golden.json", rs)
 }
 
 // TestFromHARRemote: an entry to a host outside loopback is refused, naming

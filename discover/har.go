@@ -329,7 +329,9 @@ func jsonInputError(file string, data []byte, base int64, err error) *InputError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return inputErrorAt(file, data, base+syn.Offset, "invalid JSON: "+syn.Error())
+		ie := inputErrorAt(file, data, base+syn.Offset, "invalid JSON: "+syn.Error())
+		ie.Err = err
+		return ie
 	case errors.As(err, &typ):
 		msg := fmt.Sprintf("%s is %s, want %s", typ.Field, jsonKindArticle(typ.Value), jsonKindOf(typ.Type))
 		if typ.Field == "" {
@@ -339,7 +341,7 @@ func jsonInputError(file string, data []byte, base int64, err error) *InputError
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return inputErrorAt(file, data, int64(len(data))+1, "invalid JSON: unexpected end of the file")
 	}
-	return &InputError{File: file, Msg: "invalid JSON: " + err.Error()}
+	return &InputError{File: file, Msg: "invalid JSON: " + err.Error(), Err: err}
 }
 
 // jsonKindOf names the JSON a Go type decodes from: "a list", "an object",

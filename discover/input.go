@@ -16,7 +16,12 @@ type InputError struct {
 	// Msg says what is wrong in one line, naming the entry or operation
 	// when there is one ("entry 3: …", "paths./orders.post: …").
 	Msg string
+	// Err is the parser's error, when there is one (Unwrap returns it).
+	Err error
 }
+
+// Unwrap returns the underlying error, or nil.
+func (e *InputError) Unwrap() error { return e.Err }
 
 // Error formats e as "File:Line:Col: Msg", leaving out the parts that are
 // unknown.

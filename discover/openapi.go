@@ -70,7 +70,7 @@ func FromOpenAPI(path string, data []byte) ([]Request, error) {
 	loader.IsExternalRefsAllowed = false
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
-		return nil, &InputError{File: path, Msg: "not an OpenAPI document: " + err.Error()}
+		return nil, &InputError{File: path, Msg: "not an OpenAPI document: " + err.Error(), Err: err}
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		return nil, &InputError{File: path, Msg: fmt.Sprintf("openapi version %q: want 3.x", doc.OpenAPI)}
@@ -79,7 +79,7 @@ func FromOpenAPI(path string, data []byte) ([]Request, error) {
 	// example is a little off is still worth sending.
 	if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation(),
 		openapi3.DisableSchemaDefaultsValidation()); err != nil {
-		return nil, &InputError{File: path, Msg: "invalid OpenAPI 3 document: " + err.Error()}
+		return nil, &InputError{File: path, Msg: "invalid OpenAPI 3 document: " + err.Error(), Err: err}
 	}
 	if doc.Paths == nil || doc.Paths.Len() == 0 {
 		return nil, &InputError{File: path, Msg: "the document has no paths"}
@@ -149,9 +149,11 @@ func checkSyntax(path string, data []byte) error {
 		}
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return inputErrorAt(path, data, syn.Offset, "invalid JSON: "+syn.Error())
+			ie := inputErrorAt(path, data, syn.Offset, "invalid JSON: "+syn.Error())
+			ie.Err = err
+			return ie
 		}
-		return &InputError{File: path, Msg: "invalid JSON: " + err.Error()}
+		return &InputError{File: path, Msg: "invalid JSON: " + err.Error(), Err: err}
 	}
 	var n yaml.Node
 	if err := yaml.Unmarshal(data, &n); err != nil {
@@ -165,9 +167,9 @@ func checkSyntax(path string, data []byte) error {
 func yamlInputError(path string, err error) *InputError {
 	var le *yaml.LoadError
 	if errors.As(err, &le) {
-		return &InputError{File: path, Line: le.Mark.Line, Col: le.Mark.Column, Msg: "invalid YAML: " + le.Message}
+		return &InputError{File: path, Line: le.Mark.Line, Col: le.Mark.Column, Msg: "invalid YAML: " + le.Message, Err: err}
 	}
-	return &InputError{File: path, Msg: "invalid YAML: " + err.Error()}
+	return &InputError{File: path, Msg: "invalid YAML: " + err.Error(), Err: err}
 }
 
 // setupOrder reads x-collide-setup: absent or false (not setup), true

@@ -68,9 +68,13 @@ func FromOpenAPI(path string, data []byte) ([]Request, error) {
 	}
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
+	loader.IncludeOrigin = true // the lines of operations, for messages
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
 		return nil, &InputError{File: path, Msg: "not an OpenAPI document: " + err.Error(), Err: err}
+	}
+	if doc.OpenAPI == "" {
+		return nil, &InputError{File: path, Msg: `no "openapi" version field: want an OpenAPI 3 document (convert a Swagger 2 one first)`}
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		return nil, &InputError{File: path, Msg: fmt.Sprintf("openapi version %q: want 3.x", doc.OpenAPI)}
@@ -103,7 +107,7 @@ func FromOpenAPI(path string, data []byte) ([]Request, error) {
 			}
 			order, setup, err := setupOrder(op.Extensions[ExtSetup])
 			if err != nil {
-				return nil, &InputError{File: path, Msg: fmt.Sprintf("paths.%s.%s: %s: %v", p, strings.ToLower(method), ExtSetup, err)}
+				return nil, opInputError(path, op, fmt.Sprintf("paths.%s.%s: %s: %v", p, strings.ToLower(method), ExtSetup, err))
 			}
 			req.Setup = setup
 			entries = append(entries, entry{req: req, order: order, path: p})
@@ -172,6 +176,16 @@ func yamlInputError(path string, err error) *InputError {
 	return &InputError{File: path, Msg: "invalid YAML: " + err.Error(), Err: err}
 }
 
+// opInputError is an InputError at the line and column of op's key in
+// the document, when the loader recorded it.
+func opInputError(file string, op *openapi3.Operation, msg string) *InputError {
+	e := &InputError{File: file, Msg: msg}
+	if op != nil && op.Origin != nil && op.Origin.Key != nil {
+		e.Line, e.Col = op.Origin.Key.Line, op.Origin.Key.Column
+	}
+	return e
+}
+
 // setupOrder reads x-collide-setup: absent or false (not setup), true
 // (setup, order 0) or a number (setup, that order).
 func setupOrder(v any) (float64, bool, error) {
@@ -215,7 +229,7 @@ func openAPIRequest(doc *openapi3.T, file, prefix, path, method string, item *op
 		Source:   file + ": " + where,
 	}
 	fail := func(format string, args ...any) (Request, error) {
-		return Request{}, &InputError{File: file, Msg: where + ": " + fmt.Sprintf(format, args...)}
+		return Request{}, opInputError(file, op, where+": "+fmt.Sprintf(format, args...))
 	}
 
 	// Parameters: the operation's override the path item's of the same

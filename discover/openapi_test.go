@@ -61,7 +61,8 @@ func TestFromOpenAPIErrors(t *testing.T) {
 	}{
 		{"json missing a comma", "broken.json", `broken.json:8:5: invalid JSON: invalid character '"' after object key:value pair`},
 		{"yaml mapping value in a plain scalar", "broken.yaml", `broken.yaml:8:22: invalid YAML: mapping values are not allowed in this context`},
-		{"swagger 2", "swagger2.json", `swagger2.json: openapi version "": want 3.x`},
+		{"swagger 2", "swagger2.json", `swagger2.json: no "openapi" version field: want an OpenAPI 3 document (convert a Swagger 2 one first)`},
+		{"x-collide-setup not a flag", "bad-setup.yaml", `bad-setup.yaml:5:5: paths./login.post: x-collide-setup: want true, false or a number, got yes`},
 		{"path parameter without definition", "undefined-param.yaml", `undefined-param.yaml: invalid OpenAPI 3 document: `},
 	}
 	for _, c := range cases {

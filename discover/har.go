@@ -44,6 +44,9 @@ type (
 	harEntry struct {
 		Request  harRequest  `json:"request"`
 		Response harResponse `json:"response"`
+		// ResourceType is Chrome's kind of the request ("fetch",
+		// "document", "image", "stylesheet" …), absent in other exports.
+		ResourceType string `json:"_resourceType"`
 	}
 	harRequest struct {
 		Method   string       `json:"method"`
@@ -97,6 +100,13 @@ var harStaticExt = map[string]bool{
 	".mp4": true, ".webm": true, ".mp3": true, ".wasm": true,
 }
 
+// harStaticTypes are Chrome's _resourceType values of static assets and
+// browser plumbing, skipped.
+var harStaticTypes = map[string]bool{
+	"image": true, "stylesheet": true, "script": true, "font": true, "media": true,
+	"manifest": true, "texttrack": true, "websocket": true, "eventsource": true,
+}
+
 // harStaticMIME reports a response media type of a static asset.
 func harStaticMIME(mime string) bool {
 	mime = strings.ToLower(strings.TrimSpace(strings.SplitN(mime, ";", 2)[0]))
@@ -128,7 +138,8 @@ var idSegment = regexp.MustCompile(`^(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA
 // that is an API call, in the recorded order. It skips entries that are
 // not http(s) (data:, blob:, ws:), CORS preflights (OPTIONS), and static
 // assets (a response media type of an image, font, style sheet, script,
-// video or audio, or such a path extension: .js, .css, .png …).
+// video or audio, such a path extension: .js, .css, .png …, or such a
+// Chrome _resourceType).
 //
 // Each Request keeps the recorded method, absolute URL, body
 // (postData.text, or its params as a form) and headers, except hop-by-hop
@@ -199,7 +210,7 @@ func FromHAR(file string, data []byte, opts ...HAROption) ([]Request, error) {
 		if u.Scheme != "http" && u.Scheme != "https" {
 			continue // data:, blob:, ws:, chrome-extension:
 		}
-		if method == http.MethodOptions || harStaticMIME(e.Response.Content.MimeType) ||
+		if method == http.MethodOptions || harStaticTypes[e.ResourceType] || harStaticMIME(e.Response.Content.MimeType) ||
 			harStaticExt[strings.ToLower(path.Ext(u.Path))] {
 			continue
 		}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/collide-dev/collide/attacks"
 	"github.com/collide-dev/collide/discover"
 )
 
@@ -114,13 +113,11 @@ func TestFromHARReplay(t *testing.T) {
 		if status < 200 || status > 299 {
 			t.Errorf("%s %s %s: %d %s, want 2xx", r.ID, r.Method, r.URL, status, body)
 		}
-		if r.Capture != nil {
-			got, missing, err := attacks.CaptureText(body, r.Capture)
-			if err != nil || len(missing) > 0 {
-				t.Fatalf("%s: capture %v: missing %v, %v", r.ID, r.Capture, missing, err)
-			}
-			maps.Copy(vars, got)
+		got, err := r.Captured(body)
+		if err != nil {
+			t.Fatal(err)
 		}
+		maps.Copy(vars, got)
 	}
 	if vars["token"] == "" || vars["token"] == "K7QZ2M4XPL9R3TVW8YBN6CDF5H" {
 		t.Errorf("token %q: want the fresh one of this login", vars["token"])

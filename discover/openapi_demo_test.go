@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collide-dev/collide/attacks"
 	"github.com/collide-dev/collide/demo"
 	"github.com/collide-dev/collide/discover"
 )
@@ -97,13 +96,11 @@ func TestOpenAPIExamplesWork(t *testing.T) {
 			} else if status < 200 || status > 299 {
 				t.Errorf("%s %s: %d %s, want 2xx", r.ID, r.URL, status, body)
 			}
-			if len(r.Capture) > 0 {
-				got, missing, err := attacks.CaptureText(body, r.Capture)
-				if err != nil || len(missing) > 0 {
-					t.Fatalf("%s: capture %v: missing %v, %v", r.ID, r.Capture, missing, err)
-				}
-				maps.Copy(vars, got)
+			got, err := r.Captured(body)
+			if err != nil {
+				t.Fatal(err)
 			}
+			maps.Copy(vars, got)
 		}
 	}
 	for _, mode := range []string{"racy", "safe"} {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/collide-dev/collide/attacks"
 	"github.com/collide-dev/collide/discover"
 	"github.com/collide-dev/collide/profiles"
 )
@@ -95,13 +94,11 @@ func TestFromProfileReplay(t *testing.T) {
 		if status < 200 || status > 299 {
 			t.Fatalf("%s %s: %d %s, want 2xx", r.ID, r.URL, status, body)
 		}
-		if r.Capture != nil {
-			got, missing, err := attacks.CaptureText(body, r.Capture)
-			if err != nil || len(missing) > 0 {
-				t.Fatalf("%s: capture %v: missing %v, %v", r.ID, r.Capture, missing, err)
-			}
-			maps.Copy(vars, got)
+		got, err := r.Captured(body)
+		if err != nil {
+			t.Fatal(err)
 		}
+		maps.Copy(vars, got)
 	}
 	if vars["token"] == "" || vars["resource"] == "" {
 		t.Errorf("captured %v, want token and resource", vars)

@@ -2,15 +2,17 @@ package discover
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/collide-dev/collide/attacks"
 )
 
 // Render returns a copy of r whose URL, header values and Body have every
 // {{name}} replaced by vars[name]: the values the Capture of earlier
-// (Setup) requests took, as attacks.CaptureText returns them. A {{name}}
+// (Setup) requests took (Captured). A {{name}}
 // that is not in vars, or a placeholder collide does not know, is an error
 // naming the request.
 func (r Request) Render(vars map[string]string) (Request, error) {
@@ -56,4 +58,22 @@ func (r Request) Render(vars map[string]string) (Request, error) {
 		}
 	}
 	return out, nil
+}
+
+// Captured takes r.Capture's variables from body, r's JSON response, for
+// Render to substitute in the requests that follow: nil when r captures
+// nothing; an error naming r and the variables when the body is not JSON
+// or lacks a path.
+func (r Request) Captured(body []byte) (map[string]string, error) {
+	if len(r.Capture) == 0 {
+		return nil, nil
+	}
+	vals, missing, err := attacks.CaptureText(body, r.Capture)
+	if err != nil {
+		return nil, fmt.Errorf("%s: capture %s: %w", r.ID, strings.Join(slices.Sorted(maps.Keys(r.Capture)), ", "), err)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s: capture: the response has no %s", r.ID, strings.Join(missing, ", "))
+	}
+	return vals, nil
 }

@@ -1,6 +1,7 @@
 package discover_test
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -42,6 +43,40 @@ func TestRender(t *testing.T) {
 			}
 			if r.Header.Get("Authorization") != "Bearer {{token}}" {
 				t.Errorf("Render changed its receiver's header: %v", r.Header)
+			}
+		})
+	}
+}
+
+// TestCaptured: a request's Capture taken from its JSON response.
+func TestCaptured(t *testing.T) {
+	login := discover.Request{ID: "openapi:POST /login", Capture: map[string]string{"token": "token", "user": "user.id"}}
+	cases := []struct {
+		name    string
+		r       discover.Request
+		body    string
+		want    map[string]string
+		wantErr string
+	}{
+		{"every path present", login, `{"token":"T0K","user":{"id":3}}`, map[string]string{"token": "T0K", "user": "3"}, ""},
+		{"a path missing", login, `{"token":"T0K"}`, nil, "openapi:POST /login: capture: the response has no user"},
+		{"not JSON", login, `<html>`, nil, "openapi:POST /login: capture token, user: response is not JSON"},
+		{"nothing to capture", discover.Request{ID: "x"}, `<html>`, nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.r.Captured([]byte(c.body))
+			if c.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want one starting %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got, c.want) {
+				t.Errorf("captured %v, want %v", got, c.want)
 			}
 		})
 	}

@@ -174,7 +174,7 @@ func FromHAR(file string, data []byte, opts ...HAROption) ([]Request, error) {
 	}
 	offsets := harEntryOffsets(data)
 	var out []Request
-	var responses []harContent         // of out's setup requests, for captures
+	var responses []harContent         // the recorded response of each of out, for captures
 	setCookies := map[string]bool{}    // cookie names earlier responses set
 	var pendingCookies map[string]bool // those the previous entry's response set
 	for i, raw := range f.Log.Entries {

@@ -125,6 +125,10 @@
 // /_collide/arrivals read the log (at most 100 000 ops), DELETE empties
 // it. It measures how tightly a burst reached the server. See arrivals.go.
 //
+// OpenAPI: GET /openapi.json serves demo/openapi.json (OpenAPI), an
+// OpenAPI 3 document of every route with working examples; the route
+// table (routeTable) the mux is built from is what a test compares it with.
+//
 // Protocols: Service.HTTPServer (used by collide demo and stacks.StartDemo)
 // serves HTTP/1.1 and cleartext HTTP/2 with prior knowledge (h2c) on one
 // port.

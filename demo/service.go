@@ -249,6 +249,7 @@ func (s *Service) LockBackend() string { return s.locks.name() }
 //	GET  /_collide/arrivals        {"arrivals":{"<op id>":"<RFC 3339 UTC, ns>"},"dropped":N}: when each request
 //	                               carrying X-Collide-Burst arrived, by its X-Collide-Op (see Arrivals)
 //	DELETE /_collide/arrivals      empties that log: 200 {"cleared":N}
+//	GET  /openapi.json             the OpenAPI 3 document of these routes, with working examples (OpenAPI)
 //
 // Routes marked * need "Authorization: Bearer <token>" (a token from POST
 // /login), else 401.
@@ -289,41 +290,60 @@ func (s *Service) Close() error {
 	return s.closeErr
 }
 
+// route is one pattern of the demo's mux and its handler.
+type route struct {
+	pattern string // "METHOD /path/{param}", as http.ServeMux reads it
+	handler http.HandlerFunc
+}
+
+// routeTable lists every route the service serves, in the order of the
+// Handler documentation; routes builds the mux from it, and the test of
+// openapi.json compares the document with it. It only takes method values
+// of s, so it may be called on a nil *Service to read the patterns.
+func (s *Service) routeTable() []route {
+	return []route{
+		{"GET /healthz", s.handleHealthz},
+		{"GET /counters/{id}", s.handleGetCounter},
+		{"POST /counters/{id}/increment", s.handleIncrement},
+		{"POST /orders", s.handleCreateOrder},
+		{"GET /orders", s.handleListOrders},
+		{"GET /docs/{id}", s.handleGetDoc},
+		{"PUT /docs/{id}", s.handlePutDoc},
+		{"GET /projects/{id}/items", s.handleListItems},
+		{"POST /projects/{id}/items", s.handleAddItem},
+		{"GET /reports/{id}", s.handleGetReport},
+		{"POST /reports/{id}/regenerate", s.handleRegenerate},
+		{"GET /items", s.handleListBulkItems},
+		{"POST /items/bulk", s.handleBulk},
+		{"POST /items/{id}/edit", s.handleEditItem},
+		{"GET /accounts/{id}", s.handleGetAccount},
+		{"POST /accounts/{id}/debit", s.handleDebit},
+		{"POST /accounts/transfer", s.handleTransfer},
+		{"GET /products/{id}", s.handleGetProduct},
+		{"POST /products/{id}/purchase", s.handlePurchase},
+		{"GET /wallets/{id}", s.handleGetWallet},
+		{"POST /webhooks", s.handleWebhook},
+		{"POST /locks/{name}/run", s.handleLockRun},
+		{"GET /kv/{key}", s.handleGetKV},
+		{"PUT /kv/{key}", s.handlePutKV},
+		{"GET /cache/{key}", s.handleGetCache},
+		{"PUT /cache/{key}", s.handlePutCache},
+		{"POST /login", s.handleLogin},
+		{"POST /resources", s.authed(s.handleCreateResource)},
+		{"GET /resources/{id}", s.authed(s.handleGetResource)},
+		{"POST /resources/{id}/favorite", s.authed(s.handleFavorite)},
+		{"GET /resources/{id}/favorites", s.authed(s.handleListFavorites)},
+		{"GET /_collide/arrivals", s.handleGetArrivals},
+		{"DELETE /_collide/arrivals", s.handleResetArrivals},
+		{"GET /openapi.json", serveOpenAPI},
+	}
+}
+
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.handleHealthz)
-	mux.HandleFunc("GET /counters/{id}", s.handleGetCounter)
-	mux.HandleFunc("POST /counters/{id}/increment", s.handleIncrement)
-	mux.HandleFunc("POST /orders", s.handleCreateOrder)
-	mux.HandleFunc("GET /orders", s.handleListOrders)
-	mux.HandleFunc("GET /docs/{id}", s.handleGetDoc)
-	mux.HandleFunc("PUT /docs/{id}", s.handlePutDoc)
-	mux.HandleFunc("GET /projects/{id}/items", s.handleListItems)
-	mux.HandleFunc("POST /projects/{id}/items", s.handleAddItem)
-	mux.HandleFunc("GET /reports/{id}", s.handleGetReport)
-	mux.HandleFunc("POST /reports/{id}/regenerate", s.handleRegenerate)
-	mux.HandleFunc("GET /items", s.handleListBulkItems)
-	mux.HandleFunc("POST /items/bulk", s.handleBulk)
-	mux.HandleFunc("POST /items/{id}/edit", s.handleEditItem)
-	mux.HandleFunc("GET /accounts/{id}", s.handleGetAccount)
-	mux.HandleFunc("POST /accounts/{id}/debit", s.handleDebit)
-	mux.HandleFunc("POST /accounts/transfer", s.handleTransfer)
-	mux.HandleFunc("GET /products/{id}", s.handleGetProduct)
-	mux.HandleFunc("POST /products/{id}/purchase", s.handlePurchase)
-	mux.HandleFunc("GET /wallets/{id}", s.handleGetWallet)
-	mux.HandleFunc("POST /webhooks", s.handleWebhook)
-	mux.HandleFunc("POST /locks/{name}/run", s.handleLockRun)
-	mux.HandleFunc("GET /kv/{key}", s.handleGetKV)
-	mux.HandleFunc("PUT /kv/{key}", s.handlePutKV)
-	mux.HandleFunc("GET /cache/{key}", s.handleGetCache)
-	mux.HandleFunc("PUT /cache/{key}", s.handlePutCache)
-	mux.HandleFunc("POST /login", s.handleLogin)
-	mux.HandleFunc("POST /resources", s.authed(s.handleCreateResource))
-	mux.HandleFunc("GET /resources/{id}", s.authed(s.handleGetResource))
-	mux.HandleFunc("POST /resources/{id}/favorite", s.authed(s.handleFavorite))
-	mux.HandleFunc("GET /resources/{id}/favorites", s.authed(s.handleListFavorites))
-	mux.HandleFunc("GET /_collide/arrivals", s.handleGetArrivals)
-	mux.HandleFunc("DELETE /_collide/arrivals", s.handleResetArrivals)
+	for _, rt := range s.routeTable() {
+		mux.HandleFunc(rt.pattern, rt.handler)
+	}
 	return s.recordArrivals(s.guard(mux))
 }
 

@@ -29,6 +29,12 @@ type Request struct {
 	// Setup is true for a request that prepares state (a login, a create)
 	// and is replayed before the others, not analysed for races.
 	Setup bool `json:"setup,omitempty"`
+	// Capture takes variables from the JSON response of this request
+	// (usually a Setup one): variable name → dotted path with array
+	// indexes, as a profile's capture (token: token, id: data.items.0.id).
+	// Later requests use them as {{name}} in URL, header values and Body;
+	// Render substitutes them.
+	Capture map[string]string `json:"capture,omitempty"`
 }
 
 // Trace is what one request, sent alone, made the service send to its

@@ -42,6 +42,7 @@ func commands() []command {
 		{"report", "render a run as table, markdown, junit or html", cmdReport},
 		{"compare", "compare runs side by side and flag regressions", cmdCompare},
 		{"history", "list the runs below a folder, oldest first", cmdHistory},
+		{"discover", "find race candidates from the SQL each request sends; write profiles that prove them", cmdDiscover},
 		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean},
 		{"version", "print collide's version", cmdVersion},
 	}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/discover"
+	"github.com/collide-dev/collide/harness"
+	"github.com/collide-dev/collide/internal/testpg"
+	"github.com/collide-dev/collide/profiles"
+)
+
+// discoverOpenAPI is the small OpenAPI document of the tests: the demo's
+// POST /counters/{id}/increment and GET /counters/{id}.
+var discoverOpenAPI = filepath.Join("testdata", "discover", "openapi.json")
+
+// withDiscoverStages fills the stages that have not landed yet with
+// stand-ins for the test: the two requests of discoverOpenAPI, an empty
+// schema, and an analysis that reports a read then a write of one table's
+// column in one request as a lost update. Landed stages are kept.
+func withDiscoverStages(t *testing.T) {
+	t.Helper()
+	saved := discoverStages
+	t.Cleanup(func() { discoverStages = saved })
+	if discoverStages.fromOpenAPI == nil {
+		discoverStages.fromOpenAPI = func(path string, data []byte) ([]discover.Request, error) {
+			if !json.Valid(data) {
+				return nil, fmt.Errorf("%s: not JSON", path)
+			}
+			return []discover.Request{
+				{ID: "openapi:POST /counters/{id}/increment", Endpoint: "POST /counters/{id}/increment", Method: "POST", URL: "/counters/1/increment", Source: path + ": paths./counters/{id}/increment.post"},
+				{ID: "openapi:GET /counters/{id}", Endpoint: "GET /counters/{id}", Method: "GET", URL: "/counters/1", Source: path + ": paths./counters/{id}.get"},
+			}, nil
+		}
+	}
+	if discoverStages.readSchema == nil {
+		discoverStages.readSchema = func(context.Context, database.DB) (discover.Schema, error) {
+			return discover.Schema{Unique: map[string][][]string{}}, nil
+		}
+	}
+	if discoverStages.analyze == nil {
+		discoverStages.analyze = standInAnalyze
+	}
+}
+
+var (
+	standInSelect = regexp.MustCompile(`(?i)^SELECT (\w+) FROM (\w+)`)
+	standInUpdate = regexp.MustCompile(`(?i)^UPDATE (\w+) SET (\w+) = \$1`)
+)
+
+// standInAnalyze finds SELECT col FROM t … then UPDATE t SET col = $1 in
+// one trace: a lost update (the test's stand-in for analyze.go).
+func standInAnalyze(traces []discover.Trace, _ discover.Schema) []discover.Finding {
+	var out []discover.Finding
+	for _, tr := range traces {
+		read := map[string]bool{}
+		var evidence []string
+		for _, s := range tr.Statements {
+			if m := standInSelect.FindStringSubmatch(s.Text); m != nil {
+				read[m[2]+"."+m[1]] = true
+				evidence = append(evidence, fmt.Sprintf("%d. %s", len(evidence)+1, s.Text))
+			}
+			if m := standInUpdate.FindStringSubmatch(s.Text); m != nil && read[m[1]+"."+m[2]] {
+				evidence = append(evidence, fmt.Sprintf("%d. %s", len(evidence)+1, s.Text))
+				out = append(out, discover.Finding{ID: "F-5a5a5a", Endpoint: tr.Request.Endpoint, RequestID: tr.Request.ID,
+					Class: discover.LostUpdate, Table: m[1], Columns: []string{m[2]}, Evidence: evidence,
+					Why: "read then written back without a lock (stand-in analysis)", Checker: "counter"})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestDiscoverDemoEndToEnd: collide discover on the racy demo (PostgreSQL
+// behind the tap) with a two-operation OpenAPI document finds the lost
+// update of the counter, writes a profile that validates, proves it once,
+// and leaves nothing listening.
+func TestDiscoverDemoEndToEnd(t *testing.T) {
+	withDiscoverStages(t)
+	dsn := testpg.New(t)
+	dir := t.TempDir()
+	code, stdout, stderr := collide(t, "discover", "--demo", "racy", "--openapi", discoverOpenAPI,
+		"--db-driver", "postgres", "--db-dsn", dsn, "--write", dir, "--prove", "1", "--format", "json", "--gap", "30ms")
+	t.Logf("stderr:\n%s", stderr)
+	var findings []discover.Finding
+	if err := json.Unmarshal([]byte(stdout), &findings); err != nil {
+		t.Fatalf("stdout is not the findings array: %v\n%s", err, stdout)
+	}
+	var counter *discover.Finding
+	for i, f := range findings {
+		if f.Class == discover.LostUpdate && f.Table == "counters" {
+			counter = &findings[i]
+		}
+	}
+	if counter == nil {
+		t.Fatalf("no lost update on counters among %+v", findings)
+	}
+	proved := regexp.MustCompile(counter.ID + `  proved (\d)/1`).FindStringSubmatch(stderr)
+	switch {
+	case proved == nil:
+		t.Errorf("no \"proved k/1\" line for %s", counter.ID)
+	case proved[1] == "1" && code != harness.ExitFail, proved[1] == "0" && code != 0:
+		t.Errorf("exit %d after proved %s/1; want 1 when proved, else 0", code, proved[1])
+	}
+	file := filepath.Join(dir, counter.ID+"-counter.yaml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("profile not written: %v", err)
+	}
+	if strings.Contains(string(data), "collide:collide") {
+		t.Errorf("the profile holds the DSN's password:\n%s", data)
+	}
+	t.Setenv(discover.EnvDSN, dsn)
+	p, err := profiles.Parse(file, data, nil)
+	if err == nil {
+		err = harness.Validate(p)
+	}
+	if err != nil {
+		t.Errorf("the written profile does not validate: %v\n%s", err, data)
+	}
+	// The tap is stopped: its address refuses connections.
+	if m := regexp.MustCompile(`through the tap (127\.0\.0\.1:\d+)`).FindStringSubmatch(stderr); m == nil {
+		t.Errorf("stderr names no tap address")
+	} else if c, err := net.DialTimeout("tcp", m[1], time.Second); err == nil {
+		c.Close()
+		t.Errorf("the tap %s still accepts connections after discover returned", m[1])
+	}
+}
+
+// TestDiscoverTargetNotReady: with --target, a service that never connects
+// through the tap is an environment failure (exit 3) after --ready.
+func TestDiscoverTargetNotReady(t *testing.T) {
+	withDiscoverStages(t)
+	dsn := testpg.New(t)
+	start := time.Now()
+	code, _, stderr := collide(t, "discover", "--target", "http://127.0.0.1:1", "--openapi", discoverOpenAPI,
+		"--db-driver", "postgres", "--db-dsn", dsn, "--ready", "200ms")
+	if code != harness.ExitEnv || !strings.Contains(stderr, "no connection through the tap") {
+		t.Errorf("exit %d, stderr %q; want 3 and the reason", code, stderr)
+	}
+	if !strings.Contains(stderr, "point your service's database at the tap") || strings.Contains(stderr, "collide:collide@") {
+		t.Errorf("stderr %q: want the tap's DSN, password redacted", stderr)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func TestDiscoverBadInput(t *testing.T) {
+	withDiscoverStages(t)
+	pg := "postgres://collide:collide@127.0.0.1:5432/collide?sslmode=disable"
+	base := []string{"discover", "--demo", "racy", "--db-driver", "postgres", "--db-dsn", pg}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no source", base, "name one source"},
+		{"two sources", append(base, "--har", "a.har", "--openapi", discoverOpenAPI), "name one source"},
+		{"no service", []string{"discover", "--openapi", discoverOpenAPI, "--db-driver", "postgres", "--db-dsn", pg}, "name one service"},
+		{"both services", append(base, "--openapi", discoverOpenAPI, "--target", "http://127.0.0.1:8080"), "name one service"},
+		{"bad demo mode", []string{"discover", "--demo", "chaotic", "--openapi", discoverOpenAPI, "--db-driver", "postgres", "--db-dsn", pg}, "unknown mode"},
+		{"no driver", []string{"discover", "--demo", "racy", "--openapi", discoverOpenAPI, "--db-dsn", pg}, "--db-driver is required"},
+		{"sqlite", []string{"discover", "--demo", "racy", "--openapi", discoverOpenAPI, "--db-driver", "sqlite", "--db-dsn", "x.db"}, "want postgres or mysql"},
+		{"no dsn", []string{"discover", "--demo", "racy", "--openapi", discoverOpenAPI, "--db-driver", "postgres"}, "--db-dsn is required"},
+		{"prove without write", append(base, "--openapi", discoverOpenAPI, "--prove", "2"), "name a folder with --write"},
+		{"bad format", append(base, "--openapi", discoverOpenAPI, "--format", "html"), `--format "html"`},
+		{"missing file", append(base, "--openapi", "nope.json"), "--openapi nope.json: no such file"},
+		{"remote target", []string{"discover", "--target", "http://192.0.2.1:8080", "--openapi", discoverOpenAPI, "--db-driver", "postgres", "--db-dsn", pg}, "not on loopback"},
+		{"argument", append(base, "--openapi", discoverOpenAPI, "extra"), "takes no argument"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := collide(t, c.args...)
+			if code != harness.ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line containing %q", code, stderr, c.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if strings.Contains(stderr, "collide:collide@") {
+				t.Errorf("stderr shows the password: %q", stderr)
+			}
+		})
+	}
+}

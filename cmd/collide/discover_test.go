@@ -194,3 +194,68 @@ func TestDiscoverBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoverFormats: the findings as a table (with --show-params, the
+// statements of each finding's request with their values) and as Markdown.
+func TestDiscoverFormats(t *testing.T) {
+	withDiscoverStages(t)
+	cases := []struct {
+		name string
+		args []string
+		want []*regexp.Regexp
+	}{
+		{"table with params", []string{"--format", "table", "--show-params"}, []*regexp.Regexp{
+			regexp.MustCompile(`(?m)^ID +ENDPOINT +CLASS +TABLE +WHY +CHECKER$`),
+			regexp.MustCompile(`(?m)^F-\w+ +POST /counters/\{id\}/increment +counter +counters `),
+			regexp.MustCompile(`(?m)^  \d\. UPDATE counters SET value = \$1 WHERE id = \$2  \[\d+, 1\]$`),
+			regexp.MustCompile(`(?m)^\d+ findings? in 2 requests$`),
+		}},
+		{"markdown", []string{"--format", "markdown"}, []*regexp.Regexp{
+			regexp.MustCompile(`(?m)^\| id \| endpoint \| class \| table \| why \| checker \|$`),
+			regexp.MustCompile("(?m)^\\| F-\\w+ \\| `POST /counters/\\{id\\}/increment` \\| counter \\| counters \\| "),
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"discover", "--demo", "racy", "--openapi", discoverOpenAPI,
+				"--db-driver", "postgres", "--db-dsn", testpg.New(t), "--gap", "20ms"}, c.args...)
+			code, stdout, stderr := collide(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			for _, re := range c.want {
+				if !re.MatchString(stdout) {
+					t.Errorf("stdout does not match %s:\n%s", re, stdout)
+				}
+			}
+			if c.name == "markdown" && regexp.MustCompile(`\[\d+, 1\]`).MatchString(stdout) {
+				t.Errorf("parameter values shown without --show-params:\n%s", stdout)
+			}
+		})
+	}
+}
+
+// TestDiscoverInterrupted: an interrupt while waiting for the service
+// stops the tap and exits 130.
+func TestDiscoverInterrupted(t *testing.T) {
+	withDiscoverStages(t)
+	dsn := testpg.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	timer := time.AfterFunc(300*time.Millisecond, cancel)
+	defer timer.Stop()
+	var stdout, stderr strings.Builder
+	code := dispatch(ctx, []string{"discover", "--target", "http://127.0.0.1:1", "--openapi", discoverOpenAPI,
+		"--db-driver", "postgres", "--db-dsn", dsn, "--ready", "30s"}, &stdout, &stderr)
+	if code != harness.ExitSignal {
+		t.Fatalf("exit %d, want 130\n%s", code, stderr.String())
+	}
+	m := regexp.MustCompile(`at the tap (127\.0\.0\.1:\d+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr names no tap address:\n%s", stderr.String())
+	}
+	if c, err := net.DialTimeout("tcp", m[1], time.Second); err == nil {
+		c.Close()
+		t.Errorf("the tap %s still accepts connections after the interrupt", m[1])
+	}
+}

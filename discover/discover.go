@@ -37,8 +37,9 @@ type Trace struct {
 	Request Request `json:"request"`
 	// Status is the HTTP status of the response (0: none).
 	Status int `json:"status"`
-	// Err says why there was no response (Status 0): a refused
-	// connection, a timeout; "" when there was one.
+	// Err says what went wrong: no response (Status 0: a refused
+	// connection, a timeout) or a capture missing from it; "" when
+	// nothing did.
 	Err string `json:"error,omitempty"`
 	// Start and End bound the request: every statement of the trace
 	// started and ended inside them.

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strings"
 	"time"
 
+	"github.com/collide-dev/collide/attacks"
 	"github.com/collide-dev/collide/chaos/tap"
 	"github.com/collide-dev/collide/stacks"
 )
@@ -59,6 +61,14 @@ type DriveConfig struct {
 	AllowRemote bool
 	// Each, when not nil, is called after every request with its trace.
 	Each func(Trace)
+	// Captures, when not nil, names the variables to take from a
+	// request's JSON response (name → dotted path, as a profile's
+	// capture; Request.Capture): a login's token, a created id.
+	Captures func(Request) map[string]string
+	// Render, when not nil, prepares each request before it is sent with
+	// the variables captured so far ({{token}} → its value;
+	// Request.Render). The trace keeps the request as given.
+	Render func(r Request, vars map[string]string) (Request, error)
 }
 
 // Drive sends each request alone through the service at cfg.BaseURL and
@@ -100,10 +110,25 @@ func Drive(ctx context.Context, cfg DriveConfig) ([]Trace, error) {
 		return nil, fmt.Errorf("drive: %w", err)
 	}
 	traces := make([]Trace, 0, len(ordered))
+	vars := map[string]string{}
 	for _, r := range ordered {
 		tr := Trace{Request: r}
+		sent := r
+		if cfg.Render != nil {
+			if sent, err = cfg.Render(r, vars); err != nil {
+				return traces, fmt.Errorf("drive: %s (%s): %w", r.ID, r.Source, err)
+			}
+		}
+		var paths map[string]string
+		if cfg.Captures != nil {
+			paths = cfg.Captures(r)
+		}
+		var got map[string]string
 		tr.Start = time.Now()
-		tr.Status, err = send(ctx, client, base, r, orDefault(cfg.RequestTimeout, DefaultRequestTimeout))
+		tr.Status, got, err = send(ctx, client, base, sent, paths, orDefault(cfg.RequestTimeout, DefaultRequestTimeout))
+		for k, v := range got {
+			vars[k] = v
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return traces, fmt.Errorf("drive: %s (%s): %w", r.ID, r.Source, context.Cause(ctx))
@@ -162,8 +187,10 @@ func resolve(base *url.URL, raw string) (*url.URL, error) {
 	return base.ResolveReference(u), nil
 }
 
-// send sends one request and reads its response; it returns the status.
-func send(ctx context.Context, client *http.Client, base *url.URL, r Request, timeout time.Duration) (int, error) {
+// send sends one request and reads its response; it returns the status
+// and the values at paths in its JSON body (a path missing, or a body that
+// is not JSON, is an error).
+func send(ctx context.Context, client *http.Client, base *url.URL, r Request, paths map[string]string, timeout time.Duration) (int, map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	u, _ := resolve(base, r.URL) // checked by DriveConfig.check
@@ -177,7 +204,7 @@ func send(ctx context.Context, client *http.Client, base *url.URL, r Request, ti
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+		return 0, nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
 	for k, vs := range r.Header {
 		if http.CanonicalHeaderKey(k) == "Host" {
@@ -192,13 +219,24 @@ func send(ctx context.Context, client *http.Client, base *url.URL, r Request, ti
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+		return 0, nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
 	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes)); err != nil {
-		return resp.StatusCode, fmt.Errorf("%s %s: reading the response: %w", method, u.Redacted(), err)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: reading the response: %w", method, u.Redacted(), err)
 	}
-	return resp.StatusCode, nil
+	if len(paths) == 0 {
+		return resp.StatusCode, nil, nil
+	}
+	vals, missing, err := attacks.CaptureText(data, paths)
+	switch {
+	case err != nil:
+		return resp.StatusCode, vals, fmt.Errorf("%s %s: capture: %w", method, u.Redacted(), err)
+	case len(missing) > 0:
+		return resp.StatusCode, vals, fmt.Errorf("%s %s: capture: no %s in the response (status %d)", method, u.Redacted(), strings.Join(missing, ", "), resp.StatusCode)
+	}
+	return resp.StatusCode, vals, nil
 }
 
 // sleep waits d or until ctx is done.

@@ -213,3 +213,58 @@ func TestDriveUnreachable(t *testing.T) {
 		t.Fatalf("traces %+v: want 2, status 0 with the reason", traces)
 	}
 }
+
+// TestDriveCaptures: a value a setup response carries (a login's token) is
+// captured and rendered into the later requests; a missing one is the
+// trace's error.
+func TestDriveCaptures(t *testing.T) {
+	var mu sync.Mutex
+	var auth []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.URL.Path+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		if r.URL.Path == "/login" {
+			w.Write([]byte(`{"token": "t-42", "user": {"id": 7}}`))
+			return
+		}
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	// The stand-in of Request.Render: {{name}} → its value.
+	render := func(r discover.Request, vars map[string]string) (discover.Request, error) {
+		for k, v := range vars {
+			r.URL = strings.ReplaceAll(r.URL, "{{"+k+"}}", v)
+			h := http.Header{}
+			for name, vs := range r.Header {
+				for _, x := range vs {
+					h.Add(name, strings.ReplaceAll(x, "{{"+k+"}}", v))
+				}
+			}
+			r.Header = h
+		}
+		return r, nil
+	}
+	captures := map[string]map[string]string{"login": {"token": "token", "user": "user.id"}, "bad": {"nope": "missing.path"}}
+	reqs := []discover.Request{
+		{ID: "login", Method: "POST", URL: "/login", Setup: true},
+		{ID: "bad", Method: "GET", URL: "/x", Setup: true},
+		{ID: "fav", Method: "POST", URL: "/users/{{user}}/favorite", Header: http.Header{"Authorization": {"Bearer {{token}}"}}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	traces, err := discover.Drive(ctx, discover.DriveConfig{BaseURL: srv.URL, Recorder: tap.NewRecorder(16), Requests: reqs,
+		Quiet: time.Millisecond, Render: render, Captures: func(r discover.Request) map[string]string { return captures[r.ID] }})
+	if err != nil {
+		t.Fatalf("Drive: %v", err)
+	}
+	if want := "/login ; /x ; /users/7/favorite Bearer t-42"; strings.Join(auth, "; ") != want {
+		t.Errorf("the service saw %q, want %q", strings.Join(auth, "; "), want)
+	}
+	if traces[1].Status != http.StatusOK || !strings.Contains(traces[1].Err, "no nope in the response") {
+		t.Errorf("trace of the bad capture: status %d, err %q", traces[1].Status, traces[1].Err)
+	}
+	if traces[2].Request.URL != "/users/{{user}}/favorite" {
+		t.Errorf("the trace holds the rendered request %q, want it as given", traces[2].Request.URL)
+	}
+}

@@ -39,6 +39,10 @@ type GenerateOptions struct {
 	// DemoMode, "racy" or "safe", makes the target collide's demo service
 	// (target: {demo: {mode: …}}); empty makes it url: ${COLLIDE_TARGET}.
 	DemoMode string
+	// Captures, when not nil, names the variables a setup request takes
+	// from its JSON response (Request.Capture): its step captures them,
+	// and later steps and the operation use them as {{name}}.
+	Captures func(Request) map[string]string
 }
 
 // Profile returns a runnable collide profile (YAML) that proves f: its
@@ -53,8 +57,9 @@ func Profile(f Finding, req Request, setup []Request, dsnDriver string) ([]byte,
 // ProfileWith is Profile with the target chosen by o. The file starts with
 // comments: the finding, its evidence and fix, and how to run it. Secret
 // headers of the requests (Authorization, Cookie …) are written as
-// {{env "COLLIDE_<NAME>"}}, read when the request is sent; the DSN is
-// always ${COLLIDE_DB_DSN}.
+// {{env "COLLIDE_<NAME>"}}, read when the request is sent, unless they
+// hold a captured variable (Bearer {{token}}); the DSN is always
+// ${COLLIDE_DB_DSN}.
 //
 // The row: when the key column of the evidence's WHERE (id) is a path
 // parameter of the endpoint (/counters/{id}/increment), the operation aims
@@ -115,8 +120,11 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		if err != nil {
 			return nil, fmt.Errorf("generate %s: setup %d: %w", f.ID, i, err)
 		}
-		p.Setup = append(p.Setup, genStep{Name: stepName(s, i), Request: r,
-			Outcome: &genOutcome{OK: []string{"2xx", "409"}}})
+		st := genStep{Name: stepName(s, i), Request: r, Outcome: &genOutcome{OK: []string{"2xx", "409"}}}
+		if o.Captures != nil {
+			st.Capture = o.Captures(s)
+		}
+		p.Setup = append(p.Setup, st)
 	}
 	var doc yaml.Node
 	if err := doc.Encode(p); err != nil {
@@ -168,9 +176,10 @@ type (
 		DSN    string `yaml:"dsn"`
 	}
 	genStep struct {
-		Name    string      `yaml:"name"`
-		Request genReq      `yaml:"request"`
-		Outcome *genOutcome `yaml:"outcome,omitempty"`
+		Name    string            `yaml:"name"`
+		Request genReq            `yaml:"request"`
+		Capture map[string]string `yaml:"capture,omitempty,flow"`
+		Outcome *genOutcome       `yaml:"outcome,omitempty"`
 	}
 	genOutcome struct {
 		OK []string `yaml:"ok,flow"`
@@ -220,11 +229,15 @@ func invariantsFor(f Finding, checker string, sh shape, op string, fresh string)
 	thing := singular(table)
 	switch checker {
 	case "counter":
-		if col == "" {
+		var q string
+		switch {
+		case sh.inserts: // each request adds a row: count them
+			q = "SELECT COUNT(*) FROM " + table + where
+		case col == "":
 			return nil, fmt.Errorf("counter: no column of %s to count", table)
-		}
-		q := "SELECT " + col + " FROM " + table + where
-		if where == "" {
+		case where != "":
+			q = "SELECT " + col + " FROM " + table + where
+		default:
 			q = "SELECT COALESCE(SUM(" + col + "), 0) FROM " + table
 		}
 		return []genInv{{Name: "every acknowledged " + op + " is counted exactly once", Check: "counter", Query: q, Op: op, Thing: thing}}, nil
@@ -265,33 +278,75 @@ func uniqueInv(table string, cols []string) genInv {
 }
 
 // shape is what the evidence's SQL says of the row: the column written or
-// checked (col), the key column of its WHERE, and the key's value when the
-// request names it.
+// checked (col), the key column of its WHERE (or of an upsert's ON
+// CONFLICT), the key's value when the request names it, and whether rows
+// of the table are inserted without an UPDATE of it (inserts).
 type shape struct {
 	col, key, value string
+	inserts         bool
 }
 
 var (
 	evidenceNumber = regexp.MustCompile(`^\s*\d+\.\s*`)
-	updateRE       = regexp.MustCompile(`(?is)^\s*UPDATE\s+("?[\w.]+"?)\s+SET\s+"?(\w+)"?\s*=.*?\bWHERE\s+"?(\w+)"?\s*=`)
+	evidenceNote   = regexp.MustCompile(`\s+\([^()]*\)\s*$`)
+	updateRE       = regexp.MustCompile(`(?is)^\s*UPDATE\s+("?[\w.]+"?)\s+SET\s+(.+?)\s+WHERE\s+"?(\w+)"?\s*=`)
+	upsertRE       = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+("?[\w.]+"?).*?\bON\s+CONFLICT\s*\(\s*"?(\w+)"?[^)]*\)\s*DO\s+UPDATE\s+SET\s+(.+)$`)
+	dupKeyRE       = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+("?[\w.]+"?).*?\bON\s+DUPLICATE\s+KEY\s+UPDATE\s+(.+)$`)
+	insertRE       = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+("?[\w.]+"?)`)
 	selectRE       = regexp.MustCompile(`(?is)^\s*SELECT\s+(.+?)\s+FROM\s+("?[\w.]+"?)(?:\s+WHERE\s+"?(\w+)"?\s*=)?`)
+	setColumnRE    = regexp.MustCompile(`(?:^|,)\s*"?(\w+)"?\s*=`)
 )
 
 // shapeOf reads the written column and the key column of f's table from
-// its evidence: the UPDATE's first SET column and WHERE column, else the
-// SELECT's WHERE column.
+// its evidence: an UPDATE's SET column (the first that is one of
+// f.Columns) and WHERE column, else an upsert's, else the SELECT's WHERE
+// column.
 func shapeOf(f Finding) shape {
 	var sh shape
+	updated := false
 	for _, e := range f.Evidence {
-		stmt := evidenceNumber.ReplaceAllString(e, "")
+		stmt := evidenceNote.ReplaceAllString(evidenceNumber.ReplaceAllString(e, ""), "")
 		if m := updateRE.FindStringSubmatch(stmt); m != nil && sameTable(m[1], f.Table) {
-			return shape{col: strings.ToLower(m[2]), key: strings.ToLower(m[3])}
+			return shape{col: setColumn(m[2], f.Columns), key: strings.ToLower(m[3])}
+		}
+		if m := upsertRE.FindStringSubmatch(stmt); m != nil && sameTable(m[1], f.Table) {
+			sh.col, sh.key, updated = setColumn(m[3], f.Columns), strings.ToLower(m[2]), true
+			continue
+		}
+		if m := dupKeyRE.FindStringSubmatch(stmt); m != nil && sameTable(m[1], f.Table) {
+			sh.col, updated = setColumn(m[2], f.Columns), true
+			continue
+		}
+		if m := insertRE.FindStringSubmatch(stmt); m != nil && sameTable(m[1], f.Table) {
+			sh.inserts = true
+			continue
 		}
 		if m := selectRE.FindStringSubmatch(stmt); m != nil && sameTable(m[2], f.Table) && sh.key == "" && m[3] != "" {
 			sh.key = strings.ToLower(m[3])
 		}
 	}
+	sh.inserts = sh.inserts && !updated
 	return sh
+}
+
+// setColumn picks the column of a SET list: the first that is one of cols,
+// else the first.
+func setColumn(set string, cols []string) string {
+	var names []string
+	for _, m := range setColumnRE.FindAllStringSubmatch(set, -1) {
+		names = append(names, strings.ToLower(m[1]))
+	}
+	for _, n := range names {
+		for _, c := range cols {
+			if strings.EqualFold(n, c) {
+				return n
+			}
+		}
+	}
+	if len(names) > 0 {
+		return names[0]
+	}
+	return ""
 }
 
 func sameTable(ref, table string) bool {
@@ -327,8 +382,12 @@ func pathKey(req Request, key string) (value, tmpl string, ok bool) {
 			at = i
 		}
 	}
-	if at < 0 && len(params) == 1 && key == "id" {
-		at = params[0]
+	if len(params) == 1 && at < 0 {
+		// /counters/{id} for counters.id; /projects/{id}/items for
+		// project_items.project_id
+		if i := params[0]; key == "id" || (i > 0 && key == singular(strings.ToLower(rs[i-1]))+"_id") {
+			at = i
+		}
 	}
 	if at < 0 || us[at] == "" {
 		return "", "", false
@@ -403,7 +462,9 @@ func freshen(r *genReq, cols []string, seq bool, version string) string {
 	return fresh
 }
 
-// secretHeaders are written as {{env "COLLIDE_<NAME>"}}, never as values.
+// secretHeaders are written as {{env "COLLIDE_<NAME>"}}, never as values,
+// unless their value is a template of captured variables ("Bearer
+// {{token}}": collide keeps such values out of what it writes).
 var secretHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Proxy-Authorization": true,
 	"X-Api-Key": true, "X-Auth-Token": true, "X-Csrf-Token": true, "X-Xsrf-Token": true}
 
@@ -438,7 +499,7 @@ func genRequest(r Request) (genReq, error) {
 		if g.Headers == nil {
 			g.Headers = map[string]string{}
 		}
-		if secretHeaders[ck] {
+		if secretHeaders[ck] && !strings.Contains(strings.Join(vs, ""), "{{") { // a captured {{token}} stays
 			g.Headers[ck] = `{{env "COLLIDE_` + strings.ToUpper(strings.ReplaceAll(ck, "-", "_")) + `"}}`
 			continue
 		}

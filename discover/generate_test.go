@@ -156,3 +156,90 @@ func golden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs from the generated profile (run with -update to accept):\n%s", path, got)
 	}
 }
+
+// TestGenerateQueries: the invariant written for findings shaped as the
+// analysis reports them on the racy demo.
+func TestGenerateQueries(t *testing.T) {
+	t.Setenv(discover.EnvDSN, "postgres://collide@127.0.0.1:5432/collide?sslmode=disable")
+	cases := []struct {
+		name     string
+		f        discover.Finding
+		endpoint string
+		url      string
+		want     string
+	}{
+		{"version among several SET columns", discover.Finding{Class: discover.LostUpdate, Table: "docs", Columns: []string{"version"}, Checker: "counter",
+			Evidence: []string{"1. SELECT version FROM docs WHERE id = $1", "2. UPDATE docs SET title = $1, version = $2 WHERE id = $3"}},
+			"PUT /docs/{id}", "/docs/1", "query: SELECT version FROM docs WHERE id = 1"},
+		{"upsert", discover.Finding{Class: discover.NewestWins, Table: "reports", Columns: []string{"job", "result"}, Checker: "newest_wins",
+			Evidence: []string{"1. INSERT INTO reports (id, job, result) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET job = excluded.job, result = excluded.result RETURNING job"}},
+			"POST /reports/{id}/regenerate", "/reports/7/regenerate", "query: SELECT id, job FROM reports WHERE id = 7"},
+		{"rows added", discover.Finding{Class: discover.LostUpdate, Table: "project_items", Columns: []string{"item"}, Checker: "counter",
+			Evidence: []string{"1. SELECT item FROM project_items WHERE project_id = $1 ORDER BY id", "4. DELETE FROM project_items WHERE project_id = $1  (in a transaction)",
+				"5. INSERT INTO project_items (project_id, item) VALUES ($1, $2)  (in a transaction)"}},
+			"POST /projects/{id}/items", "/projects/1/items", "query: SELECT COUNT(*) FROM project_items WHERE project_id = 1"},
+		{"in a transaction", discover.Finding{Class: discover.TOCTOUDebit, Table: "products", Columns: []string{"stock"}, Checker: "never_negative",
+			Evidence: []string{"1. SELECT stock FROM products WHERE id = $1", "3. UPDATE products SET stock = stock - 1 WHERE id = $1 RETURNING stock  (in a transaction)"}},
+			"POST /products/{id}/purchase", "/products/1/purchase", "query: SELECT id, stock FROM products"},
+		{"two key columns", discover.Finding{Class: discover.DoubleSubmit, Table: "favorites", Columns: []string{"resource_id", "user_id"}, Checker: "unique",
+			Evidence: []string{"3. SELECT id FROM favorites WHERE resource_id = $1 AND user_id = $2 ORDER BY id LIMIT 1", "4. INSERT INTO favorites (resource_id, user_id) VALUES ($1, $2) RETURNING id"}},
+			"POST /resources/{id}/favorite", "/resources/3/favorite", "unique: SELECT resource_id, user_id FROM favorites"},
+		{"no key in the path", discover.Finding{Class: discover.LostUpdate, Table: "counters", Columns: []string{"value"}, Checker: "counter",
+			Evidence: []string{"2. UPDATE counters SET value = $1 WHERE id = $2"}},
+			"POST /increment", "/increment?id=1", "query: SELECT COALESCE(SUM(value), 0) FROM counters"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.f.ID, c.f.Endpoint = "F-000001", c.endpoint
+			method, _, _ := strings.Cut(c.endpoint, " ")
+			req := discover.Request{ID: "r", Endpoint: c.endpoint, Method: method, URL: c.url, Body: []byte(`{"job": 1}`)}
+			out, err := discover.ProfileWith(c.f, req, nil, discover.GenerateOptions{Driver: "postgres", DemoMode: "racy"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(out), c.want) {
+				t.Errorf("want %q in\n%s", c.want, out)
+			}
+			p, err := profiles.Parse("gen.yaml", out, nil)
+			if err == nil {
+				err = harness.Validate(p)
+			}
+			if err != nil {
+				t.Errorf("collide validate: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestGenerateCaptures: a login's captured token becomes the setup step's
+// capture and stays {{token}} in the operation's Authorization header.
+func TestGenerateCaptures(t *testing.T) {
+	t.Setenv(discover.EnvDSN, "postgres://collide@127.0.0.1:5432/collide?sslmode=disable")
+	login := discover.Request{ID: "openapi:login", Endpoint: "POST /login", Method: "POST", URL: "/login", Body: []byte(`{"user": "alice"}`), Setup: true}
+	fav := discover.Request{ID: "openapi:fav", Endpoint: "POST /resources/{id}/favorite", Method: "POST", URL: "/resources/1/favorite",
+		Header: http.Header{"Authorization": {"Bearer {{token}}"}}}
+	f := discover.Finding{ID: "F-cb9381", Endpoint: fav.Endpoint, RequestID: fav.ID, Class: discover.DoubleSubmit, Table: "favorites",
+		Columns: []string{"resource_id", "user_id"}, Checker: "unique"}
+	caps := func(r discover.Request) map[string]string {
+		if r.ID == login.ID {
+			return map[string]string{"token": "token"}
+		}
+		return nil
+	}
+	out, err := discover.ProfileWith(f, fav, []discover.Request{login}, discover.GenerateOptions{Driver: "postgres", DemoMode: "racy", Captures: caps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"capture: {token: token}", "Authorization: Bearer {{token}}"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("want %q in\n%s", want, out)
+		}
+	}
+	p, err := profiles.Parse("gen.yaml", out, nil)
+	if err == nil {
+		err = harness.Validate(p)
+	}
+	if err != nil {
+		t.Errorf("collide validate: %v\n%s", err, out)
+	}
+}

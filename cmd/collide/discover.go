@@ -247,6 +247,7 @@ func (d *discoverRun) run(ctx context.Context) int {
 	}
 	traces, err := discover.Drive(ctx, discover.DriveConfig{BaseURL: base, Recorder: rec, Requests: reqs,
 		Quiet: o.gap, Timeout: o.timeout, AllowRemote: o.allowRemote,
+		Captures: discoverStages.captures, Render: discoverStages.render,
 		Each: func(tr discover.Trace) {
 			status := fmt.Sprint(tr.Status)
 			if tr.Err != "" {
@@ -486,7 +487,8 @@ func (d *discoverRun) writeProfiles(findings []discover.Finding, reqs []discover
 			fmt.Fprintf(d.stderr, "collide discover: %s: no request %q to replay; no profile written\n", f.ID, f.RequestID)
 			continue
 		}
-		b, err := discover.ProfileWith(f, req, setup, discover.GenerateOptions{Driver: d.o.dbDriver, DemoMode: d.o.demoMode})
+		b, err := discover.ProfileWith(f, req, setup, discover.GenerateOptions{Driver: d.o.dbDriver, DemoMode: d.o.demoMode,
+			Captures: discoverStages.captures})
 		if err != nil {
 			fmt.Fprintf(d.stderr, "collide discover: %v; no profile written\n", err)
 			continue

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -46,8 +47,8 @@ type discoverOptions struct {
 var discoverFormats = []string{"table", "json", "markdown"}
 
 func (o *discoverOptions) check() error {
-	if n := nonEmpty(o.har, o.openapi, o.profile); n != 1 {
-		return fmt.Errorf("name one source of requests: --har FILE, --openapi FILE or --profile NAME|FILE (got %d)", n)
+	if n := nonEmpty(o.har, o.openapi, o.profile); n > 1 || (n == 0 && o.demoMode == "") {
+		return fmt.Errorf("name one source of requests: --har FILE, --openapi FILE|URL or --profile NAME|FILE (got %d)", n)
 	}
 	if n := nonEmpty(o.target, o.demoMode); n != 1 {
 		return fmt.Errorf("name one service: --target URL (your running service) or --demo racy|safe (got %d)", n)
@@ -133,7 +134,7 @@ func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs := flag.NewFlagSet("discover", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.har, "har", "", "requests from a HAR file (the browser's network log of the flows to test)")
-	fs.StringVar(&o.openapi, "openapi", "", "requests from an OpenAPI 3 document (JSON or YAML), with example values")
+	fs.StringVar(&o.openapi, "openapi", "", "requests from an OpenAPI 3 document (JSON or YAML; a file or a loopback URL), with example values (default with --demo: the demo's /openapi.json)")
 	fs.StringVar(&o.profile, "profile", "", "requests from a profile's setup and operations: a file or a built-in")
 	fs.StringVar(&o.target, "target", "", "base URL of your running service; point its database at the tap this prints")
 	fs.StringVar(&o.demoMode, "demo", "", "discover on collide's demo service instead: racy or safe")
@@ -148,7 +149,7 @@ func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.DurationVar(&o.gap, "gap", discover.DefaultQuiet, "quiet time before and after each request, so late statements are not taken for the next request's")
 	fs.DurationVar(&o.timeout, "timeout", discover.DefaultDriveTimeout, "bound on sending all the requests")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: collide discover (--har FILE | --openapi FILE | --profile NAME|FILE) (--target URL | --demo racy|safe)\n"+
+		fmt.Fprintln(fs.Output(), "usage: collide discover [--har FILE | --openapi FILE|URL | --profile NAME|FILE] (--target URL | --demo racy|safe)\n"+
 			"                       --db-driver postgres|mysql --db-dsn DSN [--write DIR [--prove N]] [--format table|json|markdown]\n\n"+
 			"Sends each request alone through the service while a tap records the SQL it sends, reads the\n"+
 			"database's unique keys, and prints the race candidates: endpoint, class, table, why, checker.\n"+
@@ -214,9 +215,12 @@ func (d *discoverRun) fail(code int, format string, args ...any) int {
 
 func (d *discoverRun) run(ctx context.Context) int {
 	o := d.o
-	reqs, code := d.requests()
-	if code != 0 {
-		return code
+	var reqs []discover.Request
+	if o.har != "" || o.openapi != "" || o.profile != "" {
+		var code int
+		if reqs, code = d.requests(ctx, o.openapi); code != 0 {
+			return code
+		}
 	}
 	if discoverStages.readSchema == nil || discoverStages.analyze == nil {
 		return d.fail(harness.ExitEnv, "this build has no analysis stage yet (discover/schema.go, analyze.go)")
@@ -242,6 +246,12 @@ func (d *discoverRun) run(ctx context.Context) int {
 		}
 		d.demo, base = dm, dm.URL()
 		fmt.Fprintf(d.stderr, "demo service (%s) on %s, its database through the tap %s\n", o.demoMode, base, tp.Addr())
+		if reqs == nil { // no source named: the demo's own document
+			var code int
+			if reqs, code = d.requests(ctx, base+"/openapi.json"); code != 0 {
+				return code
+			}
+		}
 	} else if code := d.waitReady(ctx, tp, rec, drv, through); code != 0 {
 		return code
 	}
@@ -295,9 +305,11 @@ func (d *discoverRun) run(ctx context.Context) int {
 	return d.proveAll(ctx, written, base)
 }
 
-// requests reads the source of requests.
-func (d *discoverRun) requests() ([]discover.Request, int) {
+// requests reads the source of requests; openapi is the OpenAPI document's
+// file or URL, if that is the source.
+func (d *discoverRun) requests(ctx context.Context, openapi string) ([]discover.Request, int) {
 	o := d.o
+	o.openapi = openapi
 	var (
 		reqs  []discover.Request
 		err   error
@@ -321,9 +333,9 @@ func (d *discoverRun) requests() ([]discover.Request, int) {
 			stage = "discover/openapi.go"
 		}
 		if f != nil {
-			data, rerr := os.ReadFile(path)
-			if rerr != nil {
-				return nil, d.fail(harness.ExitUsage, "%s %s: %v", flagName, path, unwrapPath(rerr))
+			data, code := d.readSource(ctx, flagName, path)
+			if code != 0 {
+				return nil, code
 			}
 			reqs, err = f(path, data)
 		} else {
@@ -346,6 +358,54 @@ func (d *discoverRun) requests() ([]discover.Request, int) {
 		return nil, d.fail(harness.ExitUsage, "the source holds no request to analyse (only setup requests, or none)")
 	}
 	return reqs, 0
+}
+
+// maxSourceBytes bounds a HAR file or an OpenAPI document.
+const maxSourceBytes = 64 << 20
+
+// sourceTimeout bounds the fetch of a document given by URL.
+const sourceTimeout = 10 * time.Second
+
+// readSource reads a source file, or fetches it when path is an http(s)
+// URL (on loopback unless --allow-remote): a missing file is bad input
+// (2), a URL that does not answer 200 an environment failure (3).
+func (d *discoverRun) readSource(ctx context.Context, flagName, path string) ([]byte, int) {
+	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, d.fail(harness.ExitUsage, "%s %s: %v", flagName, path, unwrapPath(err))
+		}
+		return data, 0
+	}
+	u, err := url.Parse(path)
+	if err != nil || u.Host == "" {
+		return nil, d.fail(harness.ExitUsage, "%s %s: not a URL", flagName, path)
+	}
+	if !d.o.allowRemote {
+		if err := stacks.CheckLoopback(ctx, flagName, u.Hostname()); err != nil {
+			return nil, d.fail(harness.ExitUsage, "%v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, d.fail(harness.ExitUsage, "%s %s: %v", flagName, u.Redacted(), err)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, d.fail(harness.ExitEnv, "%s %s: %v", flagName, u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, d.fail(harness.ExitEnv, "%s %s: status %d", flagName, u.Redacted(), resp.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSourceBytes))
+	if err != nil {
+		return nil, d.fail(harness.ExitEnv, "%s %s: %v", flagName, u.Redacted(), err)
+	}
+	return data, 0
 }
 
 func unwrapPath(err error) error {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -165,7 +167,8 @@ func TestDiscoverBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no source", base, "name one source"},
+		{"no source", []string{"discover", "--target", "http://127.0.0.1:8080", "--db-driver", "postgres", "--db-dsn", pg}, "name one source"},
+		{"remote document", append(base, "--openapi", "http://192.0.2.1/openapi.json"), "not on loopback"},
 		{"two sources", append(base, "--har", "a.har", "--openapi", discoverOpenAPI), "name one source"},
 		{"no service", []string{"discover", "--openapi", discoverOpenAPI, "--db-driver", "postgres", "--db-dsn", pg}, "name one service"},
 		{"both services", append(base, "--openapi", discoverOpenAPI, "--target", "http://127.0.0.1:8080"), "name one service"},
@@ -257,5 +260,55 @@ func TestDiscoverInterrupted(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", m[1], time.Second); err == nil {
 		c.Close()
 		t.Errorf("the tap %s still accepts connections after the interrupt", m[1])
+	}
+}
+
+// TestDiscoverOpenAPIURL: the document may be fetched from a loopback URL;
+// one that does not answer 200 is an environment failure.
+func TestDiscoverOpenAPIURL(t *testing.T) {
+	withDiscoverStages(t)
+	doc, err := os.ReadFile(discoverOpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/openapi.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(doc)
+	}))
+	defer srv.Close()
+	dsn := testpg.New(t)
+	cases := []struct {
+		name   string
+		url    string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"served", srv.URL + "/openapi.json", 0, "POST /counters/{id}/increment", "200  GET /counters/1"},
+		{"not found", srv.URL + "/nope.json", harness.ExitEnv, "", "status 404"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := collide(t, "discover", "--demo", "racy", "--openapi", c.url, "--db-driver", "postgres", "--db-dsn", dsn, "--gap", "20ms")
+			if code != c.code || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, stdout, stderr, c.code, c.stdout, c.stderr)
+			}
+		})
+	}
+}
+
+// TestDiscoverDemoDocument: with --demo and no source, the requests come
+// from the demo's own /openapi.json (served once the demo has it).
+func TestDiscoverDemoDocument(t *testing.T) {
+	withDiscoverStages(t)
+	code, stdout, stderr := collide(t, "discover", "--demo", "racy", "--db-driver", "postgres", "--db-dsn", testpg.New(t), "--gap", "10ms")
+	if code == harness.ExitEnv && strings.Contains(stderr, "/openapi.json: status 404") {
+		t.Skip("this build's demo serves no /openapi.json yet")
+	}
+	if code != 0 || !strings.Contains(stdout, "findings in") && !strings.Contains(stdout, "finding in") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }

@@ -23,6 +23,19 @@ const (
 	BurstFor    = "1s"
 )
 
+// Attack shape of a generated newest_wins profile: a stream of requests,
+// each with its own {{seq}}, NewestWorkers at a time, and on the demo a
+// think time (its jobs' run time) so that jobs overtake each other.
+const (
+	NewestRate    = "200/s"
+	NewestFor     = "2s"
+	NewestWorkers = 32
+	NewestThink   = "100ms"
+)
+
+// captured is a value that is one captured variable: {{resource}}.
+var captured = regexp.MustCompile(`^\{\{\w+\}\}$`)
+
 // Environment variables a generated profile reads, so that no address or
 // secret is written to the file.
 const (
@@ -79,7 +92,7 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 	sh := shapeOf(f)
 	op := genOp{
 		Name:     opName(req),
-		Burst:    genBurst{Copies: BurstCopies, Sync: "last-byte"},
+		Burst:    &genBurst{Copies: BurstCopies, Sync: "last-byte"},
 		Rate:     BurstRate,
 		Duration: BurstFor,
 	}
@@ -88,7 +101,9 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		return nil, fmt.Errorf("generate %s: %w", f.ID, err)
 	}
 	if sh.key != "" {
-		if v, tmpl, ok := pathKey(req, sh.key); ok {
+		if v, tmpl, ok := pathKey(req, sh.key); ok && captured.MatchString(v) {
+			sh.value = v // a captured {{id}}: a bind parameter of the query
+		} else if ok && !strings.Contains(v, "{{") {
 			sh.value = v
 			op.Request.URL = tmpl
 			op.Keys = []string{v}
@@ -98,7 +113,17 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 	if checker == "" {
 		checker = defaultChecker[f.Class]
 	}
-	fresh := freshen(&op.Request, f.Columns, checker == "newest_wins", sh.col)
+	if checker == "newest_wins" {
+		// Copies of a burst carry one {{seq}}: the jobs must differ and
+		// overtake each other, so a stream of them instead (as the
+		// built-in out-of-order-jobs profile does).
+		op.Burst, op.Rate, op.Duration, op.Workers = nil, NewestRate, NewestFor, NewestWorkers
+	}
+	fresh := ""
+	switch checker {
+	case "unique", "exactly_one", "newest_wins":
+		fresh = freshen(&op.Request, f.Columns, checker == "newest_wins", sh.col)
+	}
 	inv, err := invariantsFor(f, checker, sh, op.Name, fresh)
 	if err != nil {
 		return nil, fmt.Errorf("generate %s: %w", f.ID, err)
@@ -112,6 +137,9 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 	}
 	if o.DemoMode != "" {
 		p.Target.Demo = &genDemo{Mode: o.DemoMode}
+		if checker == "newest_wins" {
+			p.Target.Demo.Think = NewestThink // the jobs' run time: an older one still runs when a newer ends
+		}
 	} else {
 		p.Target.URL = "${" + EnvTarget + "}"
 	}
@@ -169,7 +197,8 @@ type (
 		Demo *genDemo `yaml:"demo,omitempty,flow"`
 	}
 	genDemo struct {
-		Mode string `yaml:"mode"`
+		Mode  string `yaml:"mode"`
+		Think string `yaml:"think,omitempty"`
 	}
 	genDatabase struct {
 		Driver string `yaml:"driver"`
@@ -191,12 +220,13 @@ type (
 		Body    string            `yaml:"body,omitempty"`
 	}
 	genOp struct {
-		Name     string   `yaml:"name"`
-		Request  genReq   `yaml:"request"`
-		Keys     []string `yaml:"keys,omitempty,flow"`
-		Burst    genBurst `yaml:"burst,flow"`
-		Rate     string   `yaml:"rate"`
-		Duration string   `yaml:"duration"`
+		Name     string    `yaml:"name"`
+		Request  genReq    `yaml:"request"`
+		Keys     []string  `yaml:"keys,omitempty,flow"`
+		Burst    *genBurst `yaml:"burst,omitempty,flow"`
+		Rate     string    `yaml:"rate"`
+		Duration string    `yaml:"duration"`
+		Workers  int       `yaml:"workers,omitempty"`
 	}
 	genBurst struct {
 		Copies int    `yaml:"copies"`
@@ -475,16 +505,21 @@ var skipHeaders = map[string]bool{"Host": true, "Content-Length": true, "Connect
 // genRequest is r as a profile request: its path and query (an absolute
 // URL's host is the target's), its headers with secrets replaced, its body.
 func genRequest(r Request) (genReq, error) {
-	u, err := url.Parse(r.URL)
-	if err != nil {
+	if _, err := url.Parse(r.URL); err != nil {
 		return genReq{}, fmt.Errorf("%s: URL %q: %w", r.Source, r.URL, err)
 	}
-	path := u.EscapedPath()
+	// The text as written ({{vars}} unescaped), without scheme, host and
+	// fragment.
+	path, _, _ := strings.Cut(r.URL, "#")
+	if i := strings.Index(path, "://"); i >= 0 && !strings.ContainsAny(path[:i], "/?{") {
+		rest := path[i+3:]
+		path = "/"
+		if j := strings.IndexAny(rest, "/?"); j >= 0 {
+			path = rest[j:]
+		}
+	}
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
-	}
-	if u.RawQuery != "" {
-		path += "?" + u.RawQuery
 	}
 	method := strings.ToUpper(r.Method)
 	if method == "" {
@@ -616,9 +651,10 @@ func slug(s, def string, n int) string {
 	return out
 }
 
-// sqlLiteral writes v as an SQL literal: a number as is, text quoted.
+// sqlLiteral writes v as an SQL literal: a number as is, a captured
+// {{variable}} as is (collide binds it), text quoted.
 func sqlLiteral(v string) string {
-	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+	if _, err := strconv.ParseInt(v, 10, 64); err == nil || captured.MatchString(v) {
 		return v
 	}
 	return "'" + strings.ReplaceAll(v, "'", "''") + "'"

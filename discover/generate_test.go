@@ -243,3 +243,38 @@ func TestGenerateCaptures(t *testing.T) {
 		t.Errorf("collide validate: %v\n%s", err, out)
 	}
 }
+
+// TestGenerateCapturedKey: a path key that is a captured variable stays in
+// the URL and becomes the query's bind parameter.
+func TestGenerateCapturedKey(t *testing.T) {
+	t.Setenv(discover.EnvDSN, "postgres://collide@127.0.0.1:5432/collide?sslmode=disable")
+	create := discover.Request{ID: "c", Endpoint: "POST /projects", Method: "POST", URL: "/projects", Setup: true}
+	add := discover.Request{ID: "a", Endpoint: "POST /projects/{id}/items", Method: "POST", URL: "/projects/{{project}}/items", Body: []byte(`{"item": "x"}`)}
+	f := discover.Finding{ID: "F-cc1599", Endpoint: add.Endpoint, RequestID: "a", Class: discover.LostUpdate, Table: "project_items", Columns: []string{"item"}, Checker: "counter",
+		Evidence: []string{"1. SELECT item FROM project_items WHERE project_id = $1 ORDER BY id", "2. INSERT INTO project_items (project_id, item) VALUES ($1, $2)"}}
+	caps := func(r discover.Request) map[string]string {
+		if r.Setup {
+			return map[string]string{"project": "id"}
+		}
+		return nil
+	}
+	out, err := discover.ProfileWith(f, add, []discover.Request{create}, discover.GenerateOptions{Driver: "postgres", DemoMode: "racy", Captures: caps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"url: /projects/{{project}}/items", "query: SELECT COUNT(*) FROM project_items WHERE project_id = {{project}}"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("want %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "keys:") {
+		t.Errorf("keys drawn for a captured key:\n%s", out)
+	}
+	p, err := profiles.Parse("gen.yaml", out, nil)
+	if err == nil {
+		err = harness.Validate(p)
+	}
+	if err != nil {
+		t.Errorf("collide validate: %v\n%s", err, out)
+	}
+}

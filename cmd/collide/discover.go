@@ -204,6 +204,9 @@ func (d *discoverRun) stop() {
 	if d.tap != nil {
 		d.tap.Close()
 		d.tap = nil
+		if d.o.target != "" {
+			fmt.Fprintln(d.stderr, "the tap is stopped: point the service's database back at", database.Redact(d.o.dbDriver, d.o.dbDSN))
+		}
 	}
 }
 

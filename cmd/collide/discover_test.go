@@ -181,6 +181,8 @@ func TestDiscoverBadInput(t *testing.T) {
 		{"missing file", append(base, "--openapi", "nope.json"), "--openapi nope.json: no such file"},
 		{"remote target", []string{"discover", "--target", "http://192.0.2.1:8080", "--openapi", discoverOpenAPI, "--db-driver", "postgres", "--db-dsn", pg}, "not on loopback"},
 		{"argument", append(base, "--openapi", discoverOpenAPI, "extra"), "takes no argument"},
+		{"remote database", []string{"discover", "--demo", "racy", "--openapi", discoverOpenAPI, "--db-driver", "postgres",
+			"--db-dsn", "postgres://collide:collide@192.0.2.1:5432/collide"}, "not a loopback IP"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

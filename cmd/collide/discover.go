@@ -144,7 +144,7 @@ func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.IntVar(&o.prove, "prove", 0, "run each written profile N times (as collide run does) and print \"proved k/N\"")
 	fs.StringVar(&o.format, "format", "table", "output of the findings: table, json or markdown")
 	fs.BoolVar(&o.showParams, "show-params", false, "with table or markdown: also list each finding's statements with their parameter values")
-	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a --target outside loopback (the database must be on loopback: the tap relays loopback only)")
+	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a --target, an --openapi URL or HAR entries outside loopback (HAR requests are sent to the target either way; the database must be on loopback: the tap relays loopback only)")
 	fs.DurationVar(&o.ready, "ready", 2*time.Minute, "with --target: how long to wait for the service's first connection through the tap")
 	fs.DurationVar(&o.gap, "gap", discover.DefaultQuiet, "quiet time before and after each request, so late statements are not taken for the next request's")
 	fs.DurationVar(&o.timeout, "timeout", discover.DefaultDriveTimeout, "bound on sending all the requests")
@@ -312,41 +312,37 @@ func (d *discoverRun) run(ctx context.Context) int {
 // file or URL, if that is the source.
 func (d *discoverRun) requests(ctx context.Context, openapi string) ([]discover.Request, int) {
 	o := d.o
-	o.openapi = openapi
 	var (
-		reqs  []discover.Request
-		err   error
-		stage string
+		reqs []discover.Request
+		err  error
 	)
 	switch {
 	case o.profile != "":
-		stage = "discover/profile.go"
-		if f := discoverStages.fromProfile; f != nil {
-			var p *profiles.Profile
-			if p, err = profiles.Load(o.profile, nil); err != nil {
-				return nil, d.fail(harness.ExitUsage, "--profile: %v", err)
-			}
-			reqs, err = f(p)
+		f := discoverStages.fromProfile
+		if f == nil {
+			return nil, d.fail(harness.ExitEnv, "this build has no profile source of requests yet (discover/profile.go)")
 		}
+		p, lerr := profiles.Load(o.profile, nil)
+		if lerr != nil {
+			return nil, d.fail(harness.ExitUsage, "--profile: %v", lerr)
+		}
+		reqs, err = f(p)
 	default:
-		flagName, path, f := "--har", o.har, discoverStages.fromHAR
-		stage = "discover/har.go"
-		if o.openapi != "" {
-			flagName, path, f = "--openapi", o.openapi, discoverStages.fromOpenAPI
-			stage = "discover/openapi.go"
-		}
-		if f != nil {
-			data, code := d.readSource(ctx, flagName, path)
-			if code != 0 {
-				return nil, code
+		flagName, path, f := "--openapi", openapi, discoverStages.fromOpenAPI
+		if openapi == "" {
+			flagName, path, f = "--har", o.har, nil
+			if h := discoverStages.fromHAR; h != nil {
+				f = func(path string, data []byte) ([]discover.Request, error) { return h(path, data, o.allowRemote) }
 			}
-			reqs, err = f(path, data)
-		} else {
-			stage += " (" + flagName + ")"
 		}
-	}
-	if reqs == nil && err == nil {
-		return nil, d.fail(harness.ExitEnv, "this build has no such source of requests yet (%s)", stage)
+		if f == nil {
+			return nil, d.fail(harness.ExitEnv, "this build cannot read %s yet (discover/%s.go)", flagName, strings.TrimPrefix(flagName, "--"))
+		}
+		data, code := d.readSource(ctx, flagName, path)
+		if code != 0 {
+			return nil, code
+		}
+		reqs, err = f(path, data)
 	}
 	if err != nil {
 		return nil, d.fail(harness.ExitUsage, "%v", err)

@@ -314,3 +314,15 @@ func TestDiscoverDemoDocument(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
+
+// TestDiscoverStageMissing: a build without a source stage says so and
+// exits 3, having started nothing.
+func TestDiscoverStageMissing(t *testing.T) {
+	withDiscoverStages(t)
+	discoverStages.fromHAR = nil
+	code, _, stderr := collide(t, "discover", "--demo", "racy", "--har", "x.har", "--db-driver", "postgres",
+		"--db-dsn", "postgres://collide:collide@127.0.0.1:5432/collide?sslmode=disable")
+	if code != harness.ExitEnv || !strings.Contains(stderr, "cannot read --har yet") || strings.Contains(stderr, "tap") {
+		t.Errorf("exit %d, stderr %q; want 3, the missing stage named, nothing started", code, stderr)
+	}
+}

@@ -14,7 +14,19 @@ import (
 	"github.com/collide-dev/collide/profiles"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+// init registers -update unless another test file of the package did: the
+// stages' tests, in package discover and discover_test, share it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files under testdata/")
+	}
+}
+
+// rewriteGolden reports whether the tests run with -update.
+func rewriteGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // genCase is a hand-made finding on one of the demo's endpoints, with the
 // request that showed it.
@@ -91,7 +103,7 @@ func TestGenerateValidates(t *testing.T) {
 				if err != nil {
 					t.Fatalf("collide validate: %v\n%s", err, out)
 				}
-				golden(t, file, out)
+				generateGolden(t, file, out)
 			})
 		}
 	}
@@ -137,9 +149,9 @@ func TestGenerateRefuses(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, path string, got []byte) {
+func generateGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
+	if rewriteGolden() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -178,8 +178,9 @@ func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	d := &discoverRun{o: o, stdout: stdout, stderr: stderr}
 	defer d.stop()
 	code := d.run(ctx)
+	d.stop()
 	if ctx.Err() != nil && code != harness.ExitUsage {
-		fmt.Fprintln(stderr, "collide discover: interrupted; the tap and the demo are stopped")
+		fmt.Fprintln(stderr, "collide discover: interrupted; everything it started is stopped")
 		return harness.ExitSignal
 	}
 	return code

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/demo"
 	"github.com/collide-dev/collide/discover"
 	"github.com/collide-dev/collide/harness"
 	"github.com/collide-dev/collide/internal/testpg"
@@ -324,5 +326,78 @@ func TestDiscoverStageMissing(t *testing.T) {
 		"--db-dsn", "postgres://collide:collide@127.0.0.1:5432/collide?sslmode=disable")
 	if code != harness.ExitEnv || !strings.Contains(stderr, "cannot read --har yet") || strings.Contains(stderr, "tap") {
 		t.Errorf("exit %d, stderr %q; want 3, the missing stage named, nothing started", code, stderr)
+	}
+}
+
+// syncBuffer is a strings.Builder safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDiscoverTarget: with --target, discover prints the DSN through the
+// tap; a service started on it (the racy demo, serving on the listener
+// named as the target) is driven and its lost update found.
+func TestDiscoverTarget(t *testing.T) {
+	withDiscoverStages(t)
+	dsn := testpg.New(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- dispatch(ctx, []string{"discover", "--target", "http://" + ln.Addr().String(), "--openapi", discoverOpenAPI,
+			"--db-driver", "postgres", "--db-dsn", dsn, "--ready", "20s", "--gap", "20ms"}, &stdout, &stderr)
+	}()
+	tapAddr := regexp.MustCompile(`at the tap (127\.0\.0\.1:\d+)`)
+	var m []string
+	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		m = tapAddr.FindStringSubmatch(stderr.String())
+	}
+	if m == nil {
+		cancel()
+		t.Fatalf("no tap address printed:\n%s", stderr.String())
+	}
+	drv, _ := database.Lookup("postgres")
+	through, err := drv.Through(dsn, m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := demo.Open(ctx, demo.Config{Mode: "racy", Driver: "postgres", DSN: through, MaxConns: 2})
+	if err != nil {
+		t.Fatalf("start the service on the tap's DSN: %v", err)
+	}
+	defer svc.Close()
+	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // closed below
+	defer srv.Close()
+	var code int
+	select {
+	case code = <-done:
+	case <-ctx.Done():
+		t.Fatalf("discover did not finish:\n%s", stderr.String())
+	}
+	if code != 0 || !strings.Contains(stdout.String(), "POST /counters/{id}/increment") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "point the service's database back at") {
+		t.Errorf("stderr does not say to point the service back:\n%s", stderr.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -35,8 +36,10 @@ type discoverOptions struct {
 	showParams            bool
 	allowRemote           bool
 	// ready is how long --target waits for the service's first connection
-	// through the tap.
+	// through the tap; 0 does not wait.
 	ready time.Duration
+	// tapListen is the tap's loopback address ("": a free port).
+	tapListen string
 	// gap is the quiet time before and after each request.
 	gap time.Duration
 	// timeout bounds the drive (all requests).
@@ -93,8 +96,14 @@ func (o *discoverOptions) check() error {
 		return fmt.Errorf("--prove %d: want 1 or more runs per profile", o.prove)
 	case o.prove > 0 && o.write == "":
 		return errors.New("--prove runs the profiles --write DIR writes: name a folder with --write")
-	case o.ready <= 0 || o.gap <= 0 || o.timeout <= 0:
-		return errors.New("--ready, --gap and --timeout must be positive durations")
+	case o.ready < 0 || o.gap <= 0 || o.timeout <= 0:
+		return errors.New("--gap and --timeout must be positive durations, --ready 0 or more")
+	}
+	if o.tapListen != "" {
+		host, _, err := net.SplitHostPort(o.tapListen)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("--tap %q: want a loopback host:port, e.g. 127.0.0.1:15432", o.tapListen)
+		}
 	}
 	return nil
 }
@@ -145,7 +154,8 @@ func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.StringVar(&o.format, "format", "table", "output of the findings: table, json or markdown")
 	fs.BoolVar(&o.showParams, "show-params", false, "with table or markdown: also list each finding's statements with their parameter values")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a --target, an --openapi URL or HAR entries outside loopback (HAR requests are sent to the target either way; the database must be on loopback: the tap relays loopback only)")
-	fs.DurationVar(&o.ready, "ready", 2*time.Minute, "with --target: how long to wait for the service's first connection through the tap")
+	fs.DurationVar(&o.ready, "ready", 2*time.Minute, "with --target: how long to wait for the service's first connection through the tap (0: do not wait, for a service that connects on its first request)")
+	fs.StringVar(&o.tapListen, "tap", "", "the tap's loopback address, e.g. 127.0.0.1:15432, so the service can be configured before discover starts (default: a free port)")
 	fs.DurationVar(&o.gap, "gap", discover.DefaultQuiet, "quiet time before and after each request, so late statements are not taken for the next request's")
 	fs.DurationVar(&o.timeout, "timeout", discover.DefaultDriveTimeout, "bound on sending all the requests")
 	fs.Usage = func() {
@@ -233,8 +243,11 @@ func (d *discoverRun) run(ctx context.Context) int {
 	proto, _ := tapProtocol(o.dbDriver)
 	_, upstream, _ := drv.Address(o.dbDSN) // checked
 	rec := tap.NewRecorder(0)
-	tp, err := tap.Start(ctx, tap.Config{Name: "database", Upstream: upstream, Protocol: proto, Recorder: rec})
+	tp, err := tap.Start(ctx, tap.Config{Name: "database", Listen: o.tapListen, Upstream: upstream, Protocol: proto, Recorder: rec})
 	if err != nil {
+		if o.tapListen != "" && strings.Contains(err.Error(), "listen") {
+			return d.fail(harness.ExitEnv, "--tap %s: %v", o.tapListen, err)
+		}
 		return d.fail(harness.ExitUsage, "--db-dsn %s: %v", drv.Redact(o.dbDSN), err)
 	}
 	d.tap = tp
@@ -272,9 +285,10 @@ func (d *discoverRun) run(ctx context.Context) int {
 	if err != nil {
 		return d.fail(harness.ExitEnv, "%v", err)
 	}
-	answered := 0
+	answered, statements := 0, 0
 	var analysed []discover.Trace
 	for _, tr := range traces {
+		statements += len(tr.Statements)
 		if tr.Err == "" {
 			answered++
 		}
@@ -284,6 +298,9 @@ func (d *discoverRun) run(ctx context.Context) int {
 	}
 	if answered == 0 && len(traces) > 0 {
 		return d.fail(harness.ExitEnv, "no request got a response from %s: %s", base, traces[0].Err)
+	}
+	if statements == 0 && len(traces) > 0 {
+		return d.fail(harness.ExitEnv, "no statement came through the tap %s during %d requests: is the service's database DSN pointing at it?", tp.Addr(), len(traces))
 	}
 	schema, code := d.schema(ctx, drv)
 	if code != 0 {
@@ -419,8 +436,12 @@ func unwrapPath(err error) error {
 // waitReady prints where the service's database must point and waits
 // until a first connection comes through the tap.
 func (d *discoverRun) waitReady(ctx context.Context, tp *tap.Tap, rec *tap.Recorder, drv database.Driver, through string) int {
-	fmt.Fprintf(d.stderr, "point your service's database at the tap %s (TLS off), i.e. use the DSN\n  %s\nand start or restart it; waiting up to %v for its first connection …\n",
-		tp.Addr(), drv.Redact(through), d.o.ready)
+	fmt.Fprintf(d.stderr, "point your service's database at the tap %s (TLS off), i.e. use the DSN\n  %s\n",
+		tp.Addr(), drv.Redact(through))
+	if d.o.ready == 0 {
+		return 0
+	}
+	fmt.Fprintf(d.stderr, "and start or restart it; waiting up to %v for its first connection …\n", d.o.ready)
 	deadline := time.NewTimer(d.o.ready)
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/collide-dev/collide/database"
+	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/demo"
 	"github.com/collide-dev/collide/discover"
 	"github.com/collide-dev/collide/harness"
@@ -58,7 +60,7 @@ func withDiscoverStages(t *testing.T) {
 
 var (
 	standInSelect = regexp.MustCompile(`(?i)^SELECT (\w+) FROM (\w+)`)
-	standInUpdate = regexp.MustCompile(`(?i)^UPDATE (\w+) SET (\w+) = \$1`)
+	standInUpdate = regexp.MustCompile(`(?i)^UPDATE (\w+) SET (\w+) = (?:\$1|\?)`)
 )
 
 // standInAnalyze finds SELECT col FROM t … then UPDATE t SET col = $1 in
@@ -348,11 +350,106 @@ func (s *syncBuffer) String() string {
 }
 
 // TestDiscoverTarget: with --target, discover prints the DSN through the
-// tap; a service started on it (the racy demo, serving on the listener
-// named as the target) is driven and its lost update found.
+// tap; a service started on it (the racy demo on PostgreSQL; a small
+// database/sql service on MariaDB), serving on the listener named as the
+// target, is driven and its lost update found.
 func TestDiscoverTarget(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		discoverTarget(t, "postgres", testpg.New(t), func(ctx context.Context, through string) (http.Handler, func()) {
+			svc, err := demo.Open(ctx, demo.Config{Mode: "racy", Driver: "postgres", DSN: through, MaxConns: 2})
+			if err != nil {
+				t.Fatalf("start the service on the tap's DSN: %v", err)
+			}
+			return svc.Handler(), func() { svc.Close() }
+		})
+	})
+	// A service that connects on its first request, configured before
+	// discover starts: --tap names the tap's address, --ready 0 drives at
+	// once. The same service on its database directly leaves the tap
+	// without a statement: exit 3.
+	t.Run("mysql", func(t *testing.T) {
+		withDiscoverStages(t)
+		dsn := dbtest.MySQLDatabases(t)(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		db, err := database.Open(ctx, "mysql", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbtest.MustExec(t, db, "CREATE TABLE counters (id BIGINT PRIMARY KEY, value BIGINT NOT NULL)", "INSERT INTO counters VALUES (1, 0)")
+		db.Close()
+		free, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tapAddr := free.Addr().String()
+		free.Close()
+		drv, _ := database.Lookup("mysql")
+		through, err := drv.Through(dsn, tapAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name, serviceDSN string
+			code             int
+			want             string
+		}{
+			{"through the tap", through, 0, "POST /counters/{id}/increment"},
+			{"not through the tap", dsn, harness.ExitEnv, "no statement came through the tap"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				sdb, err := sql.Open("mysql", c.serviceDSN)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer sdb.Close()
+				srv := httptest.NewServer(racyCounter(sdb))
+				defer srv.Close()
+				code, stdout, stderr := collide(t, "discover", "--target", srv.URL, "--openapi", discoverOpenAPI, "--db-driver", "mysql",
+					"--db-dsn", dsn, "--tap", tapAddr, "--ready", "0", "--gap", "20ms")
+				if code != c.code || !strings.Contains(stdout+stderr, c.want) {
+					t.Errorf("exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", code, c.code, c.want, stdout, stderr)
+				}
+			})
+		}
+	})
+}
+
+// racyCounter is a read-modify-write counter service on db:
+// POST /counters/{id}/increment and GET /counters/{id}.
+func racyCounter(db *sql.DB) http.Handler {
+	mux := http.NewServeMux()
+	read := func(w http.ResponseWriter, r *http.Request) (int64, bool) {
+		var v int64
+		if err := db.QueryRowContext(r.Context(), "SELECT value FROM counters WHERE id = ?", r.PathValue("id")).Scan(&v); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return 0, false
+		}
+		return v, true
+	}
+	mux.HandleFunc("GET /counters/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if v, ok := read(w, r); ok {
+			fmt.Fprintf(w, `{"value": %d}`, v)
+		}
+	})
+	mux.HandleFunc("POST /counters/{id}/increment", func(w http.ResponseWriter, r *http.Request) {
+		v, ok := read(w, r)
+		if !ok {
+			return
+		}
+		if _, err := db.ExecContext(r.Context(), "UPDATE counters SET value = ? WHERE id = ?", v+1, r.PathValue("id")); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, `{"value": %d}`, v+1)
+	})
+	return mux
+}
+
+// discoverTarget runs discover --target against a service start makes on
+// the DSN through the tap, once discover has printed it.
+func discoverTarget(t *testing.T, driver, dsn string, start func(ctx context.Context, through string) (http.Handler, func())) {
 	withDiscoverStages(t)
-	dsn := testpg.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +461,7 @@ func TestDiscoverTarget(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- dispatch(ctx, []string{"discover", "--target", "http://" + ln.Addr().String(), "--openapi", discoverOpenAPI,
-			"--db-driver", "postgres", "--db-dsn", dsn, "--ready", "20s", "--gap", "20ms"}, &stdout, &stderr)
+			"--db-driver", driver, "--db-dsn", dsn, "--ready", "20s", "--gap", "20ms"}, &stdout, &stderr)
 	}()
 	tapAddr := regexp.MustCompile(`at the tap (127\.0\.0\.1:\d+)`)
 	var m []string
@@ -373,19 +470,17 @@ func TestDiscoverTarget(t *testing.T) {
 	}
 	if m == nil {
 		cancel()
+		<-done
 		t.Fatalf("no tap address printed:\n%s", stderr.String())
 	}
-	drv, _ := database.Lookup("postgres")
+	drv, _ := database.Lookup(driver)
 	through, err := drv.Through(dsn, m[1])
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := demo.Open(ctx, demo.Config{Mode: "racy", Driver: "postgres", DSN: through, MaxConns: 2})
-	if err != nil {
-		t.Fatalf("start the service on the tap's DSN: %v", err)
-	}
-	defer svc.Close()
-	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	h, closeService := start(ctx, through)
+	defer closeService()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // closed below
 	defer srv.Close()
 	var code int

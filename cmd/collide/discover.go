@@ -374,6 +374,9 @@ func (d *discoverRun) requests(ctx context.Context, openapi string) ([]discover.
 	if n == 0 {
 		return nil, d.fail(harness.ExitUsage, "the source holds no request to analyse (only setup requests, or none)")
 	}
+	if len(reqs) > discover.MaxRequests {
+		return nil, d.fail(harness.ExitUsage, "the source holds %d requests; discover sends at most %d: split it", len(reqs), discover.MaxRequests)
+	}
 	return reqs, 0
 }
 

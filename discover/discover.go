@@ -43,6 +43,10 @@ type Trace struct {
 	Request Request `json:"request"`
 	// Status is the HTTP status of the response (0: none).
 	Status int `json:"status"`
+	// Err says what went wrong: no response (Status 0: a refused
+	// connection, a timeout) or a capture missing from it; "" when
+	// nothing did.
+	Err string `json:"error,omitempty"`
 	// Start and End bound the request: every statement of the trace
 	// started and ended inside them.
 	Start time.Time `json:"start"`

@@ -84,7 +84,7 @@ func TestFlagsReachTheCommand(t *testing.T) {
 // TestHelpForms: every way of asking for help prints the same text to
 // stdout, nothing to stderr, and exits 0.
 func TestHelpForms(t *testing.T) {
-	for _, cmd := range []string{"run", "report", "compare", "validate", "init", "list", "history", "audit", "demo", "clean", "version", "schema"} {
+	for _, cmd := range []string{"run", "report", "compare", "validate", "init", "list", "history", "audit", "demo", "clean", "version", "schema", "discover"} {
 		t.Run(cmd, func(t *testing.T) {
 			var want string
 			for i, args := range [][]string{

@@ -43,6 +43,7 @@ func commands() []command {
 		{"compare", "compare runs side by side and flag regressions", cmdCompare},
 		{"merge", "check the shards of a sharded run (run -shard i/N) together", cmdMerge},
 		{"history", "list the runs below a folder, oldest first", cmdHistory},
+		{"discover", "find race candidates from the SQL each request sends; write profiles that prove them", cmdDiscover},
 		{"clean", "remove toxiproxy proxies left by killed runs", cmdClean},
 		{"coordinate", "serve, wait for or join the coordinator of a sharded run", cmdCoordinate},
 		{"version", "print collide's version", cmdVersion},

@@ -29,62 +29,12 @@ import (
 // POST /counters/{id}/increment and GET /counters/{id}.
 var discoverOpenAPI = filepath.Join("testdata", "discover", "openapi.json")
 
-// withDiscoverStages fills the stages that have not landed yet with
-// stand-ins for the test: the two requests of discoverOpenAPI, an empty
-// schema, and an analysis that reports a read then a write of one table's
-// column in one request as a lost update. Landed stages are kept.
+// withDiscoverStages restores the stages after a test that takes one
+// away.
 func withDiscoverStages(t *testing.T) {
 	t.Helper()
 	saved := discoverStages
 	t.Cleanup(func() { discoverStages = saved })
-	if discoverStages.fromOpenAPI == nil {
-		discoverStages.fromOpenAPI = func(path string, data []byte) ([]discover.Request, error) {
-			if !json.Valid(data) {
-				return nil, fmt.Errorf("%s: not JSON", path)
-			}
-			return []discover.Request{
-				{ID: "openapi:POST /counters/{id}/increment", Endpoint: "POST /counters/{id}/increment", Method: "POST", URL: "/counters/1/increment", Source: path + ": paths./counters/{id}/increment.post"},
-				{ID: "openapi:GET /counters/{id}", Endpoint: "GET /counters/{id}", Method: "GET", URL: "/counters/1", Source: path + ": paths./counters/{id}.get"},
-			}, nil
-		}
-	}
-	if discoverStages.readSchema == nil {
-		discoverStages.readSchema = func(context.Context, database.DB) (discover.Schema, error) {
-			return discover.Schema{Unique: map[string][][]string{}}, nil
-		}
-	}
-	if discoverStages.analyze == nil {
-		discoverStages.analyze = standInAnalyze
-	}
-}
-
-var (
-	standInSelect = regexp.MustCompile(`(?i)^SELECT (\w+) FROM (\w+)`)
-	standInUpdate = regexp.MustCompile(`(?i)^UPDATE (\w+) SET (\w+) = (?:\$1|\?)`)
-)
-
-// standInAnalyze finds SELECT col FROM t … then UPDATE t SET col = $1 in
-// one trace: a lost update (the test's stand-in for analyze.go).
-func standInAnalyze(traces []discover.Trace, _ discover.Schema) []discover.Finding {
-	var out []discover.Finding
-	for _, tr := range traces {
-		read := map[string]bool{}
-		var evidence []string
-		for _, s := range tr.Statements {
-			if m := standInSelect.FindStringSubmatch(s.Text); m != nil {
-				read[m[2]+"."+m[1]] = true
-				evidence = append(evidence, fmt.Sprintf("%d. %s", len(evidence)+1, s.Text))
-			}
-			if m := standInUpdate.FindStringSubmatch(s.Text); m != nil && read[m[1]+"."+m[2]] {
-				evidence = append(evidence, fmt.Sprintf("%d. %s", len(evidence)+1, s.Text))
-				out = append(out, discover.Finding{ID: "F-5a5a5a", Endpoint: tr.Request.Endpoint, RequestID: tr.Request.ID,
-					Class: discover.LostUpdate, Table: m[1], Columns: []string{m[2]}, Evidence: evidence,
-					Why: "read then written back without a lock (stand-in analysis)", Checker: "counter"})
-				break
-			}
-		}
-	}
-	return out
 }
 
 // TestDiscoverDemoEndToEnd: collide discover on the racy demo (PostgreSQL

@@ -68,8 +68,9 @@ bench-detect:
 	$(GO) run ./bench/detect -n $(DETECT_N) -db $(DETECT_DB)
 
 # Sharding (docs/distributed.md): SHARD_PAIRS paired runs per mode of three
-# shard containers vs the same workload unsharded (Docker, ~8 min at 20),
-# then merge + check time over generated 3-shard histories (SHARD_OPS).
+# shard containers vs the same workload unsharded (Docker, ~6 min at 20),
+# then merge + check time over generated 3-shard histories (SHARD_OPS, ~1 min;
+# 10000000 adds ~100 s and ~6 GiB RSS).
 SHARD_PAIRS ?= 20
 SHARD_OPS ?= 1000000,3000000
 bench-shard:

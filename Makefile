@@ -6,7 +6,7 @@ export TESTCONTAINERS_RYUK_DISABLED ?= true
 PROFILE ?= counter
 ARGS ?=
 
-.PHONY: build image run test doctest lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect bench-gate fuzz clean
+.PHONY: build image run test doctest lint services bench bench-load bench-memory bench-checkers bench-hot bench-spread bench-detect bench-gate bench-shard fuzz clean
 
 build:
 	$(GO) build -o bin/collide ./cmd/collide
@@ -66,6 +66,16 @@ DETECT_N ?= 20
 DETECT_DB ?= sqlite
 bench-detect:
 	$(GO) run ./bench/detect -n $(DETECT_N) -db $(DETECT_DB)
+
+# Sharding (docs/distributed.md): SHARD_PAIRS paired runs per mode of three
+# shard containers vs the same workload unsharded (Docker, ~6 min at 20),
+# then merge + check time over generated 3-shard histories (SHARD_OPS, ~1 min;
+# 10000000 adds ~100 s and ~6 GiB RSS).
+SHARD_PAIRS ?= 20
+SHARD_OPS ?= 1000000,3000000
+bench-shard:
+	TESTCONTAINERS_RYUK_DISABLED=true $(GO) test -count=1 -timeout 30m -v -run 'TestShardContainersPairs' ./cmd/collide -shard-pairs $(SHARD_PAIRS)
+	$(GO) test -count=1 -timeout 30m -v -run 'TestMergeCapacity' ./cmd/collide -merge-ops $(SHARD_OPS)
 
 clean:
 	rm -rf bin runs

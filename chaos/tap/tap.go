@@ -50,6 +50,10 @@ type Config struct {
 	Armable bool
 	// DialTimeout bounds each dial of Upstream; 0 means 5s.
 	DialTimeout time.Duration
+	// OnEvent, if set, is called with every event as it happens (besides
+	// keeping it), from the connection's goroutine: it must not block and
+	// must not call Close.
+	OnEvent func(Event)
 }
 
 // Tap is a running relay. Close stops it.
@@ -227,7 +231,11 @@ func (t *Tap) accept(ctx context.Context) {
 }
 
 func (t *Tap) event(connID uint64, kind EventKind, detail string, err error) {
-	t.events.addEvent(Event{Time: time.Now(), ConnID: connID, Kind: kind, Detail: detail, Err: err})
+	e := Event{Time: time.Now(), ConnID: connID, Kind: kind, Detail: detail, Err: err}
+	t.events.addEvent(e)
+	if t.cfg.OnEvent != nil {
+		t.cfg.OnEvent(e)
+	}
 }
 
 // tlsError is the error of a TLS refusal on this tap's link.

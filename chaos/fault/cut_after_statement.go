@@ -25,7 +25,7 @@ type CutAfterStatement struct {
 	Match string `yaml:"match" json:"match,omitempty"`
 	// Scope is what statements are counted in: "connection" (default) or
 	// "transaction" (statements outside a transaction are not counted).
-	Scope string `yaml:"scope" json:"scope"`
+	Scope string `yaml:"scope" json:"scope" jsonschema:"enum=connection,enum=transaction"`
 	// Every cuts every connection or transaction that reaches After while
 	// the fault is in effect; false (default) cuts once per window.
 	Every bool `yaml:"every" json:"every,omitempty"`

@@ -81,7 +81,7 @@ func (c *Chaos) StartTap(ctx context.Context, link string, protocol tap.Protocol
 func (c *Chaos) cutLogged(link string, e tap.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ev := Event{Link: link, Action: ActionCut, Attributes: map[string]any{"connection": e.ConnID, "statement": e.Detail}}
+	ev := Event{Link: link, Action: ActionCut, Toxicity: 1, Attributes: map[string]any{"connection": e.ConnID, "statement": e.Detail}}
 	if ts := c.taps[link]; ts != nil && len(ts.armed) > 0 {
 		a := ts.armed[len(ts.armed)-1]
 		ev.Fault, ev.Toxic = a.fault, a.name

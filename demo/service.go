@@ -239,6 +239,7 @@ func (s *Service) LockBackend() string { return s.locks.name() }
 //	PUT  /kv/{key}                 {"value":N}: 200 {"key","value"}
 //	GET  /cache/{key}              {"key":"k","value":N}, value null when absent (through a read cache)
 //	PUT  /cache/{key}              {"value":N}: 200 {"key","value"} (invalidates the cached entry)
+//	POST /signup                   {"name":"..."}: 201 {"id","name"} (a member and its profile row)
 //	POST /login                    {"user":"alice"} ("password" optional, ignored): 200 {"token":"...",
 //	                               "user":{"id","name"}}; the user is created on first login
 //	POST /resources                * {"name":"..."}: 201 {"id","name"}
@@ -317,6 +318,7 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("PUT /kv/{key}", s.handlePutKV)
 	mux.HandleFunc("GET /cache/{key}", s.handleGetCache)
 	mux.HandleFunc("PUT /cache/{key}", s.handlePutCache)
+	mux.HandleFunc("POST /signup", s.handleSignup)
 	mux.HandleFunc("POST /login", s.handleLogin)
 	mux.HandleFunc("POST /resources", s.authed(s.handleCreateResource))
 	mux.HandleFunc("GET /resources/{id}", s.authed(s.handleGetResource))

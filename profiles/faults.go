@@ -125,9 +125,9 @@ func (f Fault) CheckWire(driver string) error {
 	switch {
 	case f.Link != "database":
 		return fault.Errorf("link", "fault %s works on link database only: collide's SQL tap injects it between the service and its database", f.Fault)
-	case f.Stream != "":
+	case f.Stream != "" && f.Stream != "downstream":
 		return fault.Errorf("stream", "not read by fault %s: it cuts the connection in both directions", f.Fault)
-	case f.Toxicity != nil:
+	case f.Toxicity != nil && *f.Toxicity != 1:
 		return fault.Errorf("toxicity", "not read by fault %s: it applies to every connection that reaches its statement", f.Fault)
 	}
 	drv, err := database.Lookup(driver)

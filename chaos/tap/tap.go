@@ -254,6 +254,11 @@ type conn struct {
 	id             uint64
 	client, server net.Conn
 	closeOnce      sync.Once
+	// cutting is set once the Cut decided to end the connection, before
+	// the last response bytes reach the client: from then on nothing the
+	// client sends is forwarded (its next statement, sent on reading that
+	// response, must not reach the server before the close does).
+	cutting atomic.Bool
 
 	// Decoder state, guarded by mu: both directions update it.
 	mu    sync.Mutex
@@ -336,11 +341,15 @@ func (c *conn) pump(src, dst net.Conn, decode func([]byte, time.Time) int) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, rerr := src.Read(buf)
+		if c.cutting.Load() {
+			return
+		}
 		if n > 0 {
 			cut := decode(buf[:n], time.Now())
 			end := n
 			if cut >= 0 {
 				end = cut
+				c.cutting.Store(true)
 			}
 			if end > 0 {
 				if _, err := dst.Write(buf[:end]); err != nil {

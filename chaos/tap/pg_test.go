@@ -547,3 +547,32 @@ func TestPostgresArm(t *testing.T) {
 		t.Error("ProtocolNamed(oracle): no error")
 	}
 }
+
+// TestPostgresCutForwardsNothingAfter: the statement a client sends as soon
+// as it reads the cut statement's response never reaches the server. 40
+// connections each run INSERT (cut after it), then at once a second INSERT:
+// the table holds exactly the 40 first rows (before the fix, about a
+// quarter of the second INSERTs raced the close to the server).
+func TestPostgresCutForwardsNothingAfter(t *testing.T) {
+	dsn, up := pgDB(t)
+	setup := pgConnect(t, dsn)
+	mustExec(t, setup, "CREATE TABLE t (n int)")
+	tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres,
+		Cut: &tap.Cut{After: 1, Match: regexp.MustCompile(`^INSERT`), Scope: tap.PerConn, Every: true}})
+	ctx := context.Background()
+	const conns = 40
+	for i := range conns {
+		c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+		mustExec(t, c, "INSERT INTO t VALUES (1)")
+		if _, err := c.Exec(ctx, "INSERT INTO t VALUES (2)"); err == nil {
+			t.Fatalf("connection %d: the INSERT after the cut succeeded", i)
+		}
+	}
+	var first, second int
+	if err := setup.QueryRow(ctx, "SELECT count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n = 2) FROM t").Scan(&first, &second); err != nil {
+		t.Fatal(err)
+	}
+	if first != conns || second != 0 {
+		t.Errorf("rows: %d first, %d second; want %d and 0", first, second, conns)
+	}
+}

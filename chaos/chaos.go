@@ -107,7 +107,8 @@ type Chaos struct {
 	seq       int      // toxic counter, for unique toxic names
 	events    []Event
 	schedules map[*Schedule]struct{}
-	traffic   []LinkTraffic // read by Close before deleting the links
+	taps      map[string]*tapState // SQL taps in front of links, by link name
+	traffic   []LinkTraffic        // read by Close before deleting the links
 }
 
 type linkState struct {
@@ -149,6 +150,7 @@ func New(apiURL, runID string) *Chaos {
 		epoch:     time.Now(),
 		links:     map[string]*linkState{},
 		schedules: map[*Schedule]struct{}{},
+		taps:      map[string]*tapState{},
 	}
 }
 
@@ -292,6 +294,9 @@ func (c *Chaos) Apply(ctx context.Context, link string, f profiles.Fault) (strin
 	if err != nil {
 		return "", fmt.Errorf("invalid fault: %w", err)
 	}
+	if kind.Wire() {
+		return c.applyTap(link, f, params)
+	}
 	typ, attrs := kind.Toxic(params)
 	stream, toxicity := f.StreamValue(), f.ToxicityValue()
 
@@ -384,6 +389,7 @@ func (c *Chaos) Close(ctx context.Context) error {
 		}
 	}
 	scancel()
+	tapErr := c.closeTaps()
 	// Let requests in flight land (including abandoned ones, e.g. a proxy
 	// create whose caller gave up), so nothing is created after the deletes.
 	wctx, wcancel := context.WithTimeout(ctx, 2*time.Second)
@@ -421,7 +427,7 @@ func (c *Chaos) Close(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
-	return errors.Join(errs...)
+	return errors.Join(append(errs, tapErr)...)
 }
 
 // deleteLink deletes ls's proxy (gone already counts as deleted) and logs
@@ -472,6 +478,7 @@ func (c *Chaos) Active() []string {
 		seq int
 	}
 	var all []entry
+	c.activeTapsLocked(func(s string, seq int) { all = append(all, entry{s, seq}) })
 	for _, ls := range c.links {
 		for _, a := range ls.toxics {
 			all = append(all, entry{ls.Name + ":" + a.fault, a.seq})

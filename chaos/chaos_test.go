@@ -394,7 +394,7 @@ func TestApplyErrors(t *testing.T) {
 		{"invalid fault names the field", "target", profiles.Fault{Fault: "latency"}, "latency: must be > 0"},
 		{"unknown link lists links", "database", profiles.Fault{Fault: "reset_peer"}, `no link "database" (links: target)`},
 		{"fault for another link", "target", profiles.Fault{Link: "database", Fault: "reset_peer"}, `fault is for link "database"`},
-		{"unknown kind", "target", profiles.Fault{Fault: "gremlins"}, "known: bandwidth, latency"},
+		{"unknown kind", "target", profiles.Fault{Fault: "gremlins"}, "known: bandwidth, cut_after_statement, latency"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.Apply(ctx, tc.link, tc.f)

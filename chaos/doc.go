@@ -15,7 +15,8 @@
 // (host, PID, start time) in their names (owner.go, leftovers.go).
 //
 // Fault kinds live one per file in package chaos/fault (latency.go,
-// reset_peer.go, timeout.go, bandwidth.go, slow_close.go, limit_data.go) and
+// reset_peer.go, timeout.go, bandwidth.go, slow_close.go, limit_data.go,
+// cut_after_statement.go) and
 // register themselves by name (fault.Register, Lookup, Names), as
 // Toxiproxy's own toxics do: each decodes and checks its own fields and
 // builds its toxic's attributes. The profile loader checks a fault's common
@@ -60,5 +61,14 @@
 //     hundreds of milliseconds. Timeline events carry the time the API
 //     confirmed the change.
 //
-// This package knows nothing of HTTP requests or SQL.
+// Tap faults: a kind whose Params are fault.WireParams (cut_after_statement)
+// is no toxic but a fault of the SQL wire-protocol tap (package chaos/tap).
+// StartTap puts a tap in front of a link's proxy (client → tap → Toxiproxy
+// → upstream); Apply, Run, Remove and HealAll arm and disarm the tap's Cut
+// in the fault's window as they add and remove toxics, and every cut is a
+// timeline event (ActionCut) at the time the tap made it. Close stops the
+// taps first.
+//
+// This package knows nothing of HTTP requests; of SQL it knows only that
+// the tap decodes it.
 package chaos

@@ -26,6 +26,9 @@ import (
 // whole process. Disabling the toxic instead (toxicity 0) is a data race
 // inside Toxiproxy.
 func (c *Chaos) Remove(ctx context.Context, link, toxic string) error {
+	if c.removeTap(link, toxic) {
+		return nil
+	}
 	c.mu.Lock()
 	ls := c.links[link]
 	if ls == nil || ls.proxy == nil {
@@ -67,6 +70,7 @@ func (c *Chaos) Remove(ctx context.Context, link, toxic string) error {
 // checks) still flows through them. Stop running schedules first, or they may
 // add toxics again. Toxics are deleted newest first (see Remove).
 func (c *Chaos) HealAll(ctx context.Context) error {
+	c.healTaps()
 	c.mu.Lock()
 	var links []*linkState
 	for _, n := range c.order {

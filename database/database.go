@@ -89,6 +89,11 @@ type Features struct {
 	Container bool
 	// Syntax is how statements take bind parameters.
 	Syntax Syntax
+	// Wire names the SQL wire protocol collide's tap (package chaos/tap)
+	// decodes for this database, as tap.Protocol's String spells it; ""
+	// when it decodes none. Statement-boundary faults (cut_after_statement)
+	// need one.
+	Wire string
 	// Rank orders drivers in lists shown to users (Names), lower first:
 	// the databases most profiles use come first.
 	Rank int

@@ -77,6 +77,11 @@ func TestClassEndpoints(t *testing.T) {
 			wantBody: `{"from":1,"to":2,"amount":50,"from_balance":20,"to_balance":150}`},
 		{method: "POST", path: "/accounts/transfer", body: `{"from":1,"to":2,"amount":50}`, want: 409, wantBody: `{"error":"insufficient funds","balance":20}`},
 		{method: "GET", path: "/accounts/2", want: 200, wantBody: `{"id":2,"balance":150}`},
+		// Compound operation (signup.go)
+		{method: "POST", path: "/signup", body: `{"name":"ann"}`, want: 201, wantBody: `{"id":1,"name":"ann"}`},
+		{method: "POST", path: "/signup", body: `{"name":" "}`, want: 400},
+		{method: "POST", path: "/signup", body: `{}`, want: 400},
+		{method: "POST", path: "/signup", body: `{"name":"ann","x":1}`, want: 400},
 		// Oversell
 		{method: "GET", path: "/products/1", want: 200, wantBody: `{"id":1,"stock":10,"purchases":0}`},
 		{method: "POST", path: "/products/1/purchase", want: 201, wantBody: `{"purchase_id":1,"product_id":1,"buyer":"","stock":9}`},

@@ -316,6 +316,17 @@ func classSchema(serial string) []string {
 			user_id     BIGINT NOT NULL
 		)`,
 		`CREATE INDEX IF NOT EXISTS favorites_resource_user_idx ON favorites (resource_id, user_id)`,
+		// Compound operation (signup.go).
+		`CREATE TABLE IF NOT EXISTS members (
+			id   ` + serial + `,
+			name TEXT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS member_profiles (
+			id        ` + serial + `,
+			member_id BIGINT NOT NULL,
+			bio       TEXT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS member_profiles_member_idx ON member_profiles (member_id)`,
 	}
 }
 

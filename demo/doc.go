@@ -37,6 +37,8 @@
 //	                                                            the PUT's delete (stale for 2 s)        version read, or one is in flight
 //	first-or-create          POST /resources/{id}/favorite,     SELECT by (resource_id, user_id),       think, INSERT ... ON CONFLICT DO
 //	(natural window)         GET /resources/{id}/favorites      think, INSERT; no unique index          NOTHING on a unique index, then SELECT
+//	compound operation       POST /signup                       INSERT member, think, INSERT profile    both INSERTs in one transaction
+//	(a lost connection)                                         (two autocommit statements)
 //
 // The first-or-create class races even with Think = 0: its window is the
 // natural one between a SELECT and an INSERT on pooled connections, a few
@@ -87,6 +89,8 @@
 //	tokens(token TEXT PK, user_id BIGINT)                       one row per login; tokens never expire
 //	resources(id serial, name TEXT, user_id BIGINT)             user_id: the creator
 //	favorites(id serial, resource_id BIGINT, user_id BIGINT)    UNIQUE (resource_id, user_id) in safe mode only
+//	members(id serial, name TEXT)
+//	member_profiles(id serial, member_id BIGINT, bio TEXT)      one per member, written with it
 //
 // No constraint exists that only the safe path relies on and the racy path
 // would trip over: the fixes live in the code paths. The one exception is

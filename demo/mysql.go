@@ -271,6 +271,16 @@ var mysqlDialect = dialect{
 			user_id     BIGINT NOT NULL,
 			INDEX favorites_resource_user_idx (resource_id, user_id)
 		)` + mysqlTable,
+		`CREATE TABLE IF NOT EXISTS members (
+			id   ` + mysqlSerial + `,
+			name TEXT NOT NULL
+		)` + mysqlTable,
+		`CREATE TABLE IF NOT EXISTS member_profiles (
+			id        ` + mysqlSerial + `,
+			member_id BIGINT NOT NULL,
+			bio       TEXT NOT NULL,
+			INDEX member_profiles_member_idx (member_id)
+		)` + mysqlTable,
 	},
 }
 

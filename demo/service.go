@@ -239,6 +239,7 @@ func (s *Service) LockBackend() string { return s.locks.name() }
 //	PUT  /kv/{key}                 {"value":N}: 200 {"key","value"}
 //	GET  /cache/{key}              {"key":"k","value":N}, value null when absent (through a read cache)
 //	PUT  /cache/{key}              {"value":N}: 200 {"key","value"} (invalidates the cached entry)
+//	POST /signup                   {"name":"..."}: 201 {"id","name"} (a member and its profile row)
 //	POST /login                    {"user":"alice"} ("password" optional, ignored): 200 {"token":"...",
 //	                               "user":{"id","name"}}; the user is created on first login
 //	POST /resources                * {"name":"..."}: 201 {"id","name"}
@@ -328,6 +329,7 @@ func (s *Service) routeTable() []route {
 		{"PUT /kv/{key}", s.handlePutKV},
 		{"GET /cache/{key}", s.handleGetCache},
 		{"PUT /cache/{key}", s.handlePutCache},
+		{"POST /signup", s.handleSignup},
 		{"POST /login", s.handleLogin},
 		{"POST /resources", s.authed(s.handleCreateResource)},
 		{"GET /resources/{id}", s.authed(s.handleGetResource)},

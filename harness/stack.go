@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/collide-dev/collide/chaos"
+	"github.com/collide-dev/collide/chaos/tap"
 	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/database/postgres"
 	"github.com/collide-dev/collide/demo"
@@ -129,7 +130,22 @@ func (r *run) startStack(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", envErr("chaos", err)
 		}
-		if svcDSN, err = drv.Through(dbDSN, link.Listen); err != nil {
+		front := link.Listen
+		if r.pl.tap {
+			// service → tap → Toxiproxy → database: the tap's faults and
+			// the toxics both apply.
+			proto, err := tap.ProtocolNamed(drv.Features().Wire)
+			if err != nil {
+				return "", envErr("chaos", fmt.Errorf("driver %s: %w", drv.Name(), err))
+			}
+			tp, err := r.ch.StartTap(ctx, chaos.LinkDatabase, proto)
+			if err != nil {
+				return "", envErr("chaos", err)
+			}
+			front = tp.Addr()
+			r.logf("database tap (%s) %s → %s", proto, front, link.Listen)
+		}
+		if svcDSN, err = drv.Through(dbDSN, front); err != nil {
 			return "", &ProfileError{p.Errorf("database.dsn", "driver %s: %v", drv.Name(), err)}
 		}
 		r.logf("database link %s → %s", link.Listen, upstream)

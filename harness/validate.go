@@ -25,6 +25,9 @@ type plan struct {
 	setup, teardown []*stepPlan
 	// links names the chaos links the profile uses ("target", "database").
 	links map[string]bool
+	// tap: a fault of the SQL wire-protocol tap is used (on the database
+	// link), so the link is service → tap → Toxiproxy → database.
+	tap bool
 	// attackLen is the longest operation's duration.
 	attackLen time.Duration
 }
@@ -53,6 +56,16 @@ func compile(p *profiles.Profile) (*plan, error) {
 			if err := networked(p.Database.Driver, p.Target.Demo != nil); err != nil {
 				return nil, &ProfileError{p.Errorf(field+".link", "%v", err)}
 			}
+		}
+		if err := f.CheckWire(p.Database.Driver); err != nil {
+			fe, _ := err.(*fault.FieldError)
+			return nil, &ProfileError{p.Errorf(field+"."+fe.Field, "%s", fe.Msg)}
+		}
+		if k, _ := fault.Lookup(f.Fault); k.Wire() {
+			if p.Target.Container != nil {
+				return nil, &ProfileError{p.Errorf(field+".fault", "fault %s is not available with target.container: the container's database link runs inside its network, where collide's SQL tap cannot sit", f.Fault)}
+			}
+			pl.tap = true
 		}
 		if f.Link == "database" && !startsService(p) {
 			return nil, &ProfileError{p.Errorf(field+".link", "the database link needs a service collide starts (target.demo, target.command or target.container), so that the service connects through the link")}

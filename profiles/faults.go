@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/collide-dev/collide/chaos/fault"
+	"github.com/collide-dev/collide/database"
 )
 
 // decodeFault decodes a chaos entry in two stages, as Toxiproxy decodes a
@@ -109,6 +110,35 @@ func (f Fault) Spec() (*fault.Kind, fault.Params, error) {
 		return nil, nil, err
 	}
 	return kind, p, nil
+}
+
+// CheckWire checks a fault of collide's SQL wire-protocol tap (a kind whose
+// Wire is true; nil for any other) against where it must run: on the
+// database link, with a driver whose wire protocol the tap decodes
+// (database.Features.Wire), without stream or toxicity (the tap faults
+// every connection). The error is a *fault.FieldError naming the field.
+func (f Fault) CheckWire(driver string) error {
+	kind, err := fault.Lookup(f.Fault)
+	if err != nil || !kind.Wire() {
+		return nil
+	}
+	switch {
+	case f.Link != "database":
+		return fault.Errorf("link", "fault %s works on link database only: collide's SQL tap injects it between the service and its database", f.Fault)
+	case f.Stream != "" && f.Stream != "downstream":
+		return fault.Errorf("stream", "not read by fault %s: it cuts the connection in both directions", f.Fault)
+	case f.Toxicity != nil && *f.Toxicity != 1:
+		return fault.Errorf("toxicity", "not read by fault %s: it applies to every connection that reaches its statement", f.Fault)
+	}
+	drv, err := database.Lookup(driver)
+	if err != nil {
+		return nil // database.driver has its own error
+	}
+	if drv.Features().Wire == "" {
+		wired := database.NamesWhere(func(d database.Driver) bool { return d.Features().Wire != "" })
+		return fault.Errorf("fault", "%s needs a database whose SQL wire protocol collide's tap decodes (driver: %s), not driver %s", f.Fault, database.Join(wired), driver)
+	}
+	return nil
 }
 
 // faultFields is Fault without its methods: its common fields as they

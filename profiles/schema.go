@@ -138,7 +138,8 @@ type Fault struct {
 	// Link is "target" (attacker → service) or "database" (service → db).
 	Link string `yaml:"link" json:"link"`
 	// Fault is the fault kind, one registered in package chaos/fault:
-	// latency, reset_peer, timeout, bandwidth, slow_close, limit_data.
+	// latency, reset_peer, timeout, bandwidth, slow_close, limit_data,
+	// cut_after_statement.
 	Fault string `yaml:"fault" json:"fault"`
 	// Stream is "downstream" (towards the client, default) or "upstream".
 	Stream string `yaml:"stream" json:"stream,omitempty"`

@@ -256,6 +256,12 @@ func (v *validator) fault(path string, f Fault) {
 	}
 	// The kind's own fields were decoded and checked with the entry
 	// (decodeFault).
+	if f.Link == "target" || f.Link == "database" {
+		if err := f.CheckWire(v.p.Database.Driver); err != nil {
+			fe, _ := err.(*fault.FieldError)
+			v.errf(path+"."+fe.Field, "%s", fe.Msg)
+		}
+	}
 }
 
 func (v *validator) operation(path string, o Operation) {

@@ -27,7 +27,7 @@ import (
 // Params are the decoded fields of one fault kind: a struct whose exported
 // fields carry yaml tags (the field names in profiles) and are of a type a
 // profile can spell: time.Duration (written 250ms, 2s), an integer, a
-// float or a string. Doc comments on the fields become the profile JSON
+// float, a bool or a string. Doc comments on the fields become the profile JSON
 // Schema's descriptions.
 type Params interface {
 	// Validate checks the fields, defaults applied. An error about one
@@ -38,6 +38,16 @@ type Params interface {
 	// (durations in whole milliseconds, rates in KB/s, sizes in bytes).
 	// Params have passed Validate.
 	Attributes() map[string]any
+}
+
+// WireParams are the Params of a kind that collide's SQL wire-protocol tap
+// (package chaos/tap) injects rather than Toxiproxy: it applies only on the
+// database link, to a database whose wire protocol the tap decodes, and
+// reads neither stream nor toxicity.
+type WireParams interface {
+	Params
+	// Wire marks the kind; it does nothing.
+	Wire()
 }
 
 // FieldError is a problem with one field of a kind's Params.
@@ -64,6 +74,10 @@ type Kind struct {
 // Name is the fault name used in profiles, e.g. "latency"; it is also the
 // Toxiproxy toxic type.
 func (k *Kind) Name() string { return k.name }
+
+// Wire reports whether the kind is a fault of the SQL wire-protocol tap
+// (its Params are WireParams), not a Toxiproxy toxic.
+func (k *Kind) Wire() bool { _, ok := k.defaults.Interface().(WireParams); return ok }
 
 // Type is the kind's Params struct type.
 func (k *Kind) Type() reflect.Type { return k.defaults.Type() }

@@ -10,7 +10,7 @@ import (
 	"github.com/collide-dev/collide/chaos/fault"
 )
 
-var builtin = []string{"bandwidth", "latency", "limit_data", "reset_peer", "slow_close", "timeout"}
+var builtin = []string{"bandwidth", "cut_after_statement", "latency", "limit_data", "reset_peer", "slow_close", "timeout"}
 
 func TestNamesAndLookup(t *testing.T) {
 	if got := fault.Names(); !reflect.DeepEqual(got, builtin) {
@@ -23,8 +23,8 @@ func TestNamesAndLookup(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ name, fault, want string }{
-		{"unknown lists the known", "packet_loss", `unknown fault "packet_loss" (known: bandwidth, latency, limit_data, reset_peer, slow_close, timeout)`},
-		{"empty lists the known", "", "required (one of bandwidth, latency, limit_data, reset_peer, slow_close, timeout)"},
+		{"unknown lists the known", "packet_loss", `unknown fault "packet_loss" (known: bandwidth, cut_after_statement, latency, limit_data, reset_peer, slow_close, timeout)`},
+		{"empty lists the known", "", "required (one of bandwidth, cut_after_statement, latency, limit_data, reset_peer, slow_close, timeout)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := fault.Lookup(tc.fault)
@@ -59,6 +59,7 @@ func TestFields(t *testing.T) {
 	for name, want := range map[string][]string{
 		"latency": {"latency", "jitter"}, "reset_peer": {"timeout"}, "timeout": {"timeout"},
 		"bandwidth": {"rate"}, "slow_close": {"delay"}, "limit_data": {"bytes"},
+		"cut_after_statement": {"after", "match", "scope", "every"},
 	} {
 		k, _ := fault.Lookup(name)
 		if got := k.Fields(); !reflect.DeepEqual(got, want) {
@@ -99,6 +100,12 @@ func TestCheck(t *testing.T) {
 		{"limit_data ok", "limit_data", fault.LimitData{Bytes: 1024}, ""},
 		{"limit_data missing", "limit_data", nil, "bytes: must be > 0, got 0"},
 		{"limit_data negative", "limit_data", fault.LimitData{Bytes: -1}, "bytes: must be > 0, got -1"},
+		{"cut_after_statement defaults", "cut_after_statement", nil, ""},
+		{"cut_after_statement in a transaction", "cut_after_statement", fault.CutAfterStatement{After: 2, Match: "(?i)^insert", Scope: "transaction", Every: true}, ""},
+		{"cut_after_statement after 0", "cut_after_statement", fault.CutAfterStatement{After: 0, Scope: "connection"}, "after: must be ≥ 1"},
+		{"cut_after_statement bad match", "cut_after_statement", fault.CutAfterStatement{After: 1, Match: "(insert", Scope: "connection"}, "match: error parsing regexp"},
+		{"cut_after_statement bad scope", "cut_after_statement", fault.CutAfterStatement{After: 1, Scope: "request"}, `scope: invalid scope "request" (want connection or transaction)`},
+		{"cut_after_statement empty scope", "cut_after_statement", fault.CutAfterStatement{After: 1}, `scope: invalid scope ""`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := fault.Lookup(tc.kind)
@@ -134,6 +141,7 @@ func TestToxic(t *testing.T) {
 		{"bandwidth", fault.Bandwidth{Rate: 64}, map[string]any{"rate": int64(64)}},
 		{"slow_close", fault.SlowClose{Delay: time.Second}, map[string]any{"delay": int64(1000)}},
 		{"limit_data", fault.LimitData{Bytes: 4096}, map[string]any{"bytes": int64(4096)}},
+		{"cut_after_statement", nil, map[string]any{"after": 1, "match": "", "scope": "connection", "every": false}},
 	} {
 		k, err := fault.Lookup(tc.kind)
 		if err != nil {
@@ -158,5 +166,15 @@ func TestNewCopiesDefaults(t *testing.T) {
 	p.Latency = time.Second
 	if q := k.New().(*fault.Latency); q.Latency != 0 {
 		t.Fatalf("defaults changed: %+v", q)
+	}
+}
+
+// TestWire: only the tap's kinds are Wire.
+func TestWire(t *testing.T) {
+	for _, n := range builtin {
+		k, _ := fault.Lookup(n)
+		if want := n == "cut_after_statement"; k.Wire() != want {
+			t.Errorf("%s: Wire() = %v, want %v", n, k.Wire(), want)
+		}
 	}
 }

@@ -49,8 +49,15 @@
 // ends the command — and then closes both sides without forwarding another
 // byte. The client therefore sees statement N succeed and its next statement
 // fail with a connection error; a transaction left open is rolled back by the
-// server. Each firing is an Event of kind EventCut. (A client that had
+// server. Once the cut is decided nothing more the client sends is
+// forwarded, so a statement it sends on reading that response never reaches
+// the server. Each firing is an Event of kind EventCut. (A client that had
 // already sent more bytes may see the close as a reset.)
+//
+// Arming: Config.Cut is armed from the start; with Config.Armable, Arm sets
+// or clears the Cut at run time (package chaos arms a cut_after_statement
+// fault only inside its from/for window), and each arming counts afresh.
+// Config.OnEvent sees every event as it happens.
 //
 // Use:
 //

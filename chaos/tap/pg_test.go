@@ -506,3 +506,73 @@ func TestPostgresStartupErrorNoted(t *testing.T) {
 		t.Errorf("no note of the startup error among %+v", tp.Events())
 	}
 }
+
+// TestPostgresArm: a tap started Armable cuts nothing until Arm sets a Cut,
+// cuts after it (counting from the arming), and cuts nothing once disarmed;
+// a tap that does not decode refuses Arm.
+func TestPostgresArm(t *testing.T) {
+	dsn, up := pgDB(t)
+	tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres, Armable: true})
+	ctx := context.Background()
+	c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+	for i := range 3 {
+		mustExec(t, c, fmt.Sprintf("SELECT %d", i)) // unarmed: no cut
+	}
+	if err := tp.Arm(&tap.Cut{After: 2, Scope: tap.PerConn}); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "SELECT 4") // 1st since arming
+	mustExec(t, c, "SELECT 5") // 2nd: the cut follows its response
+	if _, err := c.Exec(ctx, "SELECT 6"); err == nil {
+		t.Error("statement after the armed cut succeeded")
+	}
+	if err := tp.Arm(nil); err != nil {
+		t.Fatal(err)
+	}
+	c2 := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+	for i := range 3 {
+		mustExec(t, c2, fmt.Sprintf("SELECT %d", i)) // disarmed: no cut
+	}
+	if cuts := eventsOf(tp, tap.EventCut); len(cuts) != 1 {
+		t.Errorf("%d cut events, want 1: %+v", len(cuts), cuts)
+	}
+	plain := startTap(t, tap.Config{Upstream: up})
+	if err := plain.Arm(&tap.Cut{After: 1}); err == nil {
+		t.Error("Arm on a tap that does not decode: no error")
+	}
+	if p, err := tap.ProtocolNamed(tap.MySQL.String()); err != nil || p != tap.MySQL {
+		t.Errorf("ProtocolNamed(mysql) = %v, %v", p, err)
+	}
+	if _, err := tap.ProtocolNamed("oracle"); err == nil {
+		t.Error("ProtocolNamed(oracle): no error")
+	}
+}
+
+// TestPostgresCutForwardsNothingAfter: the statement a client sends as soon
+// as it reads the cut statement's response never reaches the server. 40
+// connections each run INSERT (cut after it), then at once a second INSERT:
+// the table holds exactly the 40 first rows (before the fix, about a
+// quarter of the second INSERTs raced the close to the server).
+func TestPostgresCutForwardsNothingAfter(t *testing.T) {
+	dsn, up := pgDB(t)
+	setup := pgConnect(t, dsn)
+	mustExec(t, setup, "CREATE TABLE t (n int)")
+	tp := startTap(t, tap.Config{Upstream: up, Protocol: tap.Postgres,
+		Cut: &tap.Cut{After: 1, Match: regexp.MustCompile(`^INSERT`), Scope: tap.PerConn, Every: true}})
+	ctx := context.Background()
+	const conns = 40
+	for i := range conns {
+		c := pgConnect(t, viaTap(t, dsn, tp.Addr(), "disable"))
+		mustExec(t, c, "INSERT INTO t VALUES (1)")
+		if _, err := c.Exec(ctx, "INSERT INTO t VALUES (2)"); err == nil {
+			t.Fatalf("connection %d: the INSERT after the cut succeeded", i)
+		}
+	}
+	var first, second int
+	if err := setup.QueryRow(ctx, "SELECT count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n = 2) FROM t").Scan(&first, &second); err != nil {
+		t.Fatal(err)
+	}
+	if first != conns || second != 0 {
+		t.Errorf("rows: %d first, %d second; want %d and 0", first, second, conns)
+	}
+}

@@ -42,21 +42,29 @@ type Config struct {
 	Protocol Protocol
 	// Recorder receives the statements; nil records none.
 	Recorder *Recorder
-	// Cut is the statement-boundary fault; nil injects none.
+	// Cut is the statement-boundary fault armed from the start; nil injects
+	// none until Arm sets one.
 	Cut *Cut
+	// Armable decodes the streams even with Recorder and Cut nil, so that
+	// Arm may set a Cut later (Protocol is then required).
+	Armable bool
 	// DialTimeout bounds each dial of Upstream; 0 means 5s.
 	DialTimeout time.Duration
+	// OnEvent, if set, is called with every event as it happens (besides
+	// keeping it), from the connection's goroutine: it must not block and
+	// must not call Close.
+	OnEvent func(Event)
 }
 
 // Tap is a running relay. Close stops it.
 type Tap struct {
-	cfg      Config
-	ln       net.Listener
-	decode   bool
-	events   *Recorder // Config.Recorder, or a small private one for events only
-	nextID   atomic.Uint64
-	active   atomic.Int64
-	cutFired atomic.Bool
+	cfg    Config
+	ln     net.Listener
+	decode bool
+	events *Recorder // Config.Recorder, or a small private one for events only
+	nextID atomic.Uint64
+	active atomic.Int64
+	cut    atomic.Pointer[armedCut] // the Cut in effect; nil: none
 
 	mu     sync.Mutex
 	conns  map[uint64]*conn
@@ -82,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Tap, error) {
 			return nil, fmt.Errorf("tap %q: %s: %w", cfg.Name, a.field, err)
 		}
 	}
-	decode := cfg.Recorder != nil || cfg.Cut != nil
+	decode := cfg.Recorder != nil || cfg.Cut != nil || cfg.Armable
 	if decode && cfg.Protocol != Postgres && cfg.Protocol != MySQL {
 		return nil, fmt.Errorf("tap %q: Protocol %v: want Postgres or MySQL to record or cut", cfg.Name, cfg.Protocol)
 	}
@@ -97,6 +105,9 @@ func Start(ctx context.Context, cfg Config) (*Tap, error) {
 		return nil, fmt.Errorf("tap %q: listen: %w", cfg.Name, err)
 	}
 	t := &Tap{cfg: cfg, ln: ln, decode: decode, events: cfg.Recorder, conns: map[uint64]*conn{}}
+	if cfg.Cut != nil {
+		t.cut.Store(&armedCut{cut: cfg.Cut})
+	}
 	if t.events == nil {
 		t.events = NewRecorder(1024)
 	}
@@ -120,6 +131,41 @@ func checkLoopback(addr string) error {
 		return fmt.Errorf("address %q is not a loopback IP: the tap relays loopback traffic only", addr)
 	}
 	return nil
+}
+
+// armedCut is one arming of a Cut: the connections' counts and the
+// once-per-Tap flag (Every false) start afresh with each.
+type armedCut struct {
+	cut   *Cut
+	fired atomic.Bool
+}
+
+// Arm makes c the Cut the tap injects from now on, counting statements that
+// complete from now on; nil disarms it. The tap must decode (Config.Armable,
+// Recorder or Cut set).
+func (t *Tap) Arm(c *Cut) error {
+	if c == nil {
+		t.cut.Store(nil)
+		return nil
+	}
+	if !t.decode {
+		return fmt.Errorf("tap %q: Arm: the tap was started without decoding (set Config.Armable)", t.cfg.Name)
+	}
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("tap %q: %w", t.cfg.Name, err)
+	}
+	t.cut.Store(&armedCut{cut: c})
+	return nil
+}
+
+// ProtocolNamed is the Protocol whose String is name.
+func ProtocolNamed(name string) (Protocol, error) {
+	for _, p := range []Protocol{Postgres, MySQL} {
+		if p.String() == name {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("tap: no wire protocol %q (want %s or %s)", name, Postgres, MySQL)
 }
 
 // Addr is the address the tap listens on (host:port).
@@ -185,7 +231,11 @@ func (t *Tap) accept(ctx context.Context) {
 }
 
 func (t *Tap) event(connID uint64, kind EventKind, detail string, err error) {
-	t.events.addEvent(Event{Time: time.Now(), ConnID: connID, Kind: kind, Detail: detail, Err: err})
+	e := Event{Time: time.Now(), ConnID: connID, Kind: kind, Detail: detail, Err: err}
+	t.events.addEvent(e)
+	if t.cfg.OnEvent != nil {
+		t.cfg.OnEvent(e)
+	}
 }
 
 // tlsError is the error of a TLS refusal on this tap's link.
@@ -204,6 +254,11 @@ type conn struct {
 	id             uint64
 	client, server net.Conn
 	closeOnce      sync.Once
+	// cutting is set once the Cut decided to end the connection, before
+	// the last response bytes reach the client: from then on nothing the
+	// client sends is forwarded (its next statement, sent on reading that
+	// response, must not reach the server before the close does).
+	cutting atomic.Bool
 
 	// Decoder state, guarded by mu: both directions update it.
 	mu    sync.Mutex
@@ -211,7 +266,8 @@ type conn struct {
 	txn   int  // transactions so far
 	inTxn bool // the server's last reported status
 	cc    cutCounter
-	dead  bool // undecodable: stop decoding, keep forwarding
+	ccOf  *armedCut // the arming cc counts for
+	dead  bool      // undecodable: stop decoding, keep forwarding
 }
 
 func (c *conn) closeBoth() {
@@ -285,11 +341,15 @@ func (c *conn) pump(src, dst net.Conn, decode func([]byte, time.Time) int) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, rerr := src.Read(buf)
+		if c.cutting.Load() {
+			return
+		}
 		if n > 0 {
 			cut := decode(buf[:n], time.Now())
 			end := n
 			if cut >= 0 {
 				end = cut
+				c.cutting.Store(true)
 			}
 			if end > 0 {
 				if _, err := dst.Write(buf[:end]); err != nil {
@@ -350,8 +410,14 @@ func (c *conn) finish(s Statement) bool {
 	if c.t.cfg.Recorder != nil {
 		c.t.cfg.Recorder.addStatement(s)
 	}
-	cut := c.t.cfg.Cut
-	if cut == nil || !cut.complete(&c.cc, &s, func() bool { return c.t.cutFired.CompareAndSwap(false, true) }) {
+	a := c.t.cut.Load()
+	if a == nil {
+		return false
+	}
+	if c.ccOf != a {
+		c.cc, c.ccOf = cutCounter{}, a
+	}
+	if !a.cut.complete(&c.cc, &s, func() bool { return a.fired.CompareAndSwap(false, true) }) {
 		return false
 	}
 	c.t.event(c.id, EventCut, fmt.Sprintf("after statement %d (txn %d): %s", s.Seq, s.TxnID, s.Text), nil)

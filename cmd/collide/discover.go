@@ -70,7 +70,8 @@ func (o *discoverOptions) check() error {
 		return fmt.Errorf("--db-driver: %w", err)
 	}
 	if _, ok := tapProtocol(o.dbDriver); !ok {
-		return fmt.Errorf("--db-driver %s: discovery reads the service's SQL on the wire: want postgres or mysql", o.dbDriver)
+		wire := database.NamesWhere(func(d database.Driver) bool { return d.Features().Wire != "" })
+		return fmt.Errorf("--db-driver %s: discovery reads the service's SQL on the wire: want %s", o.dbDriver, database.Join(wire))
 	}
 	if strings.TrimSpace(o.dbDSN) == "" {
 		return errors.New("--db-dsn is required: the DSN of the database the service uses (the tap is put in front of it)")
@@ -127,15 +128,16 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// tapProtocol is the wire protocol of a driver the tap can read.
+// tapProtocol is the wire protocol the tap reads for a driver, as the
+// driver's Features name it; false for an unknown driver or one whose
+// protocol the tap cannot read.
 func tapProtocol(driver string) (tap.Protocol, bool) {
-	switch driver {
-	case "postgres":
-		return tap.Postgres, true
-	case "mysql":
-		return tap.MySQL, true
+	d, err := database.Lookup(driver)
+	if err != nil || d.Features().Wire == "" {
+		return 0, false
 	}
-	return 0, false
+	p, err := tap.ProtocolNamed(d.Features().Wire)
+	return p, err == nil
 }
 
 func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -33,7 +33,7 @@ func (Driver) DefaultPort() int { return DefaultPort }
 // Features: parameters are ?; the demo does not run on MySQL and collide
 // starts no MySQL container.
 func (Driver) Features() database.Features {
-	return database.Features{Demo: true, Syntax: database.Syntax{SQL: true}, Rank: 3}
+	return database.Features{Demo: true, Syntax: database.Syntax{SQL: true}, Wire: "mysql", Rank: 3}
 }
 
 // Check requires a DSN (a container, which this driver cannot have, is

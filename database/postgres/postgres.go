@@ -32,7 +32,7 @@ func (Driver) DefaultPort() int { return DefaultPort }
 // Features: the demo runs on PostgreSQL, collide can start it in a
 // container, and parameters are $1, $2 ….
 func (Driver) Features() database.Features {
-	return database.Features{Demo: true, Container: true, Syntax: database.Syntax{Numbered: true, SQL: true}, Rank: 1}
+	return database.Features{Demo: true, Container: true, Syntax: database.Syntax{Numbered: true, SQL: true}, Wire: "postgres", Rank: 1}
 }
 
 // Check requires a DSN unless collide starts the database in a container.

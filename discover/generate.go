@@ -56,6 +56,11 @@ type GenerateOptions struct {
 	// from its JSON response (Request.Capture): its step captures them,
 	// and later steps and the operation use them as {{name}}.
 	Captures func(Request) map[string]string
+	// Trace, when not nil, is the trace of the finding's request, sent
+	// alone: the parameter values of its statements name the rows the
+	// profile's setup prepares (a toctou-debit's balance, a double
+	// submit's recorded key).
+	Trace *Trace
 }
 
 // Profile returns a runnable collide profile (YAML) that proves f: its
@@ -124,7 +129,42 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 	case "unique", "exactly_one", "newest_wins":
 		fresh = freshen(&op.Request, f.Columns, checker == "newest_wins", sh.col)
 	}
-	inv, err := invariantsFor(f, checker, sh, op.Name, fresh)
+	var setupSQL []string
+	var debit *debitRow
+	var lease []genInv
+	if checker == "counter" && f.Class == LostUpdate {
+		if key, v, ok := leaseOf(f, o.Trace); ok {
+			// A lease (taken, then released): the row is gone before and
+			// after, so the proof is the taking: at most one copy of a
+			// burst may hold it. A row left by a holder that died goes
+			// first.
+			checker = "exactly_one"
+			setupSQL = append(setupSQL, "DELETE FROM "+f.Table+" WHERE "+key+" = "+quoted(v))
+			lease = []genInv{{Name: "at most one " + op.Name + " of a burst holds the " + singular(f.Table), Check: "exactly_one", Op: op.Name, Group: "burst"}}
+		}
+	}
+	switch {
+	case lease != nil:
+	case checker == "never_negative":
+		// Room for DebitRoom debits of the recorded amount: a burst of
+		// BurstCopies can only partly succeed, whatever was debited before.
+		if d, ok := debitOf(f, req, o.Trace); ok {
+			debit = &d
+			setupSQL = append(setupSQL, "UPDATE "+f.Table+" SET "+d.col+" = "+number(d.amount*DebitRoom)+" WHERE "+d.key+" = "+quoted(d.value))
+		}
+	case checker == "unique" || checker == "exactly_one":
+		// No value to make fresh: remove the rows the recorded request
+		// found or made, so that the first burst finds none again.
+		if fresh == "" {
+			if w := recordedKey(f, o.Trace); w != "" {
+				setupSQL = append(setupSQL, "DELETE FROM "+f.Table+" WHERE "+w)
+			}
+		}
+	}
+	inv, err := invariantsFor(f, checker, sh, op.Name, fresh, debit)
+	if lease != nil {
+		inv, err = lease, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("generate %s: %w", f.ID, err)
 	}
@@ -142,6 +182,9 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		}
 	} else {
 		p.Target.URL = "${" + EnvTarget + "}"
+	}
+	for _, q := range setupSQL {
+		p.Setup = append(p.Setup, q)
 	}
 	for i, s := range setup {
 		r, err := genRequest(s)
@@ -188,7 +231,7 @@ type (
 		About      string      `yaml:"about,omitempty"`
 		Target     genTarget   `yaml:"target"`
 		Database   genDatabase `yaml:"database"`
-		Setup      []genStep   `yaml:"setup,omitempty"`
+		Setup      []any       `yaml:"setup,omitempty"` // SQL text or a genStep
 		Operations []genOp     `yaml:"operations"`
 		Invariants []genInv    `yaml:"invariants"`
 	}
@@ -233,19 +276,21 @@ type (
 		Sync   string `yaml:"sync"`
 	}
 	genInv struct {
-		Name        string `yaml:"name"`
-		Check       string `yaml:"check,omitempty"`
-		Unique      string `yaml:"unique,omitempty"`
-		Query       string `yaml:"query,omitempty"`
-		Op          string `yaml:"op,omitempty"`
-		Group       string `yaml:"group,omitempty"`
-		VersionFrom string `yaml:"version_from,omitempty"`
-		Thing       string `yaml:"thing,omitempty"`
+		Name        string   `yaml:"name"`
+		Check       string   `yaml:"check,omitempty"`
+		Unique      string   `yaml:"unique,omitempty"`
+		Query       string   `yaml:"query,omitempty"`
+		Op          string   `yaml:"op,omitempty"`
+		Group       string   `yaml:"group,omitempty"`
+		VersionFrom string   `yaml:"version_from,omitempty"`
+		Amount      float64  `yaml:"amount,omitempty"`
+		Floor       *float64 `yaml:"floor,omitempty"`
+		Thing       string   `yaml:"thing,omitempty"`
 	}
 )
 
 // invariantsFor builds the invariant(s) of checker for f's table.
-func invariantsFor(f Finding, checker string, sh shape, op string, fresh string) ([]genInv, error) {
+func invariantsFor(f Finding, checker string, sh shape, op string, fresh string, debit *debitRow) ([]genInv, error) {
 	table := f.Table
 	cols := f.Columns
 	col := sh.col
@@ -272,6 +317,17 @@ func invariantsFor(f Finding, checker string, sh shape, op string, fresh string)
 		}
 		return []genInv{{Name: "every acknowledged " + op + " is counted exactly once", Check: "counter", Query: q, Op: op, Thing: thing}}, nil
 	case "never_negative":
+		if debit != nil {
+			// The row the setup filled: it may not go below zero, and it
+			// falls by exactly the debits acknowledged (none beyond it).
+			row := " FROM " + table + " WHERE " + debit.key + " = " + quoted(debit.value)
+			floor := 0.0
+			return []genInv{
+				{Name: "no " + debit.col + " of " + table + " goes below zero", Check: "never_negative", Query: "SELECT " + debit.key + ", " + debit.col + row, Thing: thing},
+				{Name: "the " + debit.col + " falls by the acknowledged " + op + " requests, none beyond it", Check: "bounded_debits",
+					Query: "SELECT " + debit.col + row, Op: op, Amount: debit.amount, Floor: &floor, Thing: thing},
+			}, nil
+		}
 		if col == "" {
 			return nil, fmt.Errorf("never_negative: no column of %s to check", table)
 		}
@@ -582,7 +638,9 @@ func secretEnv(p genProfile) []string {
 	seen := map[string]bool{}
 	reqs := []genReq{}
 	for _, s := range p.Setup {
-		reqs = append(reqs, s.Request)
+		if st, ok := s.(genStep); ok {
+			reqs = append(reqs, st.Request)
+		}
 	}
 	for _, o := range p.Operations {
 		reqs = append(reqs, o.Request)

@@ -124,6 +124,18 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		// built-in out-of-order-jobs profile does).
 		op.Burst, op.Rate, op.Duration, op.Workers = nil, NewestRate, NewestFor, NewestWorkers
 	}
+	var spread *keyRange
+	if checker == "newest_wins" && sh.key != "" && upserts(f) {
+		// The write creates its row (an upsert): the stream spreads over
+		// NewestKeys rows from the recorded one, each a chance for an
+		// older job to end last; the setup clears them first.
+		if keys, ok := op.Keys.([]string); ok && len(keys) == 1 {
+			if v, err := strconv.ParseInt(keys[0], 10, 64); err == nil {
+				spread = &keyRange{From: v, To: v + NewestKeys - 1}
+				op.Keys = spread
+			}
+		}
+	}
 	fresh := ""
 	switch checker {
 	case "unique", "exactly_one", "newest_wins":
@@ -143,6 +155,9 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 			lease = []genInv{{Name: "at most one " + op.Name + " of a burst holds the " + singular(f.Table), Check: "exactly_one", Op: op.Name, Group: "burst"}}
 		}
 	}
+	if spread != nil {
+		setupSQL = append(setupSQL, "DELETE FROM "+f.Table+" WHERE "+spread.where(sh.key))
+	}
 	switch {
 	case lease != nil:
 	case checker == "never_negative":
@@ -161,7 +176,7 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 			}
 		}
 	}
-	inv, err := invariantsFor(f, checker, sh, op.Name, fresh, debit)
+	inv, err := invariantsFor(f, checker, sh, op.Name, fresh, debit, spread)
 	if lease != nil {
 		inv, err = lease, nil
 	}
@@ -186,6 +201,12 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 	for _, q := range setupSQL {
 		p.Setup = append(p.Setup, q)
 	}
+	// A double submit with no value of its own to make fresh races once
+	// per parent row (the first burst finds none, the others find its
+	// rows): when a setup request creates the parent the operation's path
+	// names, the setup creates FreshParents of them, and each burst aims
+	// at one.
+	parents := (checker == "unique" || checker == "exactly_one") && fresh == "" && lease == nil
 	for i, s := range setup {
 		r, err := genRequest(s)
 		if err != nil {
@@ -194,6 +215,9 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		st := genStep{Name: stepName(s, i), Request: r, Outcome: &genOutcome{OK: []string{"2xx", "409"}}}
 		if o.Captures != nil {
 			st.Capture = o.Captures(s)
+		}
+		if parents && freshParent(&p.Operations[0], &st) {
+			parents = false
 		}
 		p.Setup = append(p.Setup, st)
 	}
@@ -212,6 +236,62 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		return nil, fmt.Errorf("generate %s: %w", f.ID, err)
 	}
 	return b.Bytes(), nil
+}
+
+// FreshParents is how many parent rows a generated double-submit profile's
+// setup creates when the operation's path names its parent (POST
+// /resources, then POST /resources/{id}/favorite): one per burst
+// (BurstRate × BurstFor), each burst aiming at one at random.
+const FreshParents = 20
+
+// freshParent makes st, a setup request that POSTs to the collection whose
+// member op's path names ({{key}} of /resources/{{key}}/favorite, st
+// POST /resources capturing one variable), create FreshParents parents,
+// and op aim its bursts at them (keys: {capture: name}).
+func freshParent(op *genOp, st *genStep) bool {
+	if _, literal := op.Keys.([]string); !literal || len(st.Capture) != 1 || st.Request.Method != http.MethodPost {
+		return false
+	}
+	prefix, _, ok := strings.Cut(op.Request.URL, "/{{key}}")
+	path, _, _ := strings.Cut(st.Request.URL, "?")
+	if !ok || prefix == "" || strings.TrimSuffix(path, "/") != prefix {
+		return false
+	}
+	for name := range st.Capture {
+		st.Repeat = FreshParents
+		op.Keys = map[string]string{"capture": name}
+	}
+	return true
+}
+
+// NewestKeys is how many rows a generated newest_wins profile spreads its
+// stream over when its write creates the row (an upsert).
+const NewestKeys = 16
+
+// keyRange is an operation's keys: {from: …, to: …}.
+type keyRange struct {
+	From int64 `yaml:"from"`
+	To   int64 `yaml:"to"`
+}
+
+// where is the SQL condition of the range on column key.
+func (k keyRange) where(key string) string {
+	return fmt.Sprintf("%s >= %d AND %s <= %d", key, k.From, key, k.To)
+}
+
+// upserts reports whether f's evidence writes its table with an upsert
+// (INSERT … ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE).
+func upserts(f Finding) bool {
+	for _, e := range f.Evidence {
+		stmt := evidenceNote.ReplaceAllString(evidenceNumber.ReplaceAllString(e, ""), "")
+		if m := upsertRE.FindStringSubmatch(stmt); m != nil && sameTable(m[1], f.Table) {
+			return true
+		}
+		if m := dupKeyRE.FindStringSubmatch(stmt); m != nil && sameTable(m[1], f.Table) {
+			return true
+		}
+	}
+	return false
 }
 
 // defaultChecker is the checker of a class whose finding names none.
@@ -250,6 +330,7 @@ type (
 	genStep struct {
 		Name    string            `yaml:"name"`
 		Request genReq            `yaml:"request"`
+		Repeat  int               `yaml:"repeat,omitempty"`
 		Capture map[string]string `yaml:"capture,omitempty,flow"`
 		Outcome *genOutcome       `yaml:"outcome,omitempty"`
 	}
@@ -265,7 +346,7 @@ type (
 	genOp struct {
 		Name     string    `yaml:"name"`
 		Request  genReq    `yaml:"request"`
-		Keys     []string  `yaml:"keys,omitempty,flow"`
+		Keys     any       `yaml:"keys,omitempty,flow"` // []string or {capture: name}
 		Burst    *genBurst `yaml:"burst,omitempty,flow"`
 		Rate     string    `yaml:"rate"`
 		Duration string    `yaml:"duration"`
@@ -290,7 +371,7 @@ type (
 )
 
 // invariantsFor builds the invariant(s) of checker for f's table.
-func invariantsFor(f Finding, checker string, sh shape, op string, fresh string, debit *debitRow) ([]genInv, error) {
+func invariantsFor(f Finding, checker string, sh shape, op string, fresh string, debit *debitRow, spread *keyRange) ([]genInv, error) {
 	table := f.Table
 	cols := f.Columns
 	col := sh.col
@@ -298,7 +379,10 @@ func invariantsFor(f Finding, checker string, sh shape, op string, fresh string,
 		col = cols[len(cols)-1]
 	}
 	where := ""
-	if sh.key != "" && sh.value != "" {
+	switch {
+	case spread != nil:
+		where = " WHERE " + spread.where(sh.key)
+	case sh.key != "" && sh.value != "":
 		where = " WHERE " + sh.key + " = " + sqlLiteral(sh.value)
 	}
 	thing := singular(table)

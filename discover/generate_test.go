@@ -225,9 +225,9 @@ func TestGenerateQueries(t *testing.T) {
 		{"version among several SET columns", discover.Finding{Class: discover.LostUpdate, Table: "docs", Columns: []string{"version"}, Checker: "counter",
 			Evidence: []string{"1. SELECT version FROM docs WHERE id = $1", "2. UPDATE docs SET title = $1, version = $2 WHERE id = $3"}},
 			"PUT /docs/{id}", "/docs/1", "query: SELECT version FROM docs WHERE id = 1"},
-		{"upsert", discover.Finding{Class: discover.NewestWins, Table: "reports", Columns: []string{"job", "result"}, Checker: "newest_wins",
+		{"upsert (spread over NewestKeys rows)", discover.Finding{Class: discover.NewestWins, Table: "reports", Columns: []string{"job", "result"}, Checker: "newest_wins",
 			Evidence: []string{"1. INSERT INTO reports (id, job, result) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET job = excluded.job, result = excluded.result RETURNING job"}},
-			"POST /reports/{id}/regenerate", "/reports/7/regenerate", "query: SELECT id, job FROM reports WHERE id = 7"},
+			"POST /reports/{id}/regenerate", "/reports/7/regenerate", "query: SELECT id, job FROM reports WHERE id >= 7 AND id <= 22"},
 		{"rows added", discover.Finding{Class: discover.LostUpdate, Table: "project_items", Columns: []string{"item"}, Checker: "counter",
 			Evidence: []string{"1. SELECT item FROM project_items WHERE project_id = $1 ORDER BY id", "4. DELETE FROM project_items WHERE project_id = $1  (in a transaction)",
 				"5. INSERT INTO project_items (project_id, item) VALUES ($1, $2)  (in a transaction)"}},
@@ -330,5 +330,67 @@ func TestGenerateCapturedKey(t *testing.T) {
 	}
 	if err != nil {
 		t.Errorf("collide validate: %v\n%s", err, out)
+	}
+}
+
+// TestGenerateFreshRows: a race that happens once per row gets fresh rows:
+// a double submit whose parent a setup request creates repeats that
+// request and aims each burst at one of its parents; a newest_wins upsert
+// spreads its stream over NewestKeys rows it clears first.
+func TestGenerateFreshRows(t *testing.T) {
+	t.Setenv(discover.EnvDSN, "postgres://collide:collide@127.0.0.1:5432/collide?sslmode=disable")
+	byName := map[string]genCase{}
+	for _, c := range genCases() {
+		byName[c.name] = c
+	}
+	parent := discover.Request{ID: "openapi:res", Endpoint: "POST /resources", Method: "POST", URL: "/resources",
+		Body: []byte(`{"name": "guide"}`), Setup: true}
+	upsert := byName["out-of-order-jobs"]
+	upsert.f.Evidence = []string{"1. INSERT INTO reports (id, job, result) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET job = excluded.job, result = excluded.result"}
+	for _, c := range []struct {
+		name  string
+		c     genCase
+		setup []discover.Request
+		want  []string
+		not   []string
+	}{
+		{"double submit with a parent", byName["first-or-create"], []discover.Request{parent},
+			[]string{"repeat: 20", "keys: {capture: resource}", "DELETE FROM favorites WHERE resource_id = '1' AND user_id = '7'"}, []string{"keys: [\"1\"]"}},
+		{"double submit without one", byName["first-or-create"], nil,
+			[]string{`keys: ["1"]`, "DELETE FROM favorites"}, []string{"repeat:"}},
+		{"newest_wins upsert", upsert, nil,
+			[]string{"keys: {from: 7, to: 22}", "DELETE FROM reports WHERE id >= 7 AND id <= 22", "query: SELECT id, job FROM reports WHERE id >= 7 AND id <= 22"}, nil},
+		{"newest_wins update", byName["out-of-order-jobs"], nil,
+			[]string{`keys: ["7"]`, "WHERE id = 7"}, []string{"DELETE"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := discover.ProfileWith(c.c.f, c.c.req, c.setup, discover.GenerateOptions{Driver: "postgres", DemoMode: "racy", Trace: c.c.tr,
+				Captures: func(r discover.Request) map[string]string {
+					if r.URL == "/resources" {
+						return map[string]string{"resource": "id"}
+					}
+					return nil
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := profiles.Parse("fresh.yaml", out, nil)
+			if err == nil {
+				err = harness.Validate(p)
+			}
+			if err != nil {
+				t.Fatalf("collide validate: %v\n%s", err, out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("no %q in\n%s", w, out)
+				}
+			}
+			for _, w := range c.not {
+				if strings.Contains(string(out), w) {
+					t.Errorf("%q in\n%s", w, out)
+				}
+			}
+		})
 	}
 }

@@ -58,7 +58,9 @@ func debitOf(f Finding, req Request, tr *Trace) (debitRow, bool) {
 			if !containsFold(f.Columns, set.col) || (set.self && !set.sub) {
 				continue
 			}
-			for c, w := range eqPreds(s.p) {
+			preds := eqPreds(s.p)
+			for _, c := range sortedCols(preds) {
+				w := preds[c]
 				if w.op != "=" || c == set.col {
 					continue
 				}
@@ -175,6 +177,7 @@ func quoted(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "
 func leaseOf(f Finding, tr *Trace) (key, val string, ok bool) {
 	table := strings.ToLower(f.Table)
 	written := map[string]string{} // key column → value written
+	read := map[string]string{}    // column a SELECT pinned → its value
 	for _, s := range traceSteps(tr) {
 		if s.p.table != table {
 			continue
@@ -198,15 +201,47 @@ func leaseOf(f Finding, tr *Trace) (key, val string, ok bool) {
 					written[c] = v
 				}
 			}
-		case s.p.kind == kDelete && len(written) > 0:
+		case s.p.kind == kSelect:
 			for c, w := range eqPreds(s.p) {
-				if v, ok := value(s.st, w.val); ok && w.op == "=" && written[c] == v {
+				if v, ok := value(s.st, w.val); ok && w.op == "=" {
+					read[c] = v
+				}
+			}
+		case s.p.kind == kDelete && len(written) > 0:
+			// The deleted row's key: a column the DELETE pins to the value
+			// written, preferably one the read pinned to it too (name, not
+			// the holder token of … WHERE name = ? AND holder = ?).
+			found := false
+			preds := eqPreds(s.p)
+			for _, c := range sortedCols(preds) {
+				w := preds[c]
+				v, ok := value(s.st, w.val)
+				if !ok || w.op != "=" || written[c] != v {
+					continue
+				}
+				if read[c] == v {
 					return c, v, true
 				}
+				if !found {
+					key, val, found = c, v, true
+				}
+			}
+			if found {
+				return key, val, true
 			}
 		}
 	}
 	return "", "", false
+}
+
+// sortedCols is the columns of preds, sorted.
+func sortedCols(preds map[string]pred) []string {
+	out := make([]string, 0, len(preds))
+	for c := range preds {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // paramAt is the token of the i-th value of an INSERT's first VALUES row.

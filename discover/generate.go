@@ -95,6 +95,9 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		return nil, fmt.Errorf("generate %s: the finding names no table", f.ID)
 	}
 	sh := shapeOf(f)
+	if sh.key == "" {
+		sh.key = dupKeyColumn(f, req) // MariaDB's ON DUPLICATE KEY names no key
+	}
 	op := genOp{
 		Name:     opName(req),
 		Burst:    &genBurst{Copies: BurstCopies, Sync: "last-byte"},
@@ -277,6 +280,33 @@ type keyRange struct {
 // where is the SQL condition of the range on column key.
 func (k keyRange) where(key string) string {
 	return fmt.Sprintf("%s >= %d AND %s <= %d", key, k.From, key, k.To)
+}
+
+// insertColsRE reads an INSERT's column list.
+var insertColsRE = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+"?[\w.]+"?\s*\(([^)]*)\)`)
+
+// dupKeyColumn is the key of an ON DUPLICATE KEY UPDATE of f's table,
+// which names none: the first inserted column that is a path parameter of
+// the endpoint (INSERT INTO reports (id, job …) for /reports/{id}/…); ""
+// when there is none.
+func dupKeyColumn(f Finding, req Request) string {
+	for _, e := range f.Evidence {
+		stmt := evidenceNote.ReplaceAllString(evidenceNumber.ReplaceAllString(e, ""), "")
+		if m := dupKeyRE.FindStringSubmatch(stmt); m == nil || !sameTable(m[1], f.Table) {
+			continue
+		}
+		m := insertColsRE.FindStringSubmatch(stmt)
+		if m == nil {
+			continue
+		}
+		for _, c := range strings.Split(m[1], ",") {
+			c = strings.ToLower(strings.Trim(strings.TrimSpace(c), "`\""))
+			if _, _, ok := pathKey(req, c); ok {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 // upserts reports whether f's evidence writes its table with an upsert

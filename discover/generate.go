@@ -56,6 +56,11 @@ type GenerateOptions struct {
 	// from its JSON response (Request.Capture): its step captures them,
 	// and later steps and the operation use them as {{name}}.
 	Captures func(Request) map[string]string
+	// Trace, when not nil, is the trace of the finding's request, sent
+	// alone: the parameter values of its statements name the rows the
+	// profile's setup prepares (a toctou-debit's balance, a double
+	// submit's recorded key).
+	Trace *Trace
 }
 
 // Profile returns a runnable collide profile (YAML) that proves f: its
@@ -90,6 +95,9 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		return nil, fmt.Errorf("generate %s: the finding names no table", f.ID)
 	}
 	sh := shapeOf(f)
+	if sh.key == "" {
+		sh.key = dupKeyColumn(f, req) // MariaDB's ON DUPLICATE KEY names no key
+	}
 	op := genOp{
 		Name:     opName(req),
 		Burst:    &genBurst{Copies: BurstCopies, Sync: "last-byte"},
@@ -119,12 +127,66 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		// built-in out-of-order-jobs profile does).
 		op.Burst, op.Rate, op.Duration, op.Workers = nil, NewestRate, NewestFor, NewestWorkers
 	}
+	var spread *keyRange
+	if checker == "newest_wins" && sh.key != "" && upserts(f) {
+		// The write creates its row (an upsert): the stream spreads over
+		// NewestKeys rows from the recorded one, each a chance for an
+		// older job to end last; the setup clears them first.
+		if keys, ok := op.Keys.([]string); ok && len(keys) == 1 {
+			if v, err := strconv.ParseInt(keys[0], 10, 64); err == nil {
+				spread = &keyRange{From: v, To: v + NewestKeys - 1}
+				op.Keys = spread
+			}
+		}
+	}
 	fresh := ""
 	switch checker {
 	case "unique", "exactly_one", "newest_wins":
 		fresh = freshen(&op.Request, f.Columns, checker == "newest_wins", sh.col)
 	}
-	inv, err := invariantsFor(f, checker, sh, op.Name, fresh)
+	var setupSQL, notes []string
+	var debit *debitRow
+	var lease []genInv
+	if checker == "counter" && f.Class == LostUpdate {
+		if key, v, ok := leaseOf(f, o.Trace); ok {
+			// A lease (taken, then released): the row is gone before and
+			// after, so the proof is the taking: at most one copy of a
+			// burst may hold it. A row left by a holder that died goes
+			// first.
+			checker = "exactly_one"
+			setupSQL = append(setupSQL, "DELETE FROM "+f.Table+" WHERE "+key+" = "+quoted(v))
+			notes = append(notes, fmt.Sprintf("each request takes the %s row %s = %s and deletes it again (a lease), so no counter can read it: at most one copy of a burst may hold it (exactly_one per burst).", f.Table, key, quoted(v)))
+			lease = []genInv{{Name: "at most one " + op.Name + " of a burst holds the " + singular(f.Table), Check: "exactly_one", Op: op.Name, Group: "burst"}}
+		}
+	}
+	if spread != nil {
+		setupSQL = append(setupSQL, "DELETE FROM "+f.Table+" WHERE "+spread.where(sh.key))
+		notes = append(notes, fmt.Sprintf("the write creates its row (an upsert): the stream spreads over %d rows, cleared first.", NewestKeys))
+	}
+	switch {
+	case lease != nil:
+	case checker == "never_negative":
+		// Room for DebitRoom debits of the recorded amount: a burst of
+		// BurstCopies can only partly succeed, whatever was debited before.
+		if d, ok := debitOf(f, req, o.Trace); ok {
+			debit = &d
+			setupSQL = append(setupSQL, "UPDATE "+f.Table+" SET "+d.col+" = "+number(d.amount*DebitRoom)+" WHERE "+d.key+" = "+quoted(d.value))
+			notes = append(notes, fmt.Sprintf("the setup leaves room for %d debits of %s (the recorded amount) on the recorded row; a burst of %d must not overdraw it nor lose a debit (bounded_debits).", DebitRoom, number(d.amount), BurstCopies))
+		}
+	case checker == "unique" || checker == "exactly_one":
+		// No value to make fresh: remove the rows the recorded request
+		// found or made, so that the first burst finds none again.
+		if fresh == "" {
+			if w := recordedKey(f, o.Trace); w != "" {
+				setupSQL = append(setupSQL, "DELETE FROM "+f.Table+" WHERE "+w)
+				notes = append(notes, "the request carries no value to make fresh: the setup deletes the rows it recorded, so the first burst finds none again.")
+			}
+		}
+	}
+	inv, err := invariantsFor(f, checker, sh, op.Name, fresh, debit, spread)
+	if lease != nil {
+		inv, err = lease, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("generate %s: %w", f.ID, err)
 	}
@@ -143,6 +205,15 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 	} else {
 		p.Target.URL = "${" + EnvTarget + "}"
 	}
+	for _, q := range setupSQL {
+		p.Setup = append(p.Setup, q)
+	}
+	// A double submit with no value of its own to make fresh races once
+	// per parent row (the first burst finds none, the others find its
+	// rows): when a setup request creates the parent the operation's path
+	// names, the setup creates FreshParents of them, and each burst aims
+	// at one.
+	parents := (checker == "unique" || checker == "exactly_one") && fresh == "" && lease == nil
 	for i, s := range setup {
 		r, err := genRequest(s)
 		if err != nil {
@@ -152,13 +223,18 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		if o.Captures != nil {
 			st.Capture = o.Captures(s)
 		}
+		if parents && freshParent(&p.Operations[0], &st) {
+			parents = false
+			doc := fmt.Sprintf("the setup request %s creates %d parents; each burst aims at one (a first-or-create races once per parent).", s.Endpoint, FreshParents)
+			notes = append(notes, doc)
+		}
 		p.Setup = append(p.Setup, st)
 	}
 	var doc yaml.Node
 	if err := doc.Encode(p); err != nil {
 		return nil, fmt.Errorf("generate %s: %w", f.ID, err)
 	}
-	doc.HeadComment = header(f, req, o, secretEnv(p))
+	doc.HeadComment = header(f, req, o, secretEnv(p), notes)
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -169,6 +245,89 @@ func ProfileWith(f Finding, req Request, setup []Request, o GenerateOptions) ([]
 		return nil, fmt.Errorf("generate %s: %w", f.ID, err)
 	}
 	return b.Bytes(), nil
+}
+
+// FreshParents is how many parent rows a generated double-submit profile's
+// setup creates when the operation's path names its parent (POST
+// /resources, then POST /resources/{id}/favorite): one per burst
+// (BurstRate × BurstFor), each burst aiming at one at random.
+const FreshParents = 20
+
+// freshParent makes st, a setup request that POSTs to the collection whose
+// member op's path names ({{key}} of /resources/{{key}}/favorite, st
+// POST /resources capturing one variable), create FreshParents parents,
+// and op aim its bursts at them (keys: {capture: name}).
+func freshParent(op *genOp, st *genStep) bool {
+	if _, literal := op.Keys.([]string); !literal || len(st.Capture) != 1 || st.Request.Method != http.MethodPost {
+		return false
+	}
+	prefix, _, ok := strings.Cut(op.Request.URL, "/{{key}}")
+	path, _, _ := strings.Cut(st.Request.URL, "?")
+	if !ok || prefix == "" || strings.TrimSuffix(path, "/") != prefix {
+		return false
+	}
+	for name := range st.Capture {
+		st.Repeat = FreshParents
+		op.Keys = map[string]string{"capture": name}
+	}
+	return true
+}
+
+// NewestKeys is how many rows a generated newest_wins profile spreads its
+// stream over when its write creates the row (an upsert).
+const NewestKeys = 16
+
+// keyRange is an operation's keys: {from: …, to: …}.
+type keyRange struct {
+	From int64 `yaml:"from"`
+	To   int64 `yaml:"to"`
+}
+
+// where is the SQL condition of the range on column key.
+func (k keyRange) where(key string) string {
+	return fmt.Sprintf("%s >= %d AND %s <= %d", key, k.From, key, k.To)
+}
+
+// insertColsRE reads an INSERT's column list.
+var insertColsRE = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+"?[\w.]+"?\s*\(([^)]*)\)`)
+
+// dupKeyColumn is the key of an ON DUPLICATE KEY UPDATE of f's table,
+// which names none: the first inserted column that is a path parameter of
+// the endpoint (INSERT INTO reports (id, job …) for /reports/{id}/…); ""
+// when there is none.
+func dupKeyColumn(f Finding, req Request) string {
+	for _, e := range f.Evidence {
+		stmt := evidenceNote.ReplaceAllString(evidenceNumber.ReplaceAllString(e, ""), "")
+		if m := dupKeyRE.FindStringSubmatch(stmt); m == nil || !sameTable(m[1], f.Table) {
+			continue
+		}
+		m := insertColsRE.FindStringSubmatch(stmt)
+		if m == nil {
+			continue
+		}
+		for _, c := range strings.Split(m[1], ",") {
+			c = strings.ToLower(strings.Trim(strings.TrimSpace(c), "`\""))
+			if _, _, ok := pathKey(req, c); ok {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// upserts reports whether f's evidence writes its table with an upsert
+// (INSERT … ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE).
+func upserts(f Finding) bool {
+	for _, e := range f.Evidence {
+		stmt := evidenceNote.ReplaceAllString(evidenceNumber.ReplaceAllString(e, ""), "")
+		if m := upsertRE.FindStringSubmatch(stmt); m != nil && sameTable(m[1], f.Table) {
+			return true
+		}
+		if m := dupKeyRE.FindStringSubmatch(stmt); m != nil && sameTable(m[1], f.Table) {
+			return true
+		}
+	}
+	return false
 }
 
 // defaultChecker is the checker of a class whose finding names none.
@@ -188,7 +347,7 @@ type (
 		About      string      `yaml:"about,omitempty"`
 		Target     genTarget   `yaml:"target"`
 		Database   genDatabase `yaml:"database"`
-		Setup      []genStep   `yaml:"setup,omitempty"`
+		Setup      []any       `yaml:"setup,omitempty"` // SQL text or a genStep
 		Operations []genOp     `yaml:"operations"`
 		Invariants []genInv    `yaml:"invariants"`
 	}
@@ -207,6 +366,7 @@ type (
 	genStep struct {
 		Name    string            `yaml:"name"`
 		Request genReq            `yaml:"request"`
+		Repeat  int               `yaml:"repeat,omitempty"`
 		Capture map[string]string `yaml:"capture,omitempty,flow"`
 		Outcome *genOutcome       `yaml:"outcome,omitempty"`
 	}
@@ -222,7 +382,7 @@ type (
 	genOp struct {
 		Name     string    `yaml:"name"`
 		Request  genReq    `yaml:"request"`
-		Keys     []string  `yaml:"keys,omitempty,flow"`
+		Keys     any       `yaml:"keys,omitempty,flow"` // []string or {capture: name}
 		Burst    *genBurst `yaml:"burst,omitempty,flow"`
 		Rate     string    `yaml:"rate"`
 		Duration string    `yaml:"duration"`
@@ -233,19 +393,21 @@ type (
 		Sync   string `yaml:"sync"`
 	}
 	genInv struct {
-		Name        string `yaml:"name"`
-		Check       string `yaml:"check,omitempty"`
-		Unique      string `yaml:"unique,omitempty"`
-		Query       string `yaml:"query,omitempty"`
-		Op          string `yaml:"op,omitempty"`
-		Group       string `yaml:"group,omitempty"`
-		VersionFrom string `yaml:"version_from,omitempty"`
-		Thing       string `yaml:"thing,omitempty"`
+		Name        string   `yaml:"name"`
+		Check       string   `yaml:"check,omitempty"`
+		Unique      string   `yaml:"unique,omitempty"`
+		Query       string   `yaml:"query,omitempty"`
+		Op          string   `yaml:"op,omitempty"`
+		Group       string   `yaml:"group,omitempty"`
+		VersionFrom string   `yaml:"version_from,omitempty"`
+		Amount      float64  `yaml:"amount,omitempty"`
+		Floor       *float64 `yaml:"floor,omitempty"`
+		Thing       string   `yaml:"thing,omitempty"`
 	}
 )
 
 // invariantsFor builds the invariant(s) of checker for f's table.
-func invariantsFor(f Finding, checker string, sh shape, op string, fresh string) ([]genInv, error) {
+func invariantsFor(f Finding, checker string, sh shape, op string, fresh string, debit *debitRow, spread *keyRange) ([]genInv, error) {
 	table := f.Table
 	cols := f.Columns
 	col := sh.col
@@ -253,7 +415,10 @@ func invariantsFor(f Finding, checker string, sh shape, op string, fresh string)
 		col = cols[len(cols)-1]
 	}
 	where := ""
-	if sh.key != "" && sh.value != "" {
+	switch {
+	case spread != nil:
+		where = " WHERE " + spread.where(sh.key)
+	case sh.key != "" && sh.value != "":
 		where = " WHERE " + sh.key + " = " + sqlLiteral(sh.value)
 	}
 	thing := singular(table)
@@ -272,6 +437,17 @@ func invariantsFor(f Finding, checker string, sh shape, op string, fresh string)
 		}
 		return []genInv{{Name: "every acknowledged " + op + " is counted exactly once", Check: "counter", Query: q, Op: op, Thing: thing}}, nil
 	case "never_negative":
+		if debit != nil {
+			// The row the setup filled: it may not go below zero, and it
+			// falls by exactly the debits acknowledged (none beyond it).
+			row := " FROM " + table + " WHERE " + debit.key + " = " + quoted(debit.value)
+			floor := 0.0
+			return []genInv{
+				{Name: "no " + debit.col + " of " + table + " goes below zero", Check: "never_negative", Query: "SELECT " + debit.key + ", " + debit.col + row, Thing: thing},
+				{Name: "the " + debit.col + " falls by the acknowledged " + op + " requests, none beyond it", Check: "bounded_debits",
+					Query: "SELECT " + debit.col + row, Op: op, Amount: debit.amount, Floor: &floor, Thing: thing},
+			}, nil
+		}
 		if col == "" {
 			return nil, fmt.Errorf("never_negative: no column of %s to check", table)
 		}
@@ -544,7 +720,7 @@ func genRequest(r Request) (genReq, error) {
 }
 
 // header is the comment that opens a generated profile.
-func header(f Finding, req Request, o GenerateOptions, env []string) string {
+func header(f Finding, req Request, o GenerateOptions, env []string, notes []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Generated by collide discover: finding %s, %s on %s (%s).\n", f.ID, f.Class, f.Endpoint, f.Table)
 	if req.Source != "" {
@@ -558,6 +734,9 @@ func header(f Finding, req Request, o GenerateOptions, env []string) string {
 		for _, e := range f.Evidence {
 			fmt.Fprintf(&b, "  %s\n", oneLine(e))
 		}
+	}
+	for _, n := range notes {
+		fmt.Fprintf(&b, "Proof: %s\n", n)
 	}
 	if f.Fix != "" {
 		fmt.Fprintf(&b, "Fix: %s\n", oneLine(f.Fix))
@@ -582,7 +761,9 @@ func secretEnv(p genProfile) []string {
 	seen := map[string]bool{}
 	reqs := []genReq{}
 	for _, s := range p.Setup {
-		reqs = append(reqs, s.Request)
+		if st, ok := s.(genStep); ok {
+			reqs = append(reqs, st.Request)
+		}
 	}
 	for _, o := range p.Operations {
 		reqs = append(reqs, o.Request)

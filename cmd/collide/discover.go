@@ -318,7 +318,7 @@ func (d *discoverRun) run(ctx context.Context) int {
 	if o.write == "" {
 		return 0
 	}
-	written, code := d.writeProfiles(findings, reqs)
+	written, code := d.writeProfiles(findings, reqs, traces)
 	if code != 0 || o.prove == 0 || len(written) == 0 {
 		return code
 	}
@@ -554,7 +554,7 @@ type writtenProfile struct {
 }
 
 // writeProfiles writes one profile per finding into --write.
-func (d *discoverRun) writeProfiles(findings []discover.Finding, reqs []discover.Request) ([]writtenProfile, int) {
+func (d *discoverRun) writeProfiles(findings []discover.Finding, reqs []discover.Request, traces []discover.Trace) ([]writtenProfile, int) {
 	if err := os.MkdirAll(d.o.write, 0o755); err != nil {
 		return nil, d.fail(harness.ExitEnv, "--write %s: %v", d.o.write, unwrapPath(err))
 	}
@@ -566,6 +566,12 @@ func (d *discoverRun) writeProfiles(findings []discover.Finding, reqs []discover
 			setup = append(setup, r)
 		}
 	}
+	traceOf := map[string]*discover.Trace{}
+	for i := range traces {
+		if id := traces[i].Request.ID; traceOf[id] == nil {
+			traceOf[id] = &traces[i]
+		}
+	}
 	var out []writtenProfile
 	for _, f := range findings {
 		req, ok := byID[f.RequestID]
@@ -574,7 +580,7 @@ func (d *discoverRun) writeProfiles(findings []discover.Finding, reqs []discover
 			continue
 		}
 		b, err := discover.ProfileWith(f, req, setup, discover.GenerateOptions{Driver: d.o.dbDriver, DemoMode: d.o.demoMode,
-			Captures: discoverStages.captures})
+			Captures: discoverStages.captures, Trace: traceOf[f.RequestID]})
 		if err != nil {
 			fmt.Fprintf(d.stderr, "collide discover: %v; no profile written\n", err)
 			continue

@@ -302,6 +302,9 @@ func (d *discoverRun) run(ctx context.Context) int {
 		return d.fail(harness.ExitEnv, "no request got a response from %s: %s", base, traces[0].Err)
 	}
 	if statements == 0 && len(traces) > 0 {
+		if why, ok := linkProblem(tp.Events()); ok {
+			return d.fail(harness.ExitEnv, "database link %s: %s", tp.Addr(), why)
+		}
 		return d.fail(harness.ExitEnv, "no statement came through the tap %s during %d requests: is the service's database DSN pointing at it?", tp.Addr(), len(traces))
 	}
 	schema, code := d.schema(ctx, drv)
@@ -645,4 +648,21 @@ func (d *discoverRun) proveAll(ctx context.Context, written []writtenProfile, ba
 func yamlString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// linkProblem is why the tap could not read the database link, when its
+// events say: TLS it refused (the service insists on TLS), or a stream it
+// could not follow (not the driver's protocol). A TLS refusal the service
+// fell back from leaves statements and is not asked about.
+func linkProblem(events []tap.Event) (string, bool) {
+	for _, e := range events {
+		switch e.Kind {
+		case tap.EventTLSRefused, tap.EventUndecodable:
+			if e.Err != nil {
+				return e.Err.Error(), true
+			}
+			return string(e.Kind) + ": " + e.Detail, true
+		}
+	}
+	return "", false
 }

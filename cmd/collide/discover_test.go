@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collide-dev/collide/chaos/tap"
 	"github.com/collide-dev/collide/database"
 	"github.com/collide-dev/collide/database/dbtest"
 	"github.com/collide-dev/collide/demo"
@@ -444,5 +445,27 @@ func discoverTarget(t *testing.T, driver, dsn string, start func(ctx context.Con
 	}
 	if !strings.Contains(stderr.String(), "point the service's database back at") {
 		t.Errorf("stderr does not say to point the service back:\n%s", stderr.String())
+	}
+}
+
+// TestDiscoverLinkProblem: a link the tap cannot read (TLS the service
+// insists on, another protocol) is named as such, not as a service that
+// is not pointed at the tap.
+func TestDiscoverLinkProblem(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		events []tap.Event
+		want   string
+	}{
+		{"tls", []tap.Event{{Kind: tap.EventConnect}, {Kind: tap.EventTLSRefused, Err: fmt.Errorf("TLS on the database link: %w", tap.ErrTLS)}}, "TLS on the database link"},
+		{"other protocol", []tap.Event{{Kind: tap.EventUndecodable, Detail: "not the PostgreSQL protocol"}}, "undecodable: not the PostgreSQL protocol"},
+		{"nothing wrong", []tap.Event{{Kind: tap.EventConnect}, {Kind: tap.EventClose}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := linkProblem(tc.events)
+			if ok != (tc.want != "") || !strings.Contains(got, tc.want) {
+				t.Errorf("linkProblem = %q, %v; want %q", got, ok, tc.want)
+			}
+		})
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collide-dev/collide/harness"
 	"github.com/collide-dev/collide/internal/testpg"
+	"github.com/collide-dev/collide/profiles"
 	"github.com/collide-dev/collide/report"
 )
 
@@ -330,4 +332,47 @@ invariants:
 		a.Points[0].Verdict != report.ResultInterrupted || a.Points[1].Verdict != report.ResultNotRun {
 		t.Fatalf("report after SIGINT: exit %d, score %s, points %+v", a.ExitCode, a.Score, a.Points)
 	}
+}
+
+// TestAuditLeavesOutWhatNeedsAnotherDatabase: the default suite leaves out
+// compound-op when the database it needs is not there — set to SQLite, or
+// its PostgreSQL not answering — and keeps it when it answers.
+func TestAuditLeavesOutWhatNeedsAnotherDatabase(t *testing.T) {
+	ctx := context.Background()
+	load := func(t *testing.T, sets ...string) (*profiles.Profile, error) {
+		t.Helper()
+		p, err := profiles.Load("compound-op", sets)
+		if err != nil {
+			return nil, err
+		}
+		return p, harness.Validate(p)
+	}
+	t.Run("set to sqlite", func(t *testing.T) {
+		p, err := load(t, "database.driver=sqlite")
+		if why := needsOtherDatabase(ctx, p, err, false); !strings.Contains(why, "SQL wire protocol") {
+			t.Errorf("why = %q, want the wire-protocol refusal", why)
+		}
+	})
+	t.Run("postgres not answering", func(t *testing.T) {
+		t.Setenv("COLLIDE_PG_DSN", "postgres://collide:s3cret@127.0.0.1:1/collide?sslmode=disable")
+		p, err := load(t)
+		why := needsOtherDatabase(ctx, p, err, true)
+		if !strings.Contains(why, "does not answer") || strings.Contains(why, "s3cret") {
+			t.Errorf("why = %q, want 'does not answer' with the password hidden", why)
+		}
+	})
+	t.Run("postgres answering", func(t *testing.T) {
+		dsn := os.Getenv("COLLIDE_TEST_PG_DSN")
+		if dsn == "" {
+			dsn = "postgres://collide:collide@127.0.0.1:5432/collide?sslmode=disable"
+		}
+		t.Setenv("COLLIDE_PG_DSN", dsn)
+		p, err := load(t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if why := needsOtherDatabase(ctx, p, nil, true); why != "" {
+			t.Skipf("PostgreSQL at %s does not answer here: %s", dsn, why)
+		}
+	})
 }

@@ -2,7 +2,6 @@ package discover_test
 
 import (
 	"bytes"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,20 +13,6 @@ import (
 	"github.com/collide-dev/collide/harness"
 	"github.com/collide-dev/collide/profiles"
 )
-
-// init registers -update unless another test file of the package did: the
-// stages' tests, in package discover and discover_test, share it.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-// rewriteGolden reports whether the tests run with -update.
-func rewriteGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // genCase is a hand-made finding on one of the demo's endpoints, with the
 // request that showed it.
@@ -193,7 +178,7 @@ func TestGenerateRefuses(t *testing.T) {
 
 func generateGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if rewriteGolden() {
+	if updating() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

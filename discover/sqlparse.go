@@ -49,21 +49,7 @@ func tokenize(sql string) []token {
 			}
 			i += end + 4
 		case c == '\'':
-			j := i + 1
-			for j < len(sql) {
-				if sql[j] == '\\' && j+1 < len(sql) {
-					j += 2
-					continue
-				}
-				if sql[j] == '\'' {
-					if j+1 < len(sql) && sql[j+1] == '\'' {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
+			j := stringEnd(sql, i)
 			out = append(out, token{kind: tString, text: sql[i:min(j+1, len(sql))]})
 			i = j + 1
 		case c == '"' || c == '`':
@@ -581,21 +567,7 @@ func redactSQL(sql string, numbers bool) string {
 			b.WriteByte('?')
 			space = false
 		case c == '\'':
-			j := i + 1
-			for j < len(sql) {
-				if sql[j] == '\\' && j+1 < len(sql) {
-					j += 2
-					continue
-				}
-				if sql[j] == '\'' {
-					if j+1 < len(sql) && sql[j+1] == '\'' {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
+			j := stringEnd(sql, i)
 			b.WriteString("'?'")
 			i = j
 			space = false
@@ -650,4 +622,26 @@ func splitStatements(sql string) []string {
 		}
 	}
 	return out
+}
+
+// stringEnd returns the index of the quote that closes the '…' literal
+// opening at sql[i], past backslash escapes and quotes written twice, or
+// len(sql) when it is not closed.
+func stringEnd(sql string, i int) int {
+	j := i + 1
+	for j < len(sql) {
+		if sql[j] == '\\' && j+1 < len(sql) {
+			j += 2
+			continue
+		}
+		if sql[j] == '\'' {
+			if j+1 < len(sql) && sql[j+1] == '\'' {
+				j += 2
+				continue
+			}
+			break
+		}
+		j++
+	}
+	return j
 }
